@@ -1,0 +1,1 @@
+"""What users touch: the command line (and later the HTTP service)."""

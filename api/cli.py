@@ -1,0 +1,224 @@
+"""The ``vidsearch`` command line: index, search, similar, status, remove.
+
+Every command that prints results has ``--json``; a result carries at least video_path,
+video_id, segment_id, start, end, score and transcript. Settings come from ``VIDSEARCH_*``
+variables (see ``search.settings``). Errors print one line that says what to do and exit 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from search.settings import Settings
+
+EXIT_USAGE = 2
+
+
+def _fmt_time(seconds: float) -> str:
+    minutes, secs = divmod(max(0.0, seconds), 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{secs:04.1f}" if hours else f"{minutes:02d}:{secs:04.1f}"
+
+
+def _print_moments(moments, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([m.as_dict() for m in moments], indent=1, ensure_ascii=False))
+        return
+    if not moments:
+        print("no results")
+    for rank, m in enumerate(moments, 1):
+        print(f"{rank:2d}. {m.score:.4f}  {m.video_path}  {_fmt_time(m.start)}-{_fmt_time(m.end)}"
+              f"  [video {m.video_id}, segment {m.segment_id}]")
+        if m.transcript:
+            text = m.transcript if len(m.transcript) < 160 else m.transcript[:157] + "..."
+            print(f"      \"{text}\"")
+
+
+class App:
+    """The objects a command needs, built on first use (a status call loads no model)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._library = self._encoders = None
+
+    @property
+    def library(self):
+        if self._library is None:
+            from search.library import Library
+
+            self._library = Library(self.settings)
+        return self._library
+
+    @property
+    def encoders(self):
+        if self._encoders is None:
+            from search.encoders import Encoders
+
+            self._encoders = Encoders(self.settings)
+        return self._encoders
+
+    def searcher(self):
+        from search.service import Searcher
+
+        return Searcher(self.library, self.encoders)
+
+    def indexer(self, progress: bool = True):
+        from indexer.pipeline import Indexer
+
+        return Indexer(self.library, self.encoders, self.settings, progress=progress)
+
+
+def cmd_index(app: App, args) -> int:
+    report = app.indexer(progress=not args.json and not args.quiet).index(args.paths, force=args.force)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=1, ensure_ascii=False))
+        return 0
+    if not report.visual:
+        print("note: visual search is off (CLIP weights unavailable); indexed speech only", file=sys.stderr)
+    indexed, skipped, failed = report.of("indexed"), report.of("skipped"), report.of("failed")
+    wall = max(report.wall_seconds, 1e-9)
+    print(f"indexed {len(indexed)} file(s), {sum(o.segments for o in indexed)} segments, "
+          f"{report.video_seconds:.1f} s of video in {report.wall_seconds:.1f} s "
+          f"({report.video_seconds / wall:.2f} video-s per s); skipped {len(skipped)}; failed {len(failed)}")
+    stages = report.stage_seconds()
+    print("time per stage: " + ", ".join(f"{k} {v:.1f}s" for k, v in stages.items()))
+    for o in skipped:
+        print(f"  skipped {o.path}: {o.reason}")
+    for o in failed:
+        print(f"  FAILED  {o.path} [{o.stage}]: {o.reason}")
+    return 0
+
+
+def cmd_search(app: App, args) -> int:
+    _print_moments(app.searcher().search_text(args.text, args.mode, args.k), args.json)
+    return 0
+
+
+def cmd_similar(app: App, args) -> int:
+    searcher = app.searcher()
+    if (args.file is None) == (args.segment is None):
+        raise UsageError("give either a FILE or --segment ID")
+    if args.segment is not None:
+        moments = searcher.similar_segment(args.segment, args.mode, args.k)
+    else:
+        vectors = app.indexer(progress=False).query_vectors(Path(args.file))
+        if not vectors:
+            raise UsageError(f"{args.file}: nothing to search with (no frames CLIP can see, no speech)")
+        moments = searcher.search_vectors(vectors, args.mode or searcher.settings.default_mode, args.k)
+    _print_moments(moments, args.json)
+    return 0
+
+
+def cmd_status(app: App, args) -> int:
+    lib = app.library
+    counts = lib.counts()
+    failed = lib.videos(status="failed")
+    data = {
+        "data_dir": str(app.settings.data_dir),
+        "database": app.settings.catalog_url if "@" not in app.settings.catalog_url
+        else app.settings.catalog_url.split("@")[-1],
+        "videos_indexed": counts.get("indexed", 0),
+        "videos_failed": counts.get("failed", 0),
+        "segments": counts.get("segments", 0),
+        "vectors": {k[len("vectors_"):]: v for k, v in counts.items() if k.startswith("vectors_")},
+        "failures": [{"path": v.path, "stage": v.error_stage, "reason": v.error} for v in failed],
+    }
+    if args.json:
+        print(json.dumps(data, indent=1, ensure_ascii=False))
+        return 0
+    print(f"data dir : {data['data_dir']}\ncatalog  : {data['database']}")
+    print(f"videos   : {data['videos_indexed']} indexed, {data['videos_failed']} failed; "
+          f"{data['segments']} segments")
+    print("vectors  : " + (", ".join(f"{k} {v}" for k, v in data["vectors"].items()) or "none"))
+    for f in data["failures"]:
+        print(f"  FAILED {f['path']} [{f['stage']}]: {f['reason']}")
+    return 0
+
+
+def cmd_remove(app: App, args) -> int:
+    lib = app.library
+    missing = 0
+    for target in args.targets:
+        video = lib.known_file(str(Path(target).expanduser().resolve())) if not target.isdigit() else None
+        video_id = int(target) if target.isdigit() else (video.id if video else None)
+        if video_id is not None and lib.remove_video(video_id):
+            print(f"removed {target}")
+        else:
+            print(f"not in the catalog: {target}", file=sys.stderr)
+            missing += 1
+    return 1 if missing else 0
+
+
+class UsageError(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from search.service import MODES
+
+    parser = argparse.ArgumentParser(prog="vidsearch", description=__doc__.split("\n\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="index media files and folders (recursive)")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--force", action="store_true", help="re-index files that did not change")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", help="find moments by text")
+    p.add_argument("text")
+    p.add_argument("--mode", choices=MODES, default=None, help="space(s) to search (default: hybrid)")
+    p.add_argument("-k", type=int, default=10, help="number of moments")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("similar", help="find moments like a clip, an image or an indexed segment")
+    p.add_argument("file", nargs="?", help="a video clip or an image")
+    p.add_argument("--segment", type=int, help="an indexed segment id instead of a file")
+    p.add_argument("--mode", choices=MODES, default=None)
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_similar)
+
+    p = sub.add_parser("status", help="what is indexed, and what failed and why")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("remove", help="remove videos (by path or id) from the catalog and index")
+    p.add_argument("targets", nargs="+", metavar="PATH_OR_ID")
+    p.set_defaults(func=cmd_remove)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="vidsearch: %(levelname)s: %(message)s")
+    for noisy in ("httpx", "huggingface_hub", "sentence_transformers", "faster_whisper", "root"):
+        if not args.verbose:
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+    from pydantic import ValidationError
+
+    from search.encoders import ModelUnavailable, VisualSearchUnavailable
+    from search.library import ModelMismatchError
+
+    try:
+        return args.func(App(Settings()), args)
+    except ValidationError as exc:
+        print(f"vidsearch: invalid VIDSEARCH_* setting: {exc}", file=sys.stderr)
+    except (UsageError, ValueError, LookupError, FileNotFoundError, RuntimeError,
+            ModelUnavailable, VisualSearchUnavailable, ModelMismatchError) as exc:
+        print(f"vidsearch: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("vidsearch: interrupted; what was written stays consistent", file=sys.stderr)
+        return 130
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

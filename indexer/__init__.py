@@ -1,0 +1,1 @@
+"""Turning files into segments and vectors: probe, decode, segment, transcribe, embed, write."""

@@ -1,0 +1,120 @@
+"""Decoding one file into what the pipeline needs: sampled frames, shot cuts and 16 kHz audio.
+
+One pass over the video stream does three jobs: every frame, shrunk to a 64x36 grey thumbnail,
+feeds shot detection (mean absolute difference to the previous frame); frames at the sampling
+rate are kept at CLIP's input size, unless they repeat the last kept sample (so static footage
+costs one frame, not one per second). Audio is resampled to 16 kHz mono float32, Whisper's input.
+Runs inside the isolated decoder process (see ``isolate``): PyAV can crash on broken files.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import av
+import numpy as np
+
+from .probe import MediaInfo, UnsupportedMedia, probe_container
+
+SAMPLE_RATE = 16_000
+_THUMB = (64, 36)
+
+
+@dataclasses.dataclass
+class DecodeOptions:
+    fps: float = 1.0
+    frame_size: int = 224
+    dedup_threshold: float = 3.0
+    shot_threshold: float = 30.0
+    audio: bool = True
+
+
+@dataclasses.dataclass
+class Decoded:
+    info: MediaInfo
+    frames: list[np.ndarray]  # uint8 HxWx3, short side = frame_size, upright
+    frame_times: list[float]
+    cuts: list[float]  # shot boundaries, seconds
+    audio: np.ndarray | None  # float32 mono 16 kHz
+    stats: dict
+
+
+def _scaled_size(width: int, height: int, short: int) -> tuple[int, int]:
+    scale = short / min(width, height)
+    if scale >= 1:
+        return width - width % 2, height - height % 2
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+
+
+def _upright(image: np.ndarray, rotation: int) -> np.ndarray:
+    # PyAV's rotation is counter-clockwise degrees of the display matrix.
+    quarter = (rotation // 90) % 4
+    return np.ascontiguousarray(np.rot90(image, k=quarter)) if quarter else image
+
+
+def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, stats: dict):
+    stream.thread_type = "AUTO"
+    frames, times, cuts = [], [], []
+    previous = last_kept = None
+    next_sample = 0.0
+    interval = 1.0 / options.fps
+    size = None
+    for frame in container.decode(stream):
+        if frame.time is None:
+            continue
+        stats["decoded_frames"] += 1
+        if stats["decoded_frames"] == 1:
+            info.rotation = int(getattr(frame, "rotation", 0) or info.rotation) % 360
+            size = _scaled_size(frame.width, frame.height, options.frame_size)
+        thumb = frame.reformat(width=_THUMB[0], height=_THUMB[1], format="gray").to_ndarray()
+        thumb = thumb[:, : _THUMB[0]].astype(np.int16)  # drop row padding, if any
+        if previous is not None and np.abs(thumb - previous).mean() > options.shot_threshold:
+            cuts.append(float(frame.time))
+        previous = thumb
+        if frame.time + 1e-6 < next_sample:
+            continue
+        next_sample = frame.time + interval
+        stats["sampled_frames"] += 1
+        if last_kept is not None and np.abs(thumb - last_kept).mean() < options.dedup_threshold:
+            stats["duplicate_frames"] += 1
+            continue
+        last_kept = thumb
+        image = frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
+        frames.append(_upright(image, info.rotation))
+        times.append(float(frame.time))
+    return frames, times, cuts
+
+
+def _decode_audio(container, stream) -> np.ndarray:
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    chunks = []
+    for frame in container.decode(stream):
+        for out in resampler.resample(frame):
+            chunks.append(out.to_ndarray().reshape(-1))
+    for out in resampler.resample(None):
+        chunks.append(out.to_ndarray().reshape(-1))
+    return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+
+
+def decode_file(path: str, options: DecodeOptions) -> Decoded:
+    """Probe and decode ``path``; raises on files that cannot be read."""
+    started = time.perf_counter()
+    stats = {"decoded_frames": 0, "sampled_frames": 0, "duplicate_frames": 0}
+    with av.open(path, metadata_errors="ignore") as container:
+        info = probe_container(container)
+        frames, times, cuts = [], [], []
+        if info.has_video:
+            frames, times, cuts = _decode_video(container, container.streams.video[0], options, info, stats)
+            if not frames and not info.has_audio:
+                raise UnsupportedMedia("the video stream holds no decodable frame")
+    audio = None
+    if info.has_audio and options.audio:
+        # A second open keeps the two passes simple; demuxing again costs little next to decoding.
+        with av.open(path, metadata_errors="ignore") as container:
+            audio = _decode_audio(container, container.streams.audio[0])
+    if times:
+        info.duration = max(info.duration, times[-1])
+    if audio is not None and len(audio):
+        info.duration = max(info.duration, len(audio) / SAMPLE_RATE) if not info.has_video else info.duration
+    stats["decode_seconds"] = time.perf_counter() - started
+    return Decoded(info, frames, times, cuts, audio, stats)

@@ -1,0 +1,67 @@
+"""What a media file holds, before any decoding: duration, frame rate, size, rotation, codecs.
+
+Runs inside the isolated decoder process (see ``isolate``), on an open PyAV container.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import av
+
+
+@dataclasses.dataclass
+class MediaInfo:
+    duration: float
+    fps: float | None
+    width: int | None
+    height: int | None
+    rotation: int
+    video_codec: str | None
+    audio_codec: str | None
+    has_video: bool
+    has_audio: bool
+
+
+class UnsupportedMedia(ValueError):
+    """The file opens but holds nothing vidsearch can index."""
+
+
+def _stream_seconds(stream) -> float:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    return 0.0
+
+
+def _rotation(stream) -> int:
+    """Rotation from the old "rotate" tag; decode corrects it from the first frame's display matrix."""
+    try:
+        return int(stream.metadata.get("rotate", 0)) % 360
+    except (TypeError, ValueError):
+        return 0
+
+
+def probe_container(container: av.container.InputContainer) -> MediaInfo:
+    video = container.streams.video[0] if container.streams.video else None
+    audio = container.streams.audio[0] if container.streams.audio else None
+    if video is None and audio is None:
+        raise UnsupportedMedia("no video or audio stream")
+    duration = float(container.duration) / av.time_base if container.duration else 0.0
+    if not duration:
+        duration = max(_stream_seconds(s) for s in (video, audio) if s is not None)
+    fps = float(video.average_rate or video.guessed_rate or 0) or None if video is not None else None
+    return MediaInfo(
+        duration=duration,
+        fps=fps,
+        width=video.codec_context.width if video is not None else None,
+        height=video.codec_context.height if video is not None else None,
+        rotation=_rotation(video) if video is not None else 0,
+        video_codec=video.codec_context.name if video is not None else None,
+        audio_codec=audio.codec_context.name if audio is not None else None,
+        has_video=video is not None,
+        has_audio=audio is not None,
+    )
+
+
+def probe(path: str) -> MediaInfo:
+    with av.open(path, metadata_errors="ignore") as container:
+        return probe_container(container)

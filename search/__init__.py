@@ -1,0 +1,1 @@
+"""The retrieval core: settings, catalog, vector store, encoders and ranking (third-party imports only)."""

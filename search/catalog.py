@@ -1,0 +1,178 @@
+"""The catalog: what is indexed, as SQLAlchemy 2 ORM tables.
+
+The catalog is the source of truth. It holds every video, its segments, transcript and the
+segment vectors themselves, so the FAISS indexes can always be rebuilt from it. It runs on a
+SQLite file by default or on any SQLAlchemy URL (PostgreSQL); its schema is owned by Alembic
+(``migrations/``) and brought up to date whenever the catalog is opened.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+
+SPACES = ("fused", "visual", "speech")
+"""The vector spaces: CLIP fused (frames + transcript), CLIP visual only, sentence-transformer speech."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Video(Base):
+    __tablename__ = "videos"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    mtime: Mapped[float] = mapped_column(Float, default=0.0)
+    status: Mapped[str] = mapped_column(String(16), default="indexed")  # indexed | failed
+    error_stage: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    duration: Mapped[float] = mapped_column(Float, default=0.0)
+    fps: Mapped[float | None] = mapped_column(Float, nullable=True)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rotation: Mapped[int] = mapped_column(Integer, default=0)
+    video_codec: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    audio_codec: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    has_audio: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    timings: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    indexed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    segments: Mapped[list["Segment"]] = relationship(
+        back_populates="video", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="Segment.start",
+    )
+    transcript: Mapped[list["TranscriptLine"]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="TranscriptLine.start"
+    )
+
+
+class Segment(Base):
+    """One searchable moment of a video: a shot or a window, 2-10 s by default."""
+
+    __tablename__ = "segments"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are FAISS ids: never reuse them
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    transcript: Mapped[str] = mapped_column(Text, default="")
+    frame_count: Mapped[int] = mapped_column(Integer, default=0)
+    thumbnail_time: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    video: Mapped[Video] = relationship(back_populates="segments")
+    vectors: Mapped[list["SegmentVector"]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class TranscriptLine(Base):
+    """What Whisper heard, with segment and word timestamps, kept apart from the segment cut."""
+
+    __tablename__ = "transcript_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    words: Mapped[list | None] = mapped_column(JSON, nullable=True)  # [[start, end, word], ...]
+
+
+class SegmentVector(Base):
+    """A segment's vector in one space; the FAISS indexes are rebuilt from these rows."""
+
+    __tablename__ = "segment_vectors"
+
+    segment_id: Mapped[int] = mapped_column(
+        ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True
+    )
+    space: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little endian
+
+
+class ModelVersion(Base):
+    """Which model produced a space's vectors; vectors of different models must not mix."""
+
+    __tablename__ = "model_versions"
+
+    space: Mapped[str] = mapped_column(String(16), primary_key=True)
+    model: Mapped[str] = mapped_column(Text)
+    dim: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets searches read while an indexer writes; foreign keys make deletes cascade.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; for SQLite, creates the parent folder and sets the pragmas."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _migrations_dir() -> Path:
+    spec = importlib.util.find_spec("migrations")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the vidsearch 'migrations' package is missing; reinstall vidsearch")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Bring the catalog schema to the newest Alembic revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(_migrations_dir()))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def open_catalog(url: str) -> sessionmaker:
+    """Open (creating or migrating as needed) the catalog at ``url``; returns a session factory."""
+    engine = make_engine(url)
+    upgrade_schema(engine)
+    return sessionmaker(engine, expire_on_commit=False)

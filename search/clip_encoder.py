@@ -1,0 +1,170 @@
+"""CLIP's two towers (open_clip): frames and text into one shared space.
+
+Weights load the way open_clip users expect: a ``pretrained`` tag (downloaded once to the usual
+cache) or a local checkpoint file, optionally with a JSON architecture for models open_clip
+does not ship. When weights cannot be had, loading raises ``ModelUnavailable`` with the reason;
+it never falls back to random weights. A failed download is remembered for a day in the data
+dir, so that every command does not wait a minute on a network that is not there.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+_DOWNLOAD_RETRY_AFTER = 24 * 3600
+
+
+class ModelUnavailable(RuntimeError):
+    """A model's weights cannot be loaded; the message says why and what to do."""
+
+
+def _hf_cached(pretrained_cfg: dict, cache_dir: str | None) -> bool:
+    hub = pretrained_cfg.get("hf_hub", "")
+    if not hub:
+        return False
+    from huggingface_hub import try_to_load_from_cache
+
+    repo, filename = os.path.split(hub)
+    names = [filename] if filename else ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"]
+    return any(
+        isinstance(try_to_load_from_cache(repo, name, cache_dir=cache_dir), str) for name in names
+    )
+
+
+class ClipEncoder:
+    """Image and text embeddings from one open_clip model, L2-normalised float32."""
+
+    def __init__(self, model: str, pretrained: str, *, device: str = "cpu",
+                 config_path: Path | None = None, cache_dir: Path | None = None,
+                 marker_dir: Path | None = None, batch_size: int = 32):
+        import open_clip
+        import torch
+
+        self.name = model
+        self.device = device
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        if config_path is not None:
+            if not Path(config_path).is_file():
+                raise ModelUnavailable(f"CLIP model config {config_path} does not exist")
+            open_clip.add_model_config(config_path)
+        if model not in open_clip.list_models() and not model.startswith(("hf-hub:", "local-dir:")):
+            raise ModelUnavailable(
+                f"unknown CLIP architecture {model!r}; set VIDSEARCH_CLIP_MODEL_CONFIG to its JSON config"
+            )
+        self.model_id = self._identity(model, pretrained)
+        self._load(open_clip, model, pretrained, cache_dir, marker_dir)
+        self.model.eval().to(device)
+        self.tokenizer = open_clip.get_tokenizer(model)
+        pre = getattr(self.model.visual, "preprocess_cfg", {}) or {}
+        size = getattr(self.model.visual, "image_size", 224)
+        self.image_size = int(size[0] if isinstance(size, (tuple, list)) else size)
+        self._mean = torch.tensor(pre.get("mean", open_clip.OPENAI_DATASET_MEAN)).view(1, 3, 1, 1)
+        self._std = torch.tensor(pre.get("std", open_clip.OPENAI_DATASET_STD)).view(1, 3, 1, 1)
+        with torch.inference_mode():
+            self.dim = int(self.model.encode_text(self.tokenizer(["x"]).to(device)).shape[-1])
+
+    @staticmethod
+    def _identity(model: str, pretrained: str) -> str:
+        if os.path.isfile(pretrained):
+            stat = os.stat(pretrained)
+            return f"open_clip:{model}:{Path(pretrained).name}:{stat.st_size}"
+        return f"open_clip:{model}:{pretrained}"
+
+    def _load(self, open_clip, model, pretrained, cache_dir, marker_dir) -> None:
+        cache = str(cache_dir) if cache_dir else None
+        if not pretrained:
+            raise ModelUnavailable(
+                f"no CLIP weights configured for {model}; set VIDSEARCH_CLIP_PRETRAINED to a tag or a checkpoint file"
+            )
+        tag_cfg = None if os.path.isfile(pretrained) else open_clip.get_pretrained_cfg(model, pretrained)
+        if tag_cfg is None and not os.path.isfile(pretrained):
+            raise ModelUnavailable(
+                f"CLIP weights {pretrained!r} are neither a file nor a known tag of {model} "
+                f"(tags: {', '.join(open_clip.list_pretrained_tags_by_model(model)) or 'none'})"
+            )
+        marker = Path(marker_dir) / "clip-download-failed.json" if marker_dir else None
+        if tag_cfg is not None and not _hf_cached(tag_cfg, cache):
+            self._check_marker(marker, model, pretrained)
+            log.info("downloading CLIP weights %s/%s (first use)", model, pretrained)
+        try:
+            self.model, _, _ = open_clip.create_model_and_transforms(
+                model, pretrained=pretrained, cache_dir=cache, require_pretrained=True
+            )
+        except Exception as exc:
+            if tag_cfg is not None and marker is not None:
+                marker.parent.mkdir(parents=True, exist_ok=True)
+                marker.write_text(json.dumps({"model": model, "pretrained": pretrained,
+                                              "at": time.time(), "error": str(exc)[:500]}))
+            raise ModelUnavailable(
+                f"CLIP weights {model}/{pretrained} could not be loaded: {str(exc)[:300]}. "
+                "Put the checkpoint in the cache, or set VIDSEARCH_CLIP_PRETRAINED to a local file"
+            ) from exc
+
+    @staticmethod
+    def _check_marker(marker: Path | None, model: str, pretrained: str) -> None:
+        if marker is None or not marker.exists():
+            return
+        try:
+            info = json.loads(marker.read_text())
+        except ValueError:
+            return
+        if (info.get("model"), info.get("pretrained")) == (model, pretrained) and \
+                time.time() - info.get("at", 0) < _DOWNLOAD_RETRY_AFTER:
+            raise ModelUnavailable(
+                f"CLIP weights {model}/{pretrained} are not in the cache and the last download failed "
+                f"({info.get('error', '')[:200]}); delete {marker} to try again, or set "
+                "VIDSEARCH_CLIP_PRETRAINED to a local checkpoint file"
+            )
+
+    # --- encoding
+    def _pixels(self, frames: list[np.ndarray]):
+        """uint8 HxWx3 frames -> normalised, centre-cropped tensors, without PIL round trips."""
+        import torch
+        import torch.nn.functional as F
+
+        out = []
+        for frame in frames:
+            t = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)[None].float() / 255.0
+            h, w = t.shape[-2:]
+            scale = self.image_size / min(h, w)
+            if abs(scale - 1.0) > 1e-3:
+                t = F.interpolate(t, size=(max(self.image_size, round(h * scale)),
+                                           max(self.image_size, round(w * scale))),
+                                  mode="bicubic", align_corners=False, antialias=True)
+            h, w = t.shape[-2:]
+            top, left = (h - self.image_size) // 2, (w - self.image_size) // 2
+            out.append(t[..., top:top + self.image_size, left:left + self.image_size])
+        return (torch.cat(out).clamp_(0, 1) - self._mean) / self._std
+
+    def encode_images(self, frames: list[np.ndarray]) -> np.ndarray:
+        import torch
+
+        if not frames:
+            return np.zeros((0, self.dim), np.float32)
+        chunks = []
+        with self._lock, torch.inference_mode():
+            for i in range(0, len(frames), self.batch_size):
+                pixels = self._pixels(frames[i:i + self.batch_size]).to(self.device)
+                chunks.append(self.model.encode_image(pixels, normalize=True).float().cpu().numpy())
+        return np.concatenate(chunks)
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        chunks = []
+        with self._lock, torch.inference_mode():
+            for i in range(0, len(texts), self.batch_size):
+                tokens = self.tokenizer(texts[i:i + self.batch_size]).to(self.device)
+                chunks.append(self.model.encode_text(tokens, normalize=True).float().cpu().numpy())
+        return np.concatenate(chunks)

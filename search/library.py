@@ -1,0 +1,276 @@
+"""The library: the catalog and the vector indexes of one data dir, kept consistent.
+
+Writes go catalog first (one transaction per video, vectors included), then the indexes, which
+are saved atomically. A crash between the two leaves rows without vectors in the index; opening
+the library reconciles each index with the catalog (no vector without a row, no row without a
+vector), so nothing is lost or orphaned.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import logging
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from .catalog import SPACES, ModelVersion, Segment, SegmentVector, TranscriptLine, Video, open_catalog
+from .settings import Settings
+from .store import VectorIndex, make_index, normalize
+
+log = logging.getLogger(__name__)
+
+
+class ModelMismatchError(RuntimeError):
+    """Vectors of one space would come from two different models."""
+
+
+@dataclasses.dataclass
+class NewSegment:
+    start: float
+    end: float
+    transcript: str = ""
+    frame_count: int = 0
+    thumbnail_time: float | None = None
+    vectors: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class NewVideo:
+    """Everything the indexer learned about one file, written to the catalog in one go."""
+
+    path: str
+    size: int
+    mtime: float
+    duration: float = 0.0
+    fps: float | None = None
+    width: int | None = None
+    height: int | None = None
+    rotation: int = 0
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    has_audio: bool = False
+    language: str | None = None
+    timings: dict | None = None
+    segments: list[NewSegment] = dataclasses.field(default_factory=list)
+    transcript: list[tuple[float, float, str, list]] = dataclasses.field(default_factory=list)
+    models: dict[str, tuple[str, int]] = dataclasses.field(default_factory=dict)  # space -> (model, dim)
+
+
+class Library:
+    """One data dir: the catalog session factory plus one ``VectorIndex`` per space."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.sessions: sessionmaker = open_catalog(settings.catalog_url)
+        self.index_dir = settings.index_dir
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        self.indexes: dict[str, VectorIndex] = {}
+        with self._write_lock():
+            self.reconcile()
+
+    # --- consistency
+    def _index_path(self, space: str) -> Path:
+        return self.index_dir / f"{space}.faiss"
+
+    @contextlib.contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        """Serialise index writers across processes sharing the data dir."""
+        with open(self.index_dir / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _load_index(self, space: str, dim: int | None) -> VectorIndex | None:
+        for candidate in (self._index_path(space), self._index_path(space).with_suffix(".faiss.prev")):
+            if not candidate.exists():
+                continue
+            try:
+                index = VectorIndex.load(candidate)
+            except Exception as exc:  # a torn or foreign file: fall back, then rebuild
+                log.warning("cannot read %s (%s); trying the previous copy", candidate, exc)
+                continue
+            if dim is None or index.dim == dim:
+                return index
+            log.warning("%s has dimension %d, catalog says %d; rebuilding", candidate, index.dim, dim)
+        return None
+
+    def reconcile(self) -> dict[str, tuple[int, int]]:
+        """Make every index hold exactly the catalog's vectors; returns {space: (added, removed)}."""
+        changes = {}
+        with self.sessions() as session:
+            dims = dict(session.execute(select(ModelVersion.space, ModelVersion.dim)).all())
+            for space in SPACES:
+                dim = dims.get(space)
+                index = self._load_index(space, dim)
+                if index is None:
+                    if dim is None:
+                        continue
+                    index = make_index("flat", dim)
+                truth = set(
+                    session.scalars(select(SegmentVector.segment_id).where(SegmentVector.space == space))
+                )
+                present = set(index.ids().tolist())
+                extra = present - truth
+                missing = sorted(truth - present)
+                index.remove(np.fromiter(extra, np.int64, len(extra)))
+                for start in range(0, len(missing), 10_000):
+                    batch = missing[start:start + 10_000]
+                    rows = session.execute(
+                        select(SegmentVector.segment_id, SegmentVector.vector).where(
+                            SegmentVector.space == space, SegmentVector.segment_id.in_(batch)
+                        )
+                    ).all()
+                    index.add(
+                        [r[0] for r in rows],
+                        np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows]),
+                    )
+                self.indexes[space] = index
+                if extra or missing or not self._index_path(space).exists():
+                    index.save(self._index_path(space), {"model": self._model_of(session, space)})
+                    log.info("reconciled %s index: +%d -%d", space, len(missing), len(extra))
+                changes[space] = (len(missing), len(extra))
+        return changes
+
+    @staticmethod
+    def _model_of(session: Session, space: str) -> str | None:
+        return session.scalar(select(ModelVersion.model).where(ModelVersion.space == space))
+
+    # --- writes
+    def _check_models(self, session: Session, models: dict[str, tuple[str, int]]) -> None:
+        for space, (model, dim) in models.items():
+            known = session.get(ModelVersion, space)
+            if known is None:
+                session.add(ModelVersion(space=space, model=model, dim=dim))
+            elif known.model != model or known.dim != dim:
+                raise ModelMismatchError(
+                    f"the {space} vectors in this catalog come from {known.model} (dim {known.dim}), "
+                    f"but the configured model is {model} (dim {dim}); use the same model, or a new "
+                    f"data dir / database to index with a different one"
+                )
+
+    def write_video(self, record: NewVideo) -> int:
+        """Store one indexed file (replacing an earlier version of the same path); returns its id."""
+        with self._write_lock():
+            with self.sessions.begin() as session:
+                self._check_models(session, record.models)
+                old_ids = self._delete_path(session, record.path)
+                video = Video(
+                    **{f.name: getattr(record, f.name) for f in dataclasses.fields(record)
+                       if f.name not in ("segments", "transcript", "models")},
+                    status="indexed",
+                )
+                session.add(video)
+                for start, end, text, words in record.transcript:
+                    video.transcript.append(TranscriptLine(start=start, end=end, text=text, words=words))
+                rows = []
+                for ordinal, seg in enumerate(record.segments):
+                    row = Segment(
+                        ordinal=ordinal, start=seg.start, end=seg.end, transcript=seg.transcript,
+                        frame_count=seg.frame_count, thumbnail_time=seg.thumbnail_time,
+                    )
+                    row.vectors = [
+                        SegmentVector(space=space, vector=normalize(vec)[0].tobytes())
+                        for space, vec in seg.vectors.items()
+                    ]
+                    video.segments.append(row)
+                    rows.append((row, seg))
+                session.flush()
+                video_id = video.id
+            self._apply_to_indexes(old_ids, rows)
+            return video_id
+
+    def _apply_to_indexes(self, old_ids: list[int], rows: list[tuple[Segment, NewSegment]]) -> None:
+        touched = set()
+        for space in SPACES:
+            pairs = [(row.id, seg.vectors[space]) for row, seg in rows if space in seg.vectors]
+            index = self.indexes.get(space)
+            if index is None and pairs:
+                index = self.indexes[space] = make_index("flat", len(pairs[0][1]))
+            if index is None:
+                continue
+            if old_ids and index.remove(old_ids):
+                touched.add(space)
+            if pairs:
+                index.add([p[0] for p in pairs], np.stack([p[1] for p in pairs]))
+                touched.add(space)
+        self._save(touched)
+
+    def _save(self, spaces) -> None:
+        with self.sessions() as session:
+            for space in spaces:
+                self.indexes[space].save(self._index_path(space), {"model": self._model_of(session, space)})
+
+    @staticmethod
+    def _delete_path(session: Session, path: str) -> list[int]:
+        video = session.scalar(select(Video).where(Video.path == path))
+        if video is None:
+            return []
+        ids = list(session.scalars(select(Segment.id).where(Segment.video_id == video.id)))
+        session.delete(video)
+        session.flush()
+        return ids
+
+    def record_failure(self, path: str, size: int, mtime: float, stage: str, error: str) -> None:
+        """Remember that a file failed, where and why (replacing what was indexed for it)."""
+        with self._write_lock():
+            with self.sessions.begin() as session:
+                old_ids = self._delete_path(session, path)
+                session.add(Video(path=path, size=size, mtime=mtime, status="failed",
+                                  error_stage=stage, error=error[:4000]))
+            self._apply_to_indexes(old_ids, [])
+
+    def remove_video(self, video_id: int) -> bool:
+        with self._write_lock():
+            with self.sessions.begin() as session:
+                video = session.get(Video, video_id)
+                if video is None:
+                    return False
+                old_ids = self._delete_path(session, video.path)
+            self._apply_to_indexes(old_ids, [])
+            return True
+
+    # --- reads
+    def known_file(self, path: str) -> Video | None:
+        with self.sessions() as session:
+            return session.scalar(select(Video).where(Video.path == path))
+
+    def segments(self, ids) -> dict[int, tuple[Segment, Video]]:
+        ids = [int(i) for i in ids]
+        if not ids:
+            return {}
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Segment, Video).join(Video).where(Segment.id.in_(ids))
+            ).all()
+            return {seg.id: (seg, video) for seg, video in rows}
+
+    def vector(self, segment_id: int, space: str) -> np.ndarray | None:
+        with self.sessions() as session:
+            blob = session.scalar(
+                select(SegmentVector.vector).where(
+                    SegmentVector.segment_id == segment_id, SegmentVector.space == space
+                )
+            )
+        return None if blob is None else np.frombuffer(blob, dtype=np.float32)
+
+    def videos(self, status: str | None = None) -> list[Video]:
+        with self.sessions() as session:
+            query = select(Video).order_by(Video.path)
+            if status:
+                query = query.where(Video.status == status)
+            return list(session.scalars(query))
+
+    def counts(self) -> dict[str, int]:
+        with self.sessions() as session:
+            counts = dict(session.execute(select(Video.status, func.count()).group_by(Video.status)).all())
+            counts["segments"] = session.scalar(select(func.count()).select_from(Segment)) or 0
+        for space, index in self.indexes.items():
+            counts[f"vectors_{space}"] = len(index)
+        return counts

@@ -1,0 +1,97 @@
+"""The one settings object of vidsearch.
+
+Every knob a user can turn comes from here, read from ``VIDSEARCH_*`` environment variables
+(or passed explicitly by tests and embedding code). No other module reads the environment, so
+what a run did is always explained by one object, which ``vidsearch status`` can print.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "vidsearch"
+
+
+class Settings(BaseSettings):
+    """All configuration, from ``VIDSEARCH_<FIELD>`` variables (e.g. ``VIDSEARCH_DATA_DIR``)."""
+
+    model_config = SettingsConfigDict(env_prefix="VIDSEARCH_", extra="ignore")
+
+    # --- where things live
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    database_url: str | None = None  # default: SQLite file in data_dir
+
+    # --- hardware
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    torch_threads: int = 0  # 0 = torch's default
+
+    # --- sampling and segmentation
+    fps: float = 1.0  # frames sampled per second of video
+    frame_size: int = 224  # short side of decoded frames (CLIP's input size)
+    dedup_threshold: float = 3.0  # mean abs difference (0-255) below which a sample repeats the last one
+    shot_threshold: float = 30.0  # mean abs difference between consecutive frames that marks a cut
+    segment_min: float = 2.0
+    segment_max: float = 10.0
+    decode_timeout: float = 600.0  # seconds one file may spend in the isolated decoder
+
+    # --- models
+    clip_model: str = "ViT-B-32"
+    clip_pretrained: str = "laion2b_s34b_b79k"  # open_clip tag, or path to a local checkpoint file
+    clip_model_config: Path | None = None  # JSON architecture for a model open_clip does not know
+    clip_batch_size: int = 32
+    require_visual: bool = False  # fail instead of running speech-only when CLIP cannot load
+    text_model: str | None = None  # sentence-transformers name or path; default: packaged MiniLM
+    asr_backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
+    asr_model: str | None = None  # name or path; default: packaged tiny.en, then "tiny.en"
+    asr_compute_type: str = "int8"
+    asr_language: str | None = None  # None = detect
+    model_cache_dir: Path | None = None  # where downloaded weights go (None = each library's cache)
+
+    # --- fusion and ranking
+    visual_weight: float = 0.5  # share of the visual part in a segment's fused vector
+    speech_weight: float = 0.5  # share of the transcript (CLIP text space) part
+    hybrid_weights: dict[str, float] = Field(
+        default_factory=lambda: {"fused": 1.0, "visual": 0.5, "speech": 1.0}
+    )
+    rrf_k: int = 60
+    default_mode: Literal["fused", "visual", "speech", "hybrid"] = "hybrid"
+
+    @field_validator("fps", "frame_size", "segment_min", "segment_max", "decode_timeout")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be positive")
+        return value
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> "Settings":
+        if self.segment_min > self.segment_max:
+            raise ValueError(
+                f"segment_min ({self.segment_min}) must not exceed segment_max ({self.segment_max})"
+            )
+        if self.visual_weight < 0 or self.speech_weight < 0 or self.visual_weight + self.speech_weight == 0:
+            raise ValueError("visual_weight and speech_weight must be >= 0 and not both 0")
+        return self
+
+    @property
+    def catalog_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'catalog.db'}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    def resolved_device(self) -> str:
+        """The torch device to run encoders on: CUDA when present unless told otherwise."""
+        if self.device != "auto":
+            return self.device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"

@@ -1,0 +1,127 @@
+"""Shared fixtures: a small real CLIP checkpoint, real models, real generated videos, real databases.
+
+CLIP weights cannot be downloaded here, so the tests build a small open_clip model, save it as a
+checkpoint file and load it through the same local-checkpoint path users use
+(``VIDSEARCH_CLIP_PRETRAINED`` + ``VIDSEARCH_CLIP_MODEL_CONFIG``). Whisper (tiny.en) and MiniLM
+are the real packaged weights. Heavy objects are built once per session.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from bench.corpus import SAMPLE, make_sample_corpus, truncate
+from search.settings import Settings
+
+MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
+TINY_CLIP = {
+    "embed_dim": 64,
+    "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "patch_size": 16, "head_width": 32},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
+}
+PG_URL = os.environ.get("VIDSEARCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def media(name: str) -> Path:
+    path = MEDIA / name
+    if not path.exists():
+        pytest.skip(f"shared media {name} not present at {MEDIA}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory) -> dict:
+    """A small open_clip model saved as a checkpoint + JSON config, as a user would have them."""
+    import open_clip
+    import torch
+
+    folder = tmp_path_factory.mktemp("clip")
+    config = folder / "vidsearch-tiny-clip.json"
+    config.write_text(json.dumps(TINY_CLIP))
+    open_clip.add_model_config(config)
+    torch.manual_seed(0)
+    model = open_clip.create_model("vidsearch-tiny-clip")
+    checkpoint = folder / "vidsearch-tiny-clip.pt"
+    torch.save({"state_dict": model.state_dict()}, checkpoint)
+    return {"clip_model": "vidsearch-tiny-clip", "clip_pretrained": str(checkpoint),
+            "clip_model_config": config}
+
+
+@pytest.fixture
+def make_settings(tmp_path, tiny_clip):
+    def make(**overrides) -> Settings:
+        values = {"data_dir": tmp_path / "data", **tiny_clip, **overrides}
+        return Settings(**values)
+    return make
+
+
+@pytest.fixture
+def settings(make_settings) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture(scope="session")
+def encoders(tiny_clip, tmp_path_factory):
+    from search.encoders import Encoders
+
+    return Encoders(Settings(data_dir=tmp_path_factory.mktemp("enc"), **tiny_clip))
+
+
+@pytest.fixture(scope="session")
+def asr(tmp_path_factory):
+    from indexer.transcribe import make_asr
+
+    return make_asr(Settings(data_dir=tmp_path_factory.mktemp("asr")))
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory) -> Path:
+    """The sample corpus (4 generated videos, one silent) plus a truncated file, in one folder."""
+    folder = tmp_path_factory.mktemp("corpus")
+    paths = make_sample_corpus(folder)
+    truncate(paths[0], folder / "truncated.mp4", 3000)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def sample_specs():
+    return {spec.name: spec for spec in SAMPLE}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def catalog_url(request, tmp_path):
+    """A fresh catalog per test: a SQLite file, or a new database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'catalog.db'}"
+        return
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    pytest.importorskip("psycopg")
+    admin = sqlalchemy.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"),
+                                     isolation_level="AUTOCOMMIT")
+    name = f"vidsearch_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        admin.dispose()
+        if os.environ.get("VIDSEARCH_REQUIRE_PG"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
+    yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.dispose()
+
+
+@pytest.fixture
+def copy_media(tmp_path):
+    def copy(name: str, folder: str = "media") -> Path:
+        target = tmp_path / folder
+        target.mkdir(exist_ok=True)
+        return Path(shutil.copy(media(name), target / name))
+    return copy

@@ -2,7 +2,7 @@
 
 All kept frames of a file go through CLIP's image tower in batches, once; a moment whose frames
 were all dropped as repeats borrows the last frame shown before it. A moment's spoken part is
-the transcript lines that overlap it (whole sentences embed better than the few words that fall
+the transcript lines with a word inside it (whole sentences embed better than the few words that fall
 inside the cut); what it displays are the words spoken inside it.
 """
 from __future__ import annotations
@@ -28,8 +28,13 @@ def _words_inside(transcript: Transcript, start: float, end: float) -> str:
     return " ".join(words).strip()
 
 
-def _lines_overlapping(transcript: Transcript, start: float, end: float) -> str:
-    return " ".join(l.text for l in transcript.lines if l.start < end and l.end > start).strip()
+def _lines_spoken_in(transcript: Transcript, start: float, end: float) -> str:
+    """Whole lines with a word spoken inside the span (Whisper's line edges are loose)."""
+    def inside(line) -> bool:
+        if line.words:
+            return any(start <= (s + e) / 2 < end for s, e, _ in line.words)
+        return line.start < end and line.end > start
+    return " ".join(line.text for line in transcript.lines if inside(line)).strip()
 
 
 def _frames_of(times: list[float], start: float, end: float) -> list[int]:
@@ -58,7 +63,7 @@ def embed_segments(decoded: Decoded, spans: list[tuple[float, float]], transcrip
         if frame_vecs is not None and frames:
             seg.vectors["visual"] = pool(frame_vecs[frames])
         segments.append(seg)
-    spoken = [(_lines_overlapping(transcript, s.start, s.end), s) for s in segments]
+    spoken = [(_lines_spoken_in(transcript, s.start, s.end), s) for s in segments]
     spoken = [(text, s) for text, s in spoken if text]
     if spoken:
         texts = [text for text, _ in spoken]

@@ -85,7 +85,7 @@ class ClipEncoder:
             raise ModelUnavailable(
                 f"no CLIP weights configured for {model}; set VIDSEARCH_CLIP_PRETRAINED to a tag or a checkpoint file"
             )
-        tag_cfg = None if os.path.isfile(pretrained) else open_clip.get_pretrained_cfg(model, pretrained)
+        tag_cfg = None if os.path.isfile(pretrained) else (open_clip.get_pretrained_cfg(model, pretrained) or None)
         if tag_cfg is None and not os.path.isfile(pretrained):
             raise ModelUnavailable(
                 f"CLIP weights {pretrained!r} are neither a file nor a known tag of {model} "
@@ -94,7 +94,7 @@ class ClipEncoder:
         marker = Path(marker_dir) / "clip-download-failed.json" if marker_dir else None
         if tag_cfg is not None and not _hf_cached(tag_cfg, cache):
             self._check_marker(marker, model, pretrained)
-            log.info("downloading CLIP weights %s/%s (first use)", model, pretrained)
+            log.warning("CLIP weights %s/%s are not cached: downloading them (needs the internet)", model, pretrained)
         try:
             self.model, _, _ = open_clip.create_model_and_transforms(
                 model, pretrained=pretrained, cache_dir=cache, require_pretrained=True

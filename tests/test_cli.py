@@ -1,0 +1,77 @@
+"""The command line as users run it: VIDSEARCH_* settings, --json contracts, clear errors."""
+import json
+
+import pytest
+
+from api.cli import main
+
+RESULT_KEYS = {"video_path", "video_id", "segment_id", "start", "end", "score", "transcript"}
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path, tiny_clip):
+    monkeypatch.setenv("VIDSEARCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("VIDSEARCH_CLIP_MODEL", tiny_clip["clip_model"])
+    monkeypatch.setenv("VIDSEARCH_CLIP_PRETRAINED", tiny_clip["clip_pretrained"])
+    monkeypatch.setenv("VIDSEARCH_CLIP_MODEL_CONFIG", str(tiny_clip["clip_model_config"]))
+    return tmp_path
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_index_search_similar_status_remove(env, corpus, capsys):
+    code, out, _ = run(capsys, "index", str(corpus), "--json")
+    report = json.loads(out)
+    assert code == 0 and (report["indexed"], report["failed"]) == (4, 1)
+    assert {f["status"] for f in report["files"]} == {"indexed", "failed"}
+
+    code, out, _ = run(capsys, "search", "heavy weather on the shore", "--mode", "speech", "-k", "2", "--json")
+    results = json.loads(out)
+    assert code == 0 and 1 <= len(results) <= 2
+    assert RESULT_KEYS <= set(results[0]) and results[0]["video_path"].endswith("weather.mp4")
+    assert isinstance(results[0]["start"], float) and results[0]["end"] > results[0]["start"]
+
+    code, out, _ = run(capsys, "similar", "--segment", str(results[0]["segment_id"]), "--json")
+    similar = json.loads(out)
+    assert code == 0 and all(results[0]["segment_id"] not in r["segment_ids"] for r in similar)
+
+    code, out, _ = run(capsys, "search", "heavy weather on the shore", "--mode", "speech")
+    assert "weather.mp4" in out and "Heavy rain" in out
+
+    code, out, _ = run(capsys, "status", "--json")
+    status = json.loads(out)
+    assert (status["videos_indexed"], status["videos_failed"]) == (4, 1)
+    assert status["failures"][0]["path"].endswith("truncated.mp4")
+
+    code, out, _ = run(capsys, "remove", str(corpus / "weather.mp4"))
+    assert code == 0 and "removed" in out
+    code, out, _ = run(capsys, "search", "heavy weather on the shore", "--mode", "speech", "--json")
+    assert all(not r["video_path"].endswith("weather.mp4") for r in json.loads(out))
+    code, _, err = run(capsys, "remove", "/no/such/file.mp4")
+    assert code == 1 and "not in the catalog" in err
+
+
+def test_errors_are_one_clear_line(env, capsys, monkeypatch):
+    code, _, err = run(capsys, "search", "   ")
+    assert code == 2 and "query text is empty" in err
+    code, _, err = run(capsys, "similar", "--segment", "5", str(env / "x.mp4"))
+    assert code == 2 and "either a FILE or --segment" in err
+    code, _, err = run(capsys, "similar", str(env / "missing.mp4"))
+    assert code == 2 and "no such file" in err
+    monkeypatch.setenv("VIDSEARCH_FPS", "-1")
+    code, _, err = run(capsys, "status")
+    assert code == 2 and "VIDSEARCH_" in err and "fps" in err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["search", "x", "--mode", "telepathy"])
+    assert exit_info.value.code == 2
+
+
+def test_visual_mode_without_clip_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("VIDSEARCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("VIDSEARCH_CLIP_PRETRAINED", str(tmp_path / "no-such-checkpoint.pt"))
+    code, _, err = run(capsys, "search", "a red flower", "--mode", "visual")
+    assert code == 2 and "needs CLIP" in err and "no-such-checkpoint" in err

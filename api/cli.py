@@ -195,13 +195,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configure_logging(verbose: bool) -> None:
+    """Our warnings on stderr, one line each; libraries' chatter only with --verbose."""
+    root = logging.getLogger()
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    if not any(getattr(h, "vidsearch", False) for h in root.handlers):
+        handler = logging.StreamHandler()
+        handler.vidsearch = True
+        handler.setFormatter(logging.Formatter("vidsearch: %(levelname)s: %(message)s"))
+        # open_clip logs through the root logger itself; we report its failures in our words.
+        handler.addFilter(lambda record: verbose or record.name == "search" or
+                          record.name.startswith(("search.", "indexer.", "api.")))
+        root.addHandler(handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="vidsearch: %(levelname)s: %(message)s")
-    for noisy in ("httpx", "huggingface_hub", "sentence_transformers", "faster_whisper", "root"):
-        if not args.verbose:
-            logging.getLogger(noisy).setLevel(logging.ERROR)
+    _configure_logging(args.verbose)
     from pydantic import ValidationError
 
     from search.encoders import ModelUnavailable, VisualSearchUnavailable

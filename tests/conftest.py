@@ -18,7 +18,18 @@ import pytest
 from bench.corpus import SAMPLE, make_sample_corpus, truncate
 from search.settings import Settings
 
-MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
+def _find_media() -> Path:
+    """``../shared/media`` beside the checkout (or above it), or ``VIDSEARCH_TEST_MEDIA``."""
+    if os.environ.get("VIDSEARCH_TEST_MEDIA"):
+        return Path(os.environ["VIDSEARCH_TEST_MEDIA"])
+    repo = Path(__file__).resolve().parents[1]
+    for folder in repo.parents:
+        if (folder / "shared" / "media").is_dir():
+            return folder / "shared" / "media"
+    return repo.parent / "shared" / "media"
+
+
+MEDIA = _find_media()
 TINY_CLIP = {
     "embed_dim": 64,
     "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "patch_size": 16, "head_width": 32},

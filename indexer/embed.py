@@ -1,7 +1,9 @@
 """Segment vectors: frames and transcript of each moment into the visual, fused and speech spaces.
 
-All kept frames of a file go through CLIP's image tower in batches, once; a moment whose frames
-were all dropped as repeats borrows the last frame shown before it. A moment's spoken part is
+The kept frames of a file go through CLIP's image tower in batches, once: at most
+``frames_per_segment`` evenly spaced ones per moment, since a moment's frame embeddings are
+averaged and frames of one shot are alike. A moment whose frames were all dropped as repeats
+borrows the last frame shown before it. A moment's spoken part is
 the transcript lines with a word inside it (whole sentences embed better than the few words that fall
 inside the cut); what it displays are the words spoken inside it.
 """
@@ -37,8 +39,14 @@ def _lines_spoken_in(transcript: Transcript, start: float, end: float) -> str:
     return " ".join(line.text for line in transcript.lines if inside(line)).strip()
 
 
-def _frames_of(times: list[float], start: float, end: float) -> list[int]:
+def _frames_of(times: list[float], start: float, end: float, most: int) -> list[int]:
+    """Indexes of the kept frames shown in the span: at most ``most`` of them, evenly spaced
+    (their embeddings are averaged, and a shot's frames are alike); when the span has none of
+    its own, the last frame shown before it."""
     inside = [i for i, t in enumerate(times) if start <= t < end]
+    if most and len(inside) > most:
+        inside = [inside[round(j * (len(inside) - 1) / (most - 1))] for j in range(most)] \
+            if most > 1 else [inside[len(inside) // 2]]
     if inside or not times:
         return inside
     before = [i for i, t in enumerate(times) if t < start]
@@ -46,22 +54,25 @@ def _frames_of(times: list[float], start: float, end: float) -> list[int]:
 
 
 def embed_segments(decoded: Decoded, spans: list[tuple[float, float]], transcript: Transcript,
-                   encoders: Encoders, settings: Settings) -> tuple[list[NewSegment], dict]:
+                   encoders: Encoders, settings: Settings,
+                   frames_per_segment: int | None = None) -> tuple[list[NewSegment], dict]:
     """NewSegments with their vectors, and {space: (model id, dim)} for the catalog."""
     clip = encoders.clip
+    most = settings.frames_per_segment if frames_per_segment is None else frames_per_segment
     models: dict[str, tuple[str, int]] = {}
-    frame_vecs = None
+    chosen = [_frames_of(decoded.frame_times, start, end, most) for start, end in spans]
+    frame_vecs = {}
     if clip is not None and decoded.frames:
-        frame_vecs = clip.encode_images(decoded.frames)
+        needed = sorted({i for frames in chosen for i in frames})
+        frame_vecs = dict(zip(needed, clip.encode_images([decoded.frames[i] for i in needed])))
         models["visual"] = models["fused"] = (clip.model_id, clip.dim)
     segments = []
-    for start, end in spans:
-        frames = _frames_of(decoded.frame_times, start, end)
+    for (start, end), frames in zip(spans, chosen):
         seg = NewSegment(start=start, end=end, transcript=_words_inside(transcript, start, end),
                          frame_count=len(frames),
-                         thumbnail_time=decoded.frame_times[frames[0]] if frames else None)
-        if frame_vecs is not None and frames:
-            seg.vectors["visual"] = pool(frame_vecs[frames])
+                         thumbnail_time=decoded.frame_times[frames[len(frames) // 2]] if frames else None)
+        if frame_vecs and frames:
+            seg.vectors["visual"] = pool(np.stack([frame_vecs[i] for i in frames]))
         segments.append(seg)
     spoken = [(_lines_spoken_in(transcript, s.start, s.end), s) for s in segments]
     spoken = [(text, s) for text, s in spoken if text]
@@ -87,5 +98,6 @@ def query_vectors(decoded: Decoded, transcript: Transcript, encoders: Encoders,
                   settings: Settings) -> dict[str, np.ndarray]:
     """One vector per space for a whole query clip or image, built like a segment's."""
     end = max(decoded.info.duration, decoded.frame_times[-1] + 1e-3 if decoded.frame_times else 0.0, 1e-3)
-    segments, _ = embed_segments(decoded, [(0.0, end)], transcript, encoders, settings)
+    segments, _ = embed_segments(decoded, [(0.0, end)], transcript, encoders, settings,
+                                 frames_per_segment=0)  # a query clip is one moment: use all it shows
     return segments[0].vectors

@@ -86,19 +86,22 @@ def decode_isolated(path: Path, settings: Settings, dedup: bool = True) -> Decod
 
 
 class Indexer:
-    """Indexes files into a ``Library``; ``overlap``/``dedup`` off give the naive baseline."""
+    """Indexes files into a ``Library``.
+
+    ``naive=True`` is the baseline the benchmark compares against: every sampled frame through
+    CLIP, Whisper over all audio (no voice detection), each file's stages one after another.
+    """
 
     def __init__(self, library: Library, encoders: Encoders, settings: Settings, *,
-                 asr: AsrBackend | None = None, overlap: bool = True, dedup: bool = True,
-                 progress: bool = True):
+                 asr: AsrBackend | None = None, naive: bool = False, progress: bool = True):
         self.library, self.encoders, self.settings = library, encoders, settings
         self._asr = asr
-        self.overlap, self.dedup, self.progress = overlap, dedup, progress
+        self.naive, self.progress = naive, progress
 
     @property
     def asr(self) -> AsrBackend:
         if self._asr is None:
-            self._asr = make_asr(self.settings, vad=self.dedup)
+            self._asr = make_asr(self.settings, vad=not self.naive)
         return self._asr
 
     def index(self, paths: list, force: bool = False) -> IndexReport:
@@ -125,7 +128,7 @@ class Indexer:
             for i, path in enumerate(todo):
                 future = pending or pool.submit(self._timed_decode, path)
                 pending = pool.submit(self._timed_decode, todo[i + 1]) \
-                    if self.overlap and i + 1 < len(todo) else None
+                    if not self.naive and i + 1 < len(todo) else None
                 outcome = self._index_one(path, future)
                 report.outcomes.append(outcome)
                 for stage, seconds in outcome.timings.items():
@@ -140,7 +143,7 @@ class Indexer:
     def _timed_decode(self, path: Path):
         started = time.perf_counter()
         try:
-            return decode_isolated(path, self.settings, self.dedup), None, time.perf_counter() - started
+            return decode_isolated(path, self.settings, not self.naive), None, time.perf_counter() - started
         except IsolatedFailure as exc:
             return None, str(exc), time.perf_counter() - started
 
@@ -161,7 +164,8 @@ class Indexer:
             t = time.perf_counter()
             spans = make_spans(decoded.info.duration, decoded.cuts,
                                self.settings.segment_min, self.settings.segment_max)
-            segments, models = embed_segments(decoded, spans, transcript, self.encoders, self.settings)
+            segments, models = embed_segments(decoded, spans, transcript, self.encoders, self.settings,
+                                              frames_per_segment=0 if self.naive else None)
             if not any(seg.vectors for seg in segments):
                 raise RuntimeError("nothing to index: no frames could be embedded (visual search is off) "
                                    "and no speech was found")

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     frame_size: int = 224  # short side of decoded frames (CLIP's input size)
     dedup_threshold: float = 3.0  # mean abs difference (0-255) below which a sample repeats the last one
     shot_threshold: float = 30.0  # mean abs difference between consecutive frames that marks a cut
+    frames_per_segment: int = 4  # most frames of one segment sent to CLIP (evenly spaced; 0 = all)
     segment_min: float = 2.0
     segment_max: float = 10.0
     decode_timeout: float = 600.0  # seconds one file may spend in the isolated decoder

@@ -271,6 +271,7 @@ class Library:
         with self.sessions() as session:
             counts = dict(session.execute(select(Video.status, func.count()).group_by(Video.status)).all())
             counts["segments"] = session.scalar(select(func.count()).select_from(Segment)) or 0
+            counts["frames"] = session.scalar(select(func.sum(Segment.frame_count))) or 0
         for space, index in self.indexes.items():
             counts[f"vectors_{space}"] = len(index)
         return counts

@@ -40,6 +40,9 @@ def rrf(ranked: dict[str, list[int]], weights: dict[str, float], k: int = 60) ->
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
+_TIE = 1e-6
+
+
 def _touches(a: Moment, b: Moment, gap: float) -> bool:
     return a.video_id == b.video_id and b.start <= a.end + gap and b.end >= a.start - gap
 
@@ -59,14 +62,15 @@ def merge_adjacent(moments: list[Moment], limit: int, gap: float = 0.05) -> list
     ``moments`` must be best first. A hit that touches a kept moment joins it (keeping the
     moment's best score and segment); otherwise it starts a new moment, until ``limit`` exist.
     Hits ranked below the ``limit``-th moment are not merged in, so a strong moment does not
-    swallow the weak rest of its video.
+    swallow the weak rest of its video, unless they tie with the moment they touch (two
+    segments that share one spoken sentence score the same in the speech space).
     """
     merged: list[Moment] = []
     for moment in moments:
-        if len(merged) == limit:
-            break
         moment = dataclasses.replace(moment, segment_ids=[moment.segment_id])
         target = next((kept for kept in merged if _touches(kept, moment, gap)), None)
+        if len(merged) == limit and (target is None or moment.score < target.score - _TIE):
+            break  # only exact ties (one sentence spoken across a cut) still join a full list
         if target is None:
             merged.append(moment)
             continue

@@ -35,3 +35,10 @@ def test_hits_below_the_last_moment_do_not_merge():
     hits = [m(1, 1, 0, 5, 0.9), m(2, 2, 0, 5, 0.8), m(1, 3, 5, 10, 0.1)]
     out = merge_adjacent(hits, limit=2)
     assert [(x.video_id, x.end) for x in out] == [(1, 5), (2, 5)]
+
+
+def test_a_tying_neighbour_still_joins_a_full_list():
+    hits = [m(1, 2, 10, 20, 0.8, "spring."), m(1, 1, 0, 10, 0.8, "The museum will open"),
+            m(2, 5, 0, 5, 0.7)]
+    (only,) = merge_adjacent(hits, limit=1)
+    assert (only.start, only.end, only.transcript) == (0, 20, "The museum will open spring.")

@@ -67,8 +67,8 @@ class ClipEncoder:
         pre = getattr(self.model.visual, "preprocess_cfg", {}) or {}
         size = getattr(self.model.visual, "image_size", 224)
         self.image_size = int(size[0] if isinstance(size, (tuple, list)) else size)
-        self._mean = torch.tensor(pre.get("mean", open_clip.OPENAI_DATASET_MEAN)).view(1, 3, 1, 1)
-        self._std = torch.tensor(pre.get("std", open_clip.OPENAI_DATASET_STD)).view(1, 3, 1, 1)
+        self._mean = torch.tensor(pre.get("mean", open_clip.OPENAI_DATASET_MEAN), device=device).view(1, 3, 1, 1)
+        self._std = torch.tensor(pre.get("std", open_clip.OPENAI_DATASET_STD), device=device).view(1, 3, 1, 1)
         with torch.inference_mode():
             self.dim = int(self.model.encode_text(self.tokenizer(["x"]).to(device)).shape[-1])
 
@@ -133,7 +133,9 @@ class ClipEncoder:
 
         out = []
         for frame in frames:
-            t = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)[None].float() / 255.0
+            # To the device first: on a GPU the resize and normalisation run there too.
+            t = torch.from_numpy(np.ascontiguousarray(frame)).to(self.device, non_blocking=True)
+            t = t.permute(2, 0, 1)[None].float() / 255.0
             h, w = t.shape[-2:]
             scale = self.image_size / min(h, w)
             if abs(scale - 1.0) > 1e-3:
@@ -153,7 +155,7 @@ class ClipEncoder:
         chunks = []
         with self._lock, torch.inference_mode():
             for i in range(0, len(frames), self.batch_size):
-                pixels = self._pixels(frames[i:i + self.batch_size]).to(self.device)
+                pixels = self._pixels(frames[i:i + self.batch_size])
                 chunks.append(self.model.encode_image(pixels, normalize=True).float().cpu().numpy())
         return np.concatenate(chunks)
 

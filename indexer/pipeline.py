@@ -224,4 +224,4 @@ def _decode_image(path: Path, short_side: int) -> Decoded:
     if scale < 1:
         image = image.resize((round(image.width * scale), round(image.height * scale)), Image.BICUBIC)
     info = MediaInfo(0.0, None, image.width, image.height, 0, "image", None, True, False)
-    return Decoded(info, [np.asarray(image)], [0.0], [], None, {})
+    return Decoded(info, [np.array(image)], [0.0], [], None, {})

@@ -110,3 +110,19 @@ def test_real_media_speech_and_audio_only(tmp_path, tiny_clip, encoders, asr):
     assert top.video_path.endswith("friday.mp4") and "stolen" in top.transcript.lower()
     top = searcher.search_text("serving the nation instead of asking from it", mode="speech", k=2)[0]
     assert top.video_path.endswith("jfk.flac")
+
+
+def test_an_image_finds_the_shot_it_was_taken_from(indexed, corpus, tmp_path):
+    import subprocess
+
+    _, indexer, _, searcher = indexed
+    still = tmp_path / "still.png"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-ss", "7.2", "-i", str(corpus / "weather.mp4"),
+                    "-frames:v", "1", "-vf", "crop=iw*0.9:ih*0.9", str(still)], check=True)
+    vectors = indexer.query_vectors(still)
+    assert set(vectors) == {"visual", "fused"}  # an image has no speech
+    top = searcher.search_vectors(vectors, "visual", k=3)[0]
+    assert top.video_path.endswith("weather.mp4") and overlaps(top, 5.0, 10.0)
+    with pytest.raises(RuntimeError, match="not a readable image"):
+        (tmp_path / "fake.png").write_bytes(b"not a png")
+        indexer.query_vectors(tmp_path / "fake.png")

@@ -207,6 +207,8 @@ def _configure_logging(verbose: bool) -> None:
         handler.addFilter(lambda record: verbose or record.name == "search" or
                           record.name.startswith(("search.", "indexer.", "api.")))
         root.addHandler(handler)
+    # huggingface_hub prints its own retries through a handler of its own.
+    logging.getLogger("huggingface_hub").setLevel(logging.INFO if verbose else logging.CRITICAL)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,6 +39,11 @@ def _hf_cached(pretrained_cfg: dict, cache_dir: str | None) -> bool:
     )
 
 
+def _first_sentence(exc: Exception, limit: int = 200) -> str:
+    text = str(exc).split(". ")[0].strip()
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 class ClipEncoder:
     """Image and text embeddings from one open_clip model, L2-normalised float32."""
 
@@ -105,8 +110,8 @@ class ClipEncoder:
                 marker.write_text(json.dumps({"model": model, "pretrained": pretrained,
                                               "at": time.time(), "error": str(exc)[:500]}))
             raise ModelUnavailable(
-                f"CLIP weights {model}/{pretrained} could not be loaded: {str(exc)[:300]}. "
-                "Put the checkpoint in the cache, or set VIDSEARCH_CLIP_PRETRAINED to a local file"
+                f"CLIP weights {model}/{pretrained} could not be loaded: {_first_sentence(exc)} "
+                "(is there internet? else set VIDSEARCH_CLIP_PRETRAINED to a local checkpoint file)"
             ) from exc
 
     @staticmethod
@@ -120,9 +125,9 @@ class ClipEncoder:
         if (info.get("model"), info.get("pretrained")) == (model, pretrained) and \
                 time.time() - info.get("at", 0) < _DOWNLOAD_RETRY_AFTER:
             raise ModelUnavailable(
-                f"CLIP weights {model}/{pretrained} are not in the cache and the last download failed "
-                f"({info.get('error', '')[:200]}); delete {marker} to try again, or set "
-                "VIDSEARCH_CLIP_PRETRAINED to a local checkpoint file"
+                f"CLIP weights {model}/{pretrained} are not in the cache and their download failed "
+                f"{(time.time() - info.get('at', 0)) / 60:.0f} min ago (delete {marker} to try again, "
+                "or set VIDSEARCH_CLIP_PRETRAINED to a local checkpoint file)"
             )
 
     # --- encoding

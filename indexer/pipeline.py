@@ -14,6 +14,7 @@ import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -104,7 +105,9 @@ class Indexer:
             self._asr = make_asr(self.settings, vad=not self.naive)
         return self._asr
 
-    def index(self, paths: list, force: bool = False) -> IndexReport:
+    def index(self, paths: list, force: bool = False,
+              on_file: Callable[[FileOutcome, int, int], None] | None = None) -> IndexReport:
+        """Index ``paths``; ``on_file(outcome, done, total)`` is called after each file."""
         from tqdm import tqdm
 
         started = time.perf_counter()
@@ -136,6 +139,8 @@ class Indexer:
                 bar.set_postfix_str(" ".join(f"{s} {totals[s]:.1f}s" for s in STAGES) +
                                     f" | {outcome.status}: {Path(outcome.path).name[:30]}")
                 bar.update()
+                if on_file is not None:
+                    on_file(outcome, i + 1, len(todo))
         bar.close()
         report.wall_seconds = time.perf_counter() - started
         return report

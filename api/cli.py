@@ -65,14 +65,15 @@ class App:
 
         return Searcher(self.library, self.encoders)
 
-    def indexer(self, progress: bool = True):
+    def indexer(self, progress: bool = True, workers: int | None = None):
         from indexer.pipeline import Indexer
 
-        return Indexer(self.library, self.encoders, self.settings, progress=progress)
+        return Indexer(self.library, self.encoders, self.settings, progress=progress, workers=workers)
 
 
 def cmd_index(app: App, args) -> int:
-    report = app.indexer(progress=not args.json and not args.quiet).index(args.paths, force=args.force)
+    indexer = app.indexer(progress=not args.json and not args.quiet, workers=args.workers)
+    report = indexer.index(args.paths, force=args.force, retry_failed=args.retry_failed, prune=args.prune)
     if args.json:
         print(json.dumps(report.as_dict(), indent=1, ensure_ascii=False))
         return 0
@@ -82,11 +83,12 @@ def cmd_index(app: App, args) -> int:
     wall = max(report.wall_seconds, 1e-9)
     print(f"indexed {len(indexed)} file(s), {sum(o.segments for o in indexed)} segments, "
           f"{report.video_seconds:.1f} s of video in {report.wall_seconds:.1f} s "
-          f"({report.video_seconds / wall:.2f} video-s per s); skipped {len(skipped)}; failed {len(failed)}")
+          f"({report.video_seconds / wall:.2f} video-s per s); skipped {len(skipped)}; "
+          f"moved {len(report.of('moved'))}; pruned {len(report.of('pruned'))}; failed {len(failed)}")
     stages = report.stage_seconds()
     print("time per stage: " + ", ".join(f"{k} {v:.1f}s" for k, v in stages.items()))
-    for o in skipped:
-        print(f"  skipped {o.path}: {o.reason}")
+    for o in skipped + report.of("moved") + report.of("pruned"):
+        print(f"  {o.status:7s} {o.path}: {o.reason}")
     for o in failed:
         print(f"  FAILED  {o.path} [{o.stage}]: {o.reason}")
     return 0
@@ -113,6 +115,8 @@ def cmd_similar(app: App, args) -> int:
 
 
 def cmd_status(app: App, args) -> int:
+    from indexer.jobs import job_summaries
+
     lib = app.library
     counts = lib.counts()
     failed = lib.videos(status="failed")
@@ -125,6 +129,7 @@ def cmd_status(app: App, args) -> int:
         "segments": counts.get("segments", 0),
         "vectors": {k[len("vectors_"):]: v for k, v in counts.items() if k.startswith("vectors_")},
         "failures": [{"path": v.path, "stage": v.error_stage, "reason": v.error} for v in failed],
+        "jobs": job_summaries(lib),
     }
     if args.json:
         print(json.dumps(data, indent=1, ensure_ascii=False))
@@ -135,7 +140,40 @@ def cmd_status(app: App, args) -> int:
     print("vectors  : " + (", ".join(f"{k} {v}" for k, v in data["vectors"].items()) or "none"))
     for f in data["failures"]:
         print(f"  FAILED {f['path']} [{f['stage']}]: {f['reason']}")
+    for job in data["jobs"][:3]:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(job["counts"].items()))
+        print(f"job {job['id']} ({job['status']}, {job['created_at'][:19]}): {counts or 'no files'}")
     return 0
+
+
+def cmd_check(app: App, args) -> int:
+    """Exit 0 when catalog and indexes agree; 1 when they do not (after --repair: what was fixed)."""
+    from search.library import Library
+
+    lib = Library(app.settings, reconcile=False)  # look at the files as a fresh open finds them
+    report = lib.check()
+    problems = {space: r for space, r in report.items()
+                if r["missing"] or r["orphans"] or r["duplicates"] or r["unreadable"] or r["wrong_dim"]}
+    if args.repair and problems:
+        lib.reconcile()
+        after = lib.check()
+    else:
+        after = report
+    data = {"consistent": not problems, "spaces": report,
+            "repaired": bool(args.repair and problems),
+            "consistent_after": all(not (r["missing"] or r["orphans"] or r["duplicates"])
+                                    for r in after.values())}
+    if args.json:
+        print(json.dumps(data, indent=1))
+    else:
+        for space, r in report.items():
+            print(f"{space:7s} catalog {r['catalog']:7d}  index {r['index']:7d}  missing {len(r['missing'])}"
+                  f"  orphans {len(r['orphans'])}  duplicates {r['duplicates']}"
+                  + ("  UNREADABLE" if r["unreadable"] else "") + ("  WRONG DIMENSION" if r["wrong_dim"] else ""))
+        print("consistent" if not problems else
+              ("repaired: consistent now" if data["repaired"] and data["consistent_after"] else
+               "INCONSISTENT: run `vidsearch check --repair`"))
+    return 0 if not problems or (args.repair and data["consistent_after"]) else 1
 
 
 def cmd_remove(app: App, args) -> int:
@@ -168,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="re-index files that did not change")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--workers", type=int, default=None, help="decode+ASR worker processes")
+    p.add_argument("--retry-failed", action="store_true", help="try files that failed before again")
+    p.add_argument("--prune", action="store_true", help="remove indexed files under PATH that are gone")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", help="find moments by text")
@@ -188,6 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="what is indexed, and what failed and why")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("check", help="verify that the catalog and the vector indexes agree")
+    p.add_argument("--repair", action="store_true", help="rebuild what disagrees from the catalog")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("remove", help="remove videos (by path or id) from the catalog and index")
     p.add_argument("targets", nargs="+", metavar="PATH_OR_ID")

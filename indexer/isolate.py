@@ -27,7 +27,7 @@ def _context():
     global _CONTEXT
     if _CONTEXT is None:
         _CONTEXT = mp.get_context("forkserver")
-        _CONTEXT.set_forkserver_preload(["indexer.decode", "numpy", "av"])
+        _CONTEXT.set_forkserver_preload(["indexer.decode", "indexer.workers", "numpy", "av"])
     return _CONTEXT
 
 

@@ -1,18 +1,18 @@
 """The indexing run: files in, catalog rows and vectors out, with a report of what happened.
 
-Per file: decode (isolated child process) -> segment -> transcribe -> embed -> write. Decoding
-the next file overlaps with transcribing and embedding the current one, so the decoder and the
-models keep both cores busy. Every stage is timed per file; the progress bar shows the running
-totals and the report keeps them. A file that fails at any stage is recorded with the stage and
-the reason, and the batch goes on.
+Per file: decode and transcribe (in worker processes, see ``workers``) -> segment -> embed ->
+write. Workers prepare the next files while this process embeds and writes the current one, so
+the cores stay busy. Every stage is timed per file; the progress bar shows throughput (video
+hours per hour) and an ETA. A file that fails at any stage is recorded with the stage and the
+reason (in the catalog and in the job table), crashes and timeouts get one more try, and the
+batch goes on. Killed at any moment, the same command resumes: the catalog only ever holds
+whole videos, and the indexes are reconciled with it when opened.
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -22,68 +22,27 @@ from search.encoders import Encoders
 from search.library import Library, ModelMismatchError, NewVideo
 from search.settings import Settings
 
-from .decode import DecodeOptions, Decoded, decode_file
+from .decode import DecodeOptions, Decoded
 from .embed import embed_segments, query_vectors
 from .isolate import IsolatedFailure, run_isolated
+from .decode import decode_file
+from .jobs import JobLog
+from .plan import plan_files, prune_missing
+from .report import STAGES, FileOutcome, IndexReport
 from .scan import IMAGE_EXTENSIONS, scan
 from .segment import make_spans
 from .transcribe import EMPTY, AsrBackend, Transcript, is_silent, make_asr
+from .workers import Prepared, WorkerPool, WorkFailure
 
 log = logging.getLogger(__name__)
 
-STAGES = ("decode", "transcribe", "embed", "write")
-
-
-@dataclasses.dataclass
-class FileOutcome:
-    path: str
-    status: str  # indexed | skipped | failed
-    stage: str | None = None
-    reason: str | None = None
-    video_id: int | None = None
-    segments: int = 0
-    duration: float = 0.0
-    timings: dict = dataclasses.field(default_factory=dict)
-
-
-@dataclasses.dataclass
-class IndexReport:
-    outcomes: list[FileOutcome] = dataclasses.field(default_factory=list)
-    wall_seconds: float = 0.0
-    visual: bool = True
-
-    def of(self, status: str) -> list[FileOutcome]:
-        return [o for o in self.outcomes if o.status == status]
-
-    @property
-    def video_seconds(self) -> float:
-        return sum(o.duration for o in self.of("indexed"))
-
-    def stage_seconds(self) -> dict[str, float]:
-        return {s: sum(o.timings.get(s, 0.0) for o in self.outcomes) for s in STAGES}
-
-    def as_dict(self) -> dict:
-        return {
-            "indexed": len(self.of("indexed")),
-            "skipped": len(self.of("skipped")),
-            "failed": len(self.of("failed")),
-            "video_seconds": round(self.video_seconds, 2),
-            "wall_seconds": round(self.wall_seconds, 2),
-            "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds().items()},
-            "visual": self.visual,
-            "files": [dataclasses.asdict(o) for o in self.outcomes],
-        }
+__all__ = ["Indexer", "IndexReport", "FileOutcome", "STAGES"]
 
 
 def decode_options(settings: Settings, dedup: bool = True) -> DecodeOptions:
     return DecodeOptions(fps=settings.fps, frame_size=settings.frame_size,
                          dedup_threshold=settings.dedup_threshold if dedup else -1.0,
                          shot_threshold=settings.shot_threshold)
-
-
-def decode_isolated(path: Path, settings: Settings, dedup: bool = True) -> Decoded:
-    return run_isolated(decode_file, str(path), decode_options(settings, dedup),
-                        timeout=settings.decode_timeout)
 
 
 class Indexer:
@@ -94,10 +53,12 @@ class Indexer:
     """
 
     def __init__(self, library: Library, encoders: Encoders, settings: Settings, *,
-                 asr: AsrBackend | None = None, naive: bool = False, progress: bool = True):
+                 asr: AsrBackend | None = None, naive: bool = False, progress: bool = True,
+                 workers: int | None = None):
         self.library, self.encoders, self.settings = library, encoders, settings
         self._asr = asr
         self.naive, self.progress = naive, progress
+        self.workers = max(1, workers or settings.workers)
 
     @property
     def asr(self) -> AsrBackend:
@@ -105,67 +66,93 @@ class Indexer:
             self._asr = make_asr(self.settings, vad=not self.naive)
         return self._asr
 
-    def index(self, paths: list, force: bool = False,
+    def index(self, paths: list, force: bool = False, retry_failed: bool = False, prune: bool = False,
               on_file: Callable[[FileOutcome, int, int], None] | None = None) -> IndexReport:
-        """Index ``paths``; ``on_file(outcome, done, total)`` is called after each file."""
-        from tqdm import tqdm
-
+        """Index ``paths`` (files and folders, recursively); ``on_file(outcome, done, total)`` after each file."""
         started = time.perf_counter()
         report = IndexReport(visual=self.encoders.clip is not None)
         files, problems = scan(paths)
         for path, why in problems:
             report.outcomes.append(FileOutcome(str(path), "failed", "scan", why))
-        todo = []
-        for path in files:
-            known = self.library.known_file(str(path))
-            stat = path.stat()
-            if not force and known is not None and known.status == "indexed" and \
-                    known.size == stat.st_size and abs(known.mtime - stat.st_mtime) < 1e-3:
-                report.outcomes.append(FileOutcome(str(path), "skipped", reason="unchanged since last index"))
-            else:
-                todo.append(path)
-        bar = tqdm(total=len(todo), unit="file", disable=not self.progress, dynamic_ncols=True)
-        totals = dict.fromkeys(STAGES, 0.0)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="decode") as pool:
-            pending: Future | None = None
-            for i, path in enumerate(todo):
-                future = pending or pool.submit(self._timed_decode, path)
-                pending = pool.submit(self._timed_decode, todo[i + 1]) \
-                    if not self.naive and i + 1 < len(todo) else None
-                outcome = self._index_one(path, future)
-                report.outcomes.append(outcome)
-                for stage, seconds in outcome.timings.items():
-                    totals[stage] = totals.get(stage, 0.0) + seconds
-                bar.set_postfix_str(" ".join(f"{s} {totals[s]:.1f}s" for s in STAGES) +
-                                    f" | {outcome.status}: {Path(outcome.path).name[:30]}")
-                bar.update()
-                if on_file is not None:
-                    on_file(outcome, i + 1, len(todo))
-        bar.close()
+        job = JobLog(self.library, [str(Path(p).expanduser().resolve()) for p in paths])
+        report.job_id = job.id
+        job.plan([str(p) for p in files])
+        todo, settled = plan_files(self.library, files, force=force, retry_failed=retry_failed)
+        if prune:
+            settled += prune_missing(self.library, [Path(p).expanduser() for p in paths])
+        for outcome in settled:
+            job.mark(outcome.path, "failed" if outcome.status == "failed" else "done",
+                     outcome.stage, outcome.reason)
+        report.outcomes += settled
+        self._run(todo, report, job, on_file)
+        job.finish()
         report.wall_seconds = time.perf_counter() - started
         return report
 
-    def _timed_decode(self, path: Path):
-        started = time.perf_counter()
-        try:
-            return decode_isolated(path, self.settings, not self.naive), None, time.perf_counter() - started
-        except IsolatedFailure as exc:
-            return None, str(exc), time.perf_counter() - started
+    def _run(self, todo: list[tuple[Path, str]], report: IndexReport, job: JobLog, on_file) -> None:
+        from tqdm import tqdm
 
-    def _index_one(self, path: Path, decoding: Future) -> FileOutcome:
-        stat = path.stat() if path.exists() else os.stat_result((0,) * 10)
+        bar = tqdm(total=len(todo), unit="file", disable=not self.progress, dynamic_ncols=True)
+        totals = dict.fromkeys(STAGES, 0.0)
+        clock, media_seconds = time.perf_counter(), 0.0
+        queue = list(todo)
+        digests = dict(todo)
+        attempts: dict[Path, int] = {}
+        cores = os.cpu_count() or 2
+        pool = WorkerPool(1 if self.naive else self.workers, self.settings,
+                          decode_options(self.settings, dedup=not self.naive), vad=not self.naive,
+                          timeout=self.settings.file_timeout,
+                          threads=max(1, cores // self.workers))
+        done = 0
+        with pool:
+            while queue or pool.busy:
+                # The naive baseline prepares one file at a time; otherwise workers run ahead.
+                while queue and pool.idle and not (self.naive and pool.busy):
+                    path, _ = queue.pop(0)
+                    job.mark(str(path), "running", attempt=True)
+                    pool.submit(str(path))
+                for result in pool.collect(0.2):
+                    path = Path(result.path)
+                    if isinstance(result, WorkFailure) and result.kind != "error" and \
+                            attempts.get(path, 1) < self.settings.max_attempts:
+                        attempts[path] = attempts.get(path, 1) + 1
+                        log.warning("%s: %s; trying again", path, result.reason)
+                        queue.append((path, digests[path]))
+                        continue
+                    outcome = self._store(path, digests[path], result)
+                    job.mark(str(path), "done" if outcome.status == "indexed" else "failed",
+                             outcome.stage, outcome.reason, outcome.duration)
+                    report.outcomes.append(outcome)
+                    done += 1
+                    media_seconds += outcome.duration
+                    for stage, seconds in outcome.timings.items():
+                        totals[stage] = totals.get(stage, 0.0) + seconds
+                    rate = media_seconds / max(time.perf_counter() - clock, 1e-9)
+                    bar.set_postfix_str(f"{rate:.1f} video-h/h | " +
+                                        " ".join(f"{s} {totals[s]:.0f}s" for s in STAGES) +
+                                        f" | {outcome.status}: {path.name[:24]}")
+                    bar.update()
+                    if on_file is not None:
+                        on_file(outcome, done, len(todo))
+        bar.close()
+
+    def _store(self, path: Path, digest: str, result: Prepared | WorkFailure) -> FileOutcome:
+        """Embed and write one prepared file; any failure is recorded with its stage and reason."""
         outcome = FileOutcome(str(path), "failed")
-        decoded, error, outcome.timings["decode"] = decoding.result()
-        stage = "decode"
         try:
-            if decoded is None:
-                raise RuntimeError(error)
-            outcome.duration = decoded.info.duration
-            stage = "transcribe"
-            t = time.perf_counter()
-            transcript = self._transcribe(decoded)
-            outcome.timings["transcribe"] = time.perf_counter() - t
-            stage = "embed"
+            stat = path.stat()
+        except OSError:
+            stat = os.stat_result((0,) * 10)
+        if isinstance(result, WorkFailure):
+            outcome.stage, outcome.reason = result.stage, result.reason
+            outcome.timings[result.stage] = result.seconds
+            self.library.record_failure(str(path), stat.st_size, stat.st_mtime, result.stage, result.reason)
+            return outcome
+        decoded, transcript = result.decoded, result.transcript
+        outcome.timings.update(result.timings)
+        outcome.duration = decoded.info.duration
+        stage = "embed"
+        try:
             t = time.perf_counter()
             spans = make_spans(decoded.info.duration, decoded.cuts,
                                self.settings.segment_min, self.settings.segment_max)
@@ -183,7 +170,7 @@ class Indexer:
                 fps=info.fps, width=info.width, height=info.height, rotation=info.rotation,
                 video_codec=info.video_codec, audio_codec=info.audio_codec, has_audio=info.has_audio,
                 language=transcript.language, timings={**decoded.stats, **outcome.timings},
-                segments=segments, models=models,
+                fingerprint=digest, segments=segments, models=models,
                 transcript=[(l.start, l.end, l.text, [list(w) for w in l.words]) for l in transcript.lines],
             ))
             outcome.timings["write"] = time.perf_counter() - t
@@ -209,9 +196,11 @@ class Indexer:
         if path.suffix.lower() in IMAGE_EXTENSIONS:
             decoded = _decode_image(path, self.settings.frame_size)
         else:
-            decoded, error, _ = self._timed_decode(path)
-            if decoded is None:
-                raise RuntimeError(f"{path}: cannot decode the query clip: {error}")
+            try:
+                decoded = run_isolated(decode_file, str(path), decode_options(self.settings),
+                                       timeout=self.settings.file_timeout)
+            except IsolatedFailure as exc:
+                raise RuntimeError(f"{path}: cannot decode the query clip: {exc}") from exc
         return query_vectors(decoded, self._transcribe(decoded), self.encoders, self.settings)
 
 

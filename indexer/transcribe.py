@@ -69,7 +69,8 @@ class FasterWhisper:
     """faster-whisper (CTranslate2): int8 on CPU, word timestamps, VAD to skip non-speech."""
 
     def __init__(self, model: str | None, device: str = "cpu", compute_type: str = "int8",
-                 language: str | None = None, cache_dir: str | None = None, vad: bool = True):
+                 language: str | None = None, cache_dir: str | None = None, vad: bool = True,
+                 threads: int = 0):
         from faster_whisper import WhisperModel
 
         name = model or packaged_whisper_model() or "tiny.en"
@@ -78,7 +79,8 @@ class FasterWhisper:
             compute_type = "int8_float16"
         try:
             self.model = WhisperModel(name, device=ct_device, device_index=int(index or 0),
-                                      compute_type=compute_type, download_root=cache_dir)
+                                      compute_type=compute_type, download_root=cache_dir,
+                                      cpu_threads=threads)
         except Exception as exc:
             raise ModelUnavailable(f"faster-whisper model {name!r} could not be loaded: {exc}") from exc
         self.model_id = f"faster-whisper:{'tiny.en' if name == packaged_whisper_model() else name}"
@@ -138,13 +140,13 @@ class OpenAIWhisper:
         return Transcript(result.get("language"), lines)
 
 
-def make_asr(settings: Settings, vad: bool = True) -> AsrBackend:
-    """The one factory for ASR backends; unknown names fail loudly."""
+def make_asr(settings: Settings, vad: bool = True, threads: int = 0) -> AsrBackend:
+    """The one factory for ASR backends; unknown names fail loudly. ``threads`` 0 = the backend's default."""
     device = settings.resolved_device()
     cache = str(settings.model_cache_dir) if settings.model_cache_dir else None
     if settings.asr_backend == "faster-whisper":
         return FasterWhisper(settings.asr_model, device, settings.asr_compute_type,
-                             settings.asr_language, cache, vad=vad)
+                             settings.asr_language, cache, vad=vad, threads=threads)
     if settings.asr_backend == "openai-whisper":
         return OpenAIWhisper(settings.asr_model, device, settings.asr_language, cache)
     raise ValueError(f"unknown ASR backend {settings.asr_backend!r}; known: faster-whisper, openai-whisper")

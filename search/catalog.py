@@ -21,6 +21,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
 )
@@ -61,6 +62,7 @@ class Video(Base):
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
     timings: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     indexed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
     segments: Mapped[list["Segment"]] = relationship(
         back_populates="video", cascade="all, delete-orphan", passive_deletes=True,
@@ -126,6 +128,37 @@ class ModelVersion(Base):
     model: Mapped[str] = mapped_column(Text)
     dim: Mapped[int] = mapped_column(Integer)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Job(Base):
+    """One ``vidsearch index`` run over some roots; an interrupted job is resumed by the next run."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    roots: Mapped[list] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | done
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    files: Mapped[list["JobFile"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+
+class JobFile(Base):
+    """A file's state in a job: pending, running, done, skipped or failed (with stage and reason)."""
+
+    __tablename__ = "job_files"
+    __table_args__ = (UniqueConstraint("job_id", "path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    stage: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    duration: Mapped[float] = mapped_column(Float, default=0.0)  # seconds of media
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

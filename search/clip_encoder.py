@@ -173,5 +173,31 @@ class ClipEncoder:
         with self._lock, torch.inference_mode():
             for i in range(0, len(texts), self.batch_size):
                 tokens = self.tokenizer(texts[i:i + self.batch_size]).to(self.device)
-                chunks.append(self.model.encode_text(tokens, normalize=True).float().cpu().numpy())
+                chunks.append(self._encode_tokens(tokens).float().cpu().numpy())
         return np.concatenate(chunks)
+
+    def _encode_tokens(self, tokens):
+        """The text tower over only the tokens that matter: the same vectors, several times faster.
+
+        CLIP's text tower is causal and pools the end-of-text token, so the padding after it can
+        never change the result; a query of 10 tokens need not pay for 77. Models that pool or
+        mask differently take open_clip's full path.
+        """
+        import torch
+        import torch.nn.functional as F
+
+        m = self.model
+        mask = getattr(m, "attn_mask", None)
+        if getattr(m, "text_pool_type", None) != "argmax" or mask is None or \
+                not hasattr(m, "token_embedding") or not hasattr(m, "positional_embedding"):
+            return m.encode_text(tokens, normalize=True)
+        length = int(tokens.argmax(dim=-1).max()) + 1
+        tokens = tokens[:, :length]
+        cast = m.transformer.get_cast_dtype()
+        x = m.token_embedding(tokens).to(cast) + m.positional_embedding[:length].to(cast)
+        x = m.ln_final(m.transformer(x, attn_mask=mask[:length, :length]))
+        x = x[torch.arange(x.shape[0], device=x.device), tokens.argmax(dim=-1)]
+        projection = m.text_projection
+        if projection is not None:
+            x = projection(x) if isinstance(projection, torch.nn.Linear) else x @ projection
+        return F.normalize(x, dim=-1)

@@ -56,6 +56,7 @@ class NewVideo:
     has_audio: bool = False
     language: str | None = None
     timings: dict | None = None
+    fingerprint: str | None = None
     segments: list[NewSegment] = dataclasses.field(default_factory=list)
     transcript: list[tuple[float, float, str, list]] = dataclasses.field(default_factory=list)
     models: dict[str, tuple[str, int]] = dataclasses.field(default_factory=dict)  # space -> (model, dim)
@@ -64,13 +65,13 @@ class NewVideo:
 class Library:
     """One data dir: the catalog session factory plus one ``VectorIndex`` per space."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, reconcile: bool = True):
         self.settings = settings
         self.sessions: sessionmaker = open_catalog(settings.catalog_url)
         self.index_dir = settings.index_dir
         self.index_dir.mkdir(parents=True, exist_ok=True)
         self.indexes: dict[str, VectorIndex] = {}
-        with self._write_lock():
+        if reconcile:  # only `vidsearch check` looks at the files as they are, before repair
             self.reconcile()
 
     # --- consistency
@@ -104,7 +105,7 @@ class Library:
     def reconcile(self) -> dict[str, tuple[int, int]]:
         """Make every index hold exactly the catalog's vectors; returns {space: (added, removed)}."""
         changes = {}
-        with self.sessions() as session:
+        with self._write_lock(), self.sessions() as session:
             dims = dict(session.execute(select(ModelVersion.space, ModelVersion.dim)).all())
             for space in SPACES:
                 dim = dims.get(space)
@@ -236,7 +237,58 @@ class Library:
             self._apply_to_indexes(old_ids, [])
             return True
 
+    def touch(self, video_id: int, size: int, mtime: float) -> None:
+        """Record a new size/mtime for a file whose content did not change."""
+        with self.sessions.begin() as session:
+            video = session.get(Video, video_id)
+            video.size, video.mtime = size, mtime
+
+    def repoint(self, video_id: int, path: str, size: int, mtime: float) -> None:
+        """A moved file keeps its segments and vectors; only its path changes."""
+        with self.sessions.begin() as session:
+            video = session.get(Video, video_id)
+            video.path, video.size, video.mtime = path, size, mtime
+
     # --- reads
+    def moved_video(self, fingerprint: str) -> Video | None:
+        """An indexed video with this content whose file is no longer where the catalog says."""
+        with self.sessions() as session:
+            for video in session.scalars(select(Video).where(
+                    Video.fingerprint == fingerprint, Video.status == "indexed")):
+                if not Path(video.path).exists():
+                    return video
+        return None
+
+    def check(self) -> dict[str, dict]:
+        """Compare the catalog with the index files on disk (as a fresh open would read them).
+
+        Per space: catalog vector count, index count, ids missing from the index, ids in the index
+        without a catalog row, duplicate ids. ``reconcile()`` repairs all of these.
+        """
+        report = {}
+        with self.sessions() as session:
+            dims = dict(session.execute(select(ModelVersion.space, ModelVersion.dim)).all())
+            for space in SPACES:
+                truth = set(session.scalars(
+                    select(SegmentVector.segment_id).where(SegmentVector.space == space)))
+                path = self._index_path(space)
+                index = None
+                if path.exists():
+                    try:
+                        index = VectorIndex.load(path)
+                    except Exception:
+                        index = None
+                ids = index.ids().tolist() if index is not None else []
+                present = set(ids)
+                report[space] = {
+                    "catalog": len(truth), "index": len(ids),
+                    "missing": sorted(truth - present), "orphans": sorted(present - truth),
+                    "duplicates": len(ids) - len(present),
+                    "unreadable": path.exists() and index is None,
+                    "wrong_dim": index is not None and space in dims and index.dim != dims[space],
+                }
+        return report
+
     def known_file(self, path: str) -> Video | None:
         with self.sessions() as session:
             return session.scalar(select(Video).where(Video.path == path))

@@ -40,7 +40,9 @@ class Settings(BaseSettings):
     frames_per_segment: int = 4  # most frames of one segment sent to CLIP (evenly spaced; 0 = all)
     segment_min: float = 2.0
     segment_max: float = 10.0
-    decode_timeout: float = 600.0  # seconds one file may spend in the isolated decoder
+    file_timeout: float = 900.0  # seconds one file may spend decoding and transcribing
+    max_attempts: int = 2  # tries per file when a worker crashes or times out
+    workers: int = 1  # decode+ASR worker processes (embedding runs beside them)
 
     # --- models
     clip_model: str = "ViT-B-32"
@@ -64,7 +66,8 @@ class Settings(BaseSettings):
     rrf_k: int = 60
     default_mode: Literal["fused", "visual", "speech", "hybrid"] = "hybrid"
 
-    @field_validator("fps", "frame_size", "segment_min", "segment_max", "decode_timeout")
+    @field_validator("fps", "frame_size", "segment_min", "segment_max", "file_timeout", "max_attempts",
+                     "workers")
     @classmethod
     def _positive(cls, value: float) -> float:
         if value <= 0:

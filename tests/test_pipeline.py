@@ -92,7 +92,11 @@ def test_similar_to_an_indexed_segment_excludes_itself(indexed):
 def test_unchanged_files_are_skipped_on_the_next_run(indexed, corpus):
     library, indexer, _, _ = indexed
     again = indexer.index([corpus])
-    assert len(again.of("skipped")) == 4 and len(again.of("failed")) == 1
+    assert len(again.of("skipped")) == 5 and not again.of("failed") and not again.of("indexed")
+    (broken,) = [o for o in again.of("skipped") if o.path.endswith("truncated.mp4")]
+    assert "failed before" in broken.reason and "--retry-failed" in broken.reason
+    retried = indexer.index([corpus], retry_failed=True)
+    assert [o.path for o in retried.of("failed")] == [str(corpus / "truncated.mp4")]
     assert library.counts()["indexed"] == 4
 
 

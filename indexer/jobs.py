@@ -1,0 +1,70 @@
+"""The job table: per-file state of an indexing run, kept in the catalog as the run goes.
+
+``vidsearch status`` reads it to show progress and failures while (or after) a run works; a run
+killed half way leaves its job ``running`` and the next run over the same roots takes it up again
+(files it had started go back to pending). The catalog's videos stay the truth about what is
+indexed; the job says what happened in each run.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select, update
+
+from search.catalog import Job, JobFile
+from search.library import Library
+
+
+class JobLog:
+    def __init__(self, library: Library, roots: list[str]):
+        self.sessions = library.sessions
+        roots = sorted(roots)
+        with self.sessions.begin() as session:
+            job = session.scalar(select(Job).where(Job.status == "running").order_by(Job.id.desc()))
+            if job is None or sorted(job.roots) != roots:
+                job = Job(roots=roots, status="running")
+                session.add(job)
+                session.flush()
+            else:  # resume: whatever was in flight when the last run died starts over
+                session.execute(update(JobFile).where(JobFile.job_id == job.id, JobFile.state == "running")
+                                .values(state="pending"))
+            self.id = job.id
+
+    def plan(self, paths: list[str]) -> None:
+        with self.sessions.begin() as session:
+            known = set(session.scalars(select(JobFile.path).where(JobFile.job_id == self.id)))
+            session.add_all(JobFile(job_id=self.id, path=p, state="pending") for p in paths if p not in known)
+
+    def mark(self, path: str, state: str, stage: str | None = None, reason: str | None = None,
+             duration: float = 0.0, attempt: bool = False) -> None:
+        with self.sessions.begin() as session:
+            row = session.scalar(select(JobFile).where(JobFile.job_id == self.id, JobFile.path == path))
+            if row is None:
+                row = JobFile(job_id=self.id, path=path, attempts=0)
+                session.add(row)
+            row.state, row.stage, row.reason = state, stage, (reason or "")[:4000] or None
+            row.duration = duration or row.duration or 0.0
+            row.attempts = (row.attempts or 0) + int(attempt)
+
+    def finish(self) -> None:
+        with self.sessions.begin() as session:
+            job = session.get(Job, self.id)
+            job.status, job.finished_at = "done", dt.datetime.now(dt.timezone.utc)
+
+
+def job_summaries(library: Library, limit: int = 5) -> list[dict]:
+    """The latest jobs with their per-state counts and failures (for ``vidsearch status``)."""
+    out = []
+    with library.sessions() as session:
+        for job in session.scalars(select(Job).order_by(Job.id.desc()).limit(limit)):
+            counts = dict(session.execute(
+                select(JobFile.state, func.count()).where(JobFile.job_id == job.id).group_by(JobFile.state)
+            ).all())
+            failures = session.execute(
+                select(JobFile.path, JobFile.stage, JobFile.reason)
+                .where(JobFile.job_id == job.id, JobFile.state == "failed")
+            ).all()
+            out.append({"id": job.id, "status": job.status, "roots": job.roots, "counts": counts,
+                        "created_at": job.created_at.isoformat(),
+                        "failures": [{"path": p, "stage": s, "reason": r} for p, s, r in failures]})
+    return out

@@ -1,0 +1,70 @@
+"""Deciding, per file, whether it needs decoding at all: the incremental part of indexing.
+
+A file whose size and mtime match the catalog is skipped without being read. A file whose mtime
+changed but whose content fingerprint did not is skipped too (its mtime is updated). A new path
+whose fingerprint matches an indexed video that is no longer on disk is a move: the catalog row
+is re-pointed and nothing is re-embedded. Files that failed before are skipped unless retrying
+was asked for, so a broken file is not decoded again on every run. Everything else is to do.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from search.library import Library
+
+from .fingerprint import fingerprint
+from .report import FileOutcome
+
+
+def _same_stat(video, stat: os.stat_result) -> bool:
+    return video.size == stat.st_size and abs(video.mtime - stat.st_mtime) < 1e-3
+
+
+def plan_files(library: Library, files: list[Path], *, force: bool = False,
+               retry_failed: bool = False) -> tuple[list[tuple[Path, str]], list[FileOutcome]]:
+    """([(path, fingerprint) to index], outcomes of the files that need no indexing)."""
+    todo, done = [], []
+    for path in files:
+        try:
+            stat = path.stat()
+            known = library.known_file(str(path))
+            if known is not None and not force and _same_stat(known, stat):
+                if known.status == "indexed":
+                    done.append(FileOutcome(str(path), "skipped", reason="unchanged since last index"))
+                    continue
+                if not retry_failed:
+                    done.append(FileOutcome(str(path), "skipped", known.error_stage,
+                                            f"failed before ({known.error}); use --retry-failed"))
+                    continue
+            digest = fingerprint(path)
+        except OSError as exc:
+            done.append(FileOutcome(str(path), "failed", "scan", f"cannot read: {exc.strerror or exc}"))
+            library.record_failure(str(path), 0, 0.0, "scan", f"cannot read: {exc.strerror or exc}")
+            continue
+        if not force and known is not None and known.status == "indexed" and known.fingerprint == digest:
+            library.touch(known.id, stat.st_size, stat.st_mtime)
+            done.append(FileOutcome(str(path), "skipped", reason="content unchanged (new mtime)"))
+            continue
+        if not force and known is None:
+            moved = library.moved_video(digest)
+            if moved is not None:
+                old = moved.path
+                library.repoint(moved.id, str(path), stat.st_size, stat.st_mtime)
+                done.append(FileOutcome(str(path), "moved", reason=f"moved from {old}", video_id=moved.id))
+                continue
+        todo.append((path, digest))
+    return todo, done
+
+
+def prune_missing(library: Library, roots: list[Path]) -> list[FileOutcome]:
+    """Remove from the catalog the videos under ``roots`` whose files are gone."""
+    outcomes = []
+    prefixes = [str(root.resolve()) + os.sep for root in roots if root.is_dir()]
+    prefixes += [str(root.resolve()) for root in roots if not root.is_dir()]
+    for video in library.videos():
+        inside = any(video.path.startswith(p) or video.path == p.rstrip(os.sep) for p in prefixes)
+        if inside and not os.path.exists(video.path):
+            library.remove_video(video.id)
+            outcomes.append(FileOutcome(video.path, "pruned", reason="the file is gone"))
+    return outcomes

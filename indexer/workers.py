@@ -1,0 +1,181 @@
+"""Worker processes that decode and transcribe files, so one bad file cannot take the batch down.
+
+Each worker is a long-lived process (forked from a clean ``forkserver``) that takes one path at a
+time, decodes it with PyAV and runs Whisper on its audio, and sends back what the embedder needs.
+The parent watches every worker: one that dies (PyAV can SIGSEGV on damaged files) or runs past
+the per-file timeout is killed and replaced, and only the file it held fails, with the reason.
+Workers load Whisper once, on their first file with speech.
+"""
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing as mp
+import signal
+import time
+from multiprocessing.connection import wait
+
+from search.settings import Settings
+
+from .decode import Decoded, DecodeOptions, decode_file
+from .isolate import _context
+from .transcribe import EMPTY, Transcript, is_silent, make_asr
+
+
+@dataclasses.dataclass
+class Prepared:
+    """A decoded, transcribed file, ready for the embedder."""
+
+    path: str
+    decoded: Decoded
+    transcript: Transcript
+    timings: dict
+
+
+@dataclasses.dataclass
+class WorkFailure:
+    path: str
+    stage: str  # decode | transcribe
+    reason: str
+    kind: str  # error | crash | timeout
+    seconds: float
+
+
+def _worker_main(conn, settings: Settings, options: DecodeOptions, vad: bool, threads: int) -> None:
+    asr = None
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    while True:
+        try:
+            path = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent is gone
+        if path is None:
+            return
+        started = time.perf_counter()
+        stage = "decode"
+        try:
+            decoded = decode_file(path, options)
+            timings = {"decode": time.perf_counter() - started}
+            stage = "transcribe"
+            t = time.perf_counter()
+            transcript = EMPTY
+            if decoded.info.has_audio and not is_silent(decoded.audio):
+                if asr is None:
+                    asr = make_asr(settings, vad=vad, threads=threads)
+                transcript = asr.transcribe(decoded.audio)
+            timings["transcribe"] = time.perf_counter() - t
+            message = Prepared(path, decoded, transcript, timings)
+        except Exception as exc:
+            message = WorkFailure(path, stage, f"{type(exc).__name__}: {exc}", "error",
+                                  time.perf_counter() - started)
+        try:
+            conn.send(message)
+        except (EOFError, OSError, BrokenPipeError):
+            return
+
+
+class _Worker:
+    def __init__(self, ctx, args):
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker_main, args=(child, *args), daemon=True)
+        self.process.start()
+        child.close()
+        self.path: str | None = None
+        self.since = 0.0
+
+    def give(self, path: str) -> None:
+        self.path, self.since = path, time.perf_counter()
+        self.conn.send(path)
+
+    def stop(self, kill: bool = False) -> None:
+        if kill:
+            self.process.kill()
+        else:
+            try:
+                self.conn.send(None)
+            except OSError:
+                pass
+        self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+def _death_reason(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"the decoder crashed ({name}); the file is probably damaged"
+    return f"the worker process exited unexpectedly (code {exitcode})"
+
+
+class WorkerPool:
+    """``n`` decode+ASR workers; ``submit`` paths while ``idle``, collect with ``collect``."""
+
+    def __init__(self, n: int, settings: Settings, options: DecodeOptions, *, vad: bool = True,
+                 timeout: float = 600.0, threads: int = 1):
+        self._ctx = _context()
+        self._args = (settings, options, vad, threads)
+        self.timeout = timeout
+        self.workers = [_Worker(self._ctx, self._args) for _ in range(max(1, n))]
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def idle(self) -> int:
+        return sum(1 for w in self.workers if w.path is None)
+
+    @property
+    def busy(self) -> int:
+        return len(self.workers) - self.idle
+
+    def submit(self, path: str) -> None:
+        worker = next(w for w in self.workers if w.path is None)
+        try:
+            worker.give(path)
+        except OSError:  # died while idle: replace it and hand the file to the new one
+            self._replace(worker).give(path)
+
+    def collect(self, wait_seconds: float = 1.0) -> list[Prepared | WorkFailure]:
+        """Results that are ready (waiting at most ``wait_seconds``); dead or stuck workers are replaced."""
+        busy = [w for w in self.workers if w.path is not None]
+        if not busy:
+            return []
+        ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=wait_seconds)
+        out: list[Prepared | WorkFailure] = []
+        now = time.perf_counter()
+        for worker in busy:
+            if worker.conn in ready:
+                try:
+                    out.append(worker.conn.recv())
+                    worker.path = None
+                    continue
+                except (EOFError, OSError):
+                    pass  # died mid-send: handled as a death below
+            if worker.conn in ready or worker.process.sentinel in ready:
+                worker.process.join(1)
+                out.append(WorkFailure(worker.path, "decode", _death_reason(worker.process.exitcode),
+                                       "crash", now - worker.since))
+                self._replace(worker)
+            elif now - worker.since > self.timeout:
+                out.append(WorkFailure(worker.path, "decode",
+                                       f"gave up after {self.timeout:.0f} s (decoding or transcription hung)",
+                                       "timeout", now - worker.since))
+                self._replace(worker)
+        return out
+
+    def _replace(self, worker: _Worker) -> _Worker:
+        worker.stop(kill=True)
+        fresh = _Worker(self._ctx, self._args)
+        self.workers[self.workers.index(worker)] = fresh
+        return fresh
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop(kill=worker.path is not None)

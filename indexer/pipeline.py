@@ -29,7 +29,7 @@ from .decode import decode_file
 from .jobs import JobLog
 from .plan import plan_files, prune_missing
 from .report import STAGES, FileOutcome, IndexReport
-from .scan import IMAGE_EXTENSIONS, scan
+from .scan import IMAGE_EXTENSIONS, printable, scan
 from .segment import make_spans
 from .transcribe import EMPTY, AsrBackend, Transcript, is_silent, make_asr
 from .workers import Prepared, WorkerPool, WorkFailure
@@ -74,7 +74,9 @@ class Indexer:
         files, problems = scan(paths)
         for path, why in problems:
             report.outcomes.append(FileOutcome(str(path), "failed", "scan", why))
-        job = JobLog(self.library, [str(Path(p).expanduser().resolve()) for p in paths])
+            if why != "does not exist":  # a typo on the command line is not an archive's failure
+                self.library.record_failure(str(path), 0, 0.0, "scan", why)
+        job = JobLog(self.library, [printable(Path(p).expanduser().resolve()) for p in paths])
         report.job_id = job.id
         job.plan([str(p) for p in files])
         todo, settled = plan_files(self.library, files, force=force, retry_failed=retry_failed)

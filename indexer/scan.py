@@ -18,6 +18,23 @@ MEDIA_EXTENSIONS = VIDEO_EXTENSIONS | AUDIO_EXTENSIONS
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"})
 
 
+def printable(path: str | os.PathLike) -> str:
+    """A file name that is not UTF-8 (os gives it to us with surrogates) made safe to print and store."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _usable(path: Path, problems: list[tuple[str, str]]) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        problems.append((printable(path), "the file name is not valid UTF-8; rename the file to index it"))
+        return False
+    if path.is_symlink() and not path.exists():
+        problems.append((printable(path), f"a broken symbolic link (to {printable(os.readlink(path))})"))
+        return False
+    return True
+
+
 def scan(paths: list[str | os.PathLike], extensions=MEDIA_EXTENSIONS) -> tuple[list[Path], list[tuple[str, str]]]:
     """(media files, sorted and unique; [(path, why it was skipped)] for paths that are not usable)."""
     found: dict[Path, None] = {}
@@ -25,15 +42,19 @@ def scan(paths: list[str | os.PathLike], extensions=MEDIA_EXTENSIONS) -> tuple[l
     for raw in paths:
         path = Path(raw).expanduser()
         if not path.exists():
-            problems.append((str(raw), "does not exist"))
+            problems.append((printable(raw), "does not exist"))
         elif path.is_file():
-            found[path.resolve()] = None
+            if _usable(path, problems):
+                found[path.resolve()] = None
         elif path.is_dir():
-            for root, dirs, files in os.walk(path, onerror=lambda e: problems.append((e.filename, e.strerror))):
+            onerror = lambda e: problems.append((printable(e.filename), e.strerror))  # noqa: E731
+            for root, dirs, files in os.walk(path, onerror=onerror):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     if not name.startswith(".") and Path(name).suffix.lower() in extensions:
-                        found[(Path(root) / name).resolve()] = None
+                        candidate = Path(root) / name
+                        if _usable(candidate, problems):
+                            found[candidate.resolve()] = None
         else:
-            problems.append((str(raw), "not a regular file or folder"))
+            problems.append((printable(raw), "not a regular file or folder"))
     return sorted(found), problems

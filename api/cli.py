@@ -73,7 +73,8 @@ class App:
 
 def cmd_index(app: App, args) -> int:
     indexer = app.indexer(progress=not args.json and not args.quiet, workers=args.workers)
-    report = indexer.index(args.paths, force=args.force, retry_failed=args.retry_failed, prune=args.prune)
+    report = indexer.index(args.paths, force=args.force, retry_failed=args.retry_failed, prune=args.prune,
+                           ray_address=args.ray_address)
     if args.json:
         print(json.dumps(report.as_dict(), indent=1, ensure_ascii=False))
         return 0
@@ -209,6 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="decode+ASR worker processes")
     p.add_argument("--retry-failed", action="store_true", help="try files that failed before again")
     p.add_argument("--prune", action="store_true", help="remove indexed files under PATH that are gone")
+    p.add_argument("--ray-address", metavar="ADDR", help="spread the work over a Ray cluster ('auto': the "
+                   "one this machine belongs to; 'local': start one here)")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", help="find moments by text")

@@ -23,14 +23,14 @@ from search.library import Library, ModelMismatchError, NewVideo
 from search.settings import Settings
 
 from .decode import DecodeOptions, Decoded
-from .embed import embed_segments, query_vectors
+from .embed import query_vectors
 from .isolate import IsolatedFailure, run_isolated
 from .decode import decode_file
 from .jobs import JobLog
 from .plan import plan_files, prune_missing
 from .report import STAGES, FileOutcome, IndexReport
 from .scan import IMAGE_EXTENSIONS, printable, scan
-from .segment import make_spans
+from .record import file_stat, make_record
 from .transcribe import EMPTY, AsrBackend, Transcript, is_silent, make_asr
 from .workers import Prepared, WorkerPool, WorkFailure
 
@@ -67,8 +67,12 @@ class Indexer:
         return self._asr
 
     def index(self, paths: list, force: bool = False, retry_failed: bool = False, prune: bool = False,
-              on_file: Callable[[FileOutcome, int, int], None] | None = None) -> IndexReport:
-        """Index ``paths`` (files and folders, recursively); ``on_file(outcome, done, total)`` after each file."""
+              on_file: Callable[[FileOutcome, int, int], None] | None = None,
+              ray_address: str | None = None) -> IndexReport:
+        """Index ``paths`` (files and folders, recursively); ``on_file(outcome, done, total)`` after each file.
+
+        With ``ray_address`` the files are prepared and embedded on a Ray cluster; this process writes.
+        """
         started = time.perf_counter()
         report = IndexReport(visual=self.encoders.clip is not None)
         files, problems = scan(paths)
@@ -86,17 +90,17 @@ class Indexer:
             job.mark(outcome.path, "failed" if outcome.status == "failed" else "done",
                      outcome.stage, outcome.reason)
         report.outcomes += settled
-        self._run(todo, report, job, on_file)
+        progress = _Progress(len(todo), report, job, on_file, self.progress)
+        if ray_address:
+            self._run_on_ray(ray_address, todo, progress)
+        else:
+            self._run(todo, progress)
+        progress.close()
         job.finish()
         report.wall_seconds = time.perf_counter() - started
         return report
 
-    def _run(self, todo: list[tuple[Path, str]], report: IndexReport, job: JobLog, on_file) -> None:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(todo), unit="file", disable=not self.progress, dynamic_ncols=True)
-        totals = dict.fromkeys(STAGES, 0.0)
-        clock, media_seconds = time.perf_counter(), 0.0
+    def _run(self, todo: list[tuple[Path, str]], progress: "_Progress") -> None:
         queue = list(todo)
         digests = dict(todo)
         attempts: dict[Path, int] = {}
@@ -105,13 +109,12 @@ class Indexer:
                           decode_options(self.settings, dedup=not self.naive), vad=not self.naive,
                           timeout=self.settings.file_timeout,
                           threads=max(1, cores // self.workers))
-        done = 0
         with pool:
             while queue or pool.busy:
                 # The naive baseline prepares one file at a time; otherwise workers run ahead.
                 while queue and pool.idle and not (self.naive and pool.busy):
                     path, _ = queue.pop(0)
-                    job.mark(str(path), "running", attempt=True)
+                    progress.started(str(path))
                     pool.submit(str(path))
                 for result in pool.collect(0.2):
                     path = Path(result.path)
@@ -121,68 +124,47 @@ class Indexer:
                         log.warning("%s: %s; trying again", path, result.reason)
                         queue.append((path, digests[path]))
                         continue
-                    outcome = self._store(path, digests[path], result)
-                    job.mark(str(path), "done" if outcome.status == "indexed" else "failed",
-                             outcome.stage, outcome.reason, outcome.duration)
-                    report.outcomes.append(outcome)
-                    done += 1
-                    media_seconds += outcome.duration
-                    for stage, seconds in outcome.timings.items():
-                        totals[stage] = totals.get(stage, 0.0) + seconds
-                    rate = media_seconds / max(time.perf_counter() - clock, 1e-9)
-                    bar.set_postfix_str(f"{rate:.1f} video-h/h | " +
-                                        " ".join(f"{s} {totals[s]:.0f}s" for s in STAGES) +
-                                        f" | {outcome.status}: {path.name[:24]}")
-                    bar.update()
-                    if on_file is not None:
-                        on_file(outcome, done, len(todo))
-        bar.close()
+                    progress.finished(self._store(path, digests[path], result))
+
+    def _run_on_ray(self, address: str, todo: list[tuple[Path, str]], progress: "_Progress") -> None:
+        from .distribute import run_on_ray
+
+        work = [(str(path), digest) for path, digest in todo]
+        for result in run_on_ray(address, work, self.settings, naive=self.naive, on_start=progress.started):
+            progress.finished(self.write(result))
 
     def _store(self, path: Path, digest: str, result: Prepared | WorkFailure) -> FileOutcome:
-        """Embed and write one prepared file; any failure is recorded with its stage and reason."""
-        outcome = FileOutcome(str(path), "failed")
-        try:
-            stat = path.stat()
-        except OSError:
-            stat = os.stat_result((0,) * 10)
+        """Embed one prepared file here, then write it (see ``write``)."""
+        if isinstance(result, Prepared):
+            try:
+                result = make_record(result, digest, self.encoders, self.settings, self.naive)
+            except Exception as exc:
+                log.debug("failed %s at embed", path, exc_info=True)
+                result = WorkFailure(str(path), "embed", str(exc) or type(exc).__name__, "error",
+                                     sum(result.timings.values()))
+        return self.write(result)
+
+    def write(self, result: NewVideo | WorkFailure) -> FileOutcome:
+        """Commit a file's record, or its failure, to the library; the outcome says which."""
         if isinstance(result, WorkFailure):
-            outcome.stage, outcome.reason = result.stage, result.reason
-            outcome.timings[result.stage] = result.seconds
-            self.library.record_failure(str(path), stat.st_size, stat.st_mtime, result.stage, result.reason)
-            return outcome
-        decoded, transcript = result.decoded, result.transcript
-        outcome.timings.update(result.timings)
-        outcome.duration = decoded.info.duration
-        stage = "embed"
+            stat = file_stat(result.path)
+            self.library.record_failure(result.path, stat.st_size, stat.st_mtime, result.stage, result.reason)
+            return FileOutcome(result.path, "failed", result.stage, result.reason,
+                               timings={result.stage: result.seconds})
+        outcome = FileOutcome(result.path, "failed", duration=result.duration,
+                              timings={k: v for k, v in (result.timings or {}).items() if k in STAGES})
         try:
-            t = time.perf_counter()
-            spans = make_spans(decoded.info.duration, decoded.cuts,
-                               self.settings.segment_min, self.settings.segment_max)
-            segments, models = embed_segments(decoded, spans, transcript, self.encoders, self.settings,
-                                              frames_per_segment=0 if self.naive else None)
-            if not any(seg.vectors for seg in segments):
-                raise RuntimeError("nothing to index: no frames could be embedded (visual search is off) "
-                                   "and no speech was found")
-            outcome.timings["embed"] = time.perf_counter() - t
-            stage = "write"
-            t = time.perf_counter()
-            info = decoded.info
-            outcome.video_id = self.library.write_video(NewVideo(
-                path=str(path), size=stat.st_size, mtime=stat.st_mtime, duration=info.duration,
-                fps=info.fps, width=info.width, height=info.height, rotation=info.rotation,
-                video_codec=info.video_codec, audio_codec=info.audio_codec, has_audio=info.has_audio,
-                language=transcript.language, timings={**decoded.stats, **outcome.timings},
-                fingerprint=digest, segments=segments, models=models,
-                transcript=[(l.start, l.end, l.text, [list(w) for w in l.words]) for l in transcript.lines],
-            ))
-            outcome.timings["write"] = time.perf_counter() - t
-            outcome.status, outcome.segments = "indexed", len(segments)
+            started = time.perf_counter()
+            outcome.video_id = self.library.write_video(result)
+            outcome.timings["write"] = time.perf_counter() - started
+            outcome.status, outcome.segments = "indexed", len(result.segments)
         except ModelMismatchError:
             raise  # a configuration problem: every file would fail the same way
         except Exception as exc:
-            log.debug("failed %s at %s", path, stage, exc_info=True)
-            outcome.stage, outcome.reason = stage, str(exc) or type(exc).__name__
-            self.library.record_failure(str(path), stat.st_size, stat.st_mtime, stage, outcome.reason)
+            log.debug("failed %s at write", result.path, exc_info=True)
+            outcome.stage, outcome.reason = "write", str(exc) or type(exc).__name__
+            stat = file_stat(result.path)
+            self.library.record_failure(result.path, stat.st_size, stat.st_mtime, "write", outcome.reason)
         return outcome
 
     def _transcribe(self, decoded: Decoded) -> Transcript:
@@ -204,6 +186,40 @@ class Indexer:
             except IsolatedFailure as exc:
                 raise RuntimeError(f"{path}: cannot decode the query clip: {exc}") from exc
         return query_vectors(decoded, self._transcribe(decoded), self.encoders, self.settings)
+
+
+class _Progress:
+    """Per-file bookkeeping of a run: job table, report, progress bar (video-h/h, ETA), callback."""
+
+    def __init__(self, total: int, report: IndexReport, job: JobLog, on_file, show: bool):
+        from tqdm import tqdm
+
+        self.total, self.report, self.job, self.on_file = total, report, job, on_file
+        self.bar = tqdm(total=total, unit="file", disable=not show, dynamic_ncols=True)
+        self.totals = dict.fromkeys(STAGES, 0.0)
+        self.clock, self.media_seconds, self.done = time.perf_counter(), 0.0, 0
+
+    def started(self, path: str) -> None:
+        self.job.mark(path, "running", attempt=True)
+
+    def finished(self, outcome: FileOutcome) -> None:
+        self.job.mark(outcome.path, "done" if outcome.status == "indexed" else "failed",
+                      outcome.stage, outcome.reason, outcome.duration)
+        self.report.outcomes.append(outcome)
+        self.done += 1
+        self.media_seconds += outcome.duration
+        for stage, seconds in outcome.timings.items():
+            self.totals[stage] = self.totals.get(stage, 0.0) + seconds
+        rate = self.media_seconds / max(time.perf_counter() - self.clock, 1e-9)
+        self.bar.set_postfix_str(f"{rate:.1f} video-h/h | " +
+                                 " ".join(f"{s} {self.totals[s]:.0f}s" for s in STAGES) +
+                                 f" | {outcome.status}: {Path(outcome.path).name[:24]}")
+        self.bar.update()
+        if self.on_file is not None:
+            self.on_file(outcome, self.done, self.total)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def _decode_image(path: Path, short_side: int) -> Decoded:

@@ -9,7 +9,6 @@ Workers load Whisper once, on their first file with speech.
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing as mp
 import signal
 import time
 from multiprocessing.connection import wait

@@ -1,0 +1,51 @@
+"""From a decoded, transcribed file to the catalog record: segment, embed, assemble.
+
+The step between the workers (decode + ASR) and the writer, shared by the local pipeline and the
+Ray actors, so both produce exactly the same rows and vectors.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from search.encoders import Encoders
+from search.library import NewVideo
+from search.settings import Settings
+
+from .embed import embed_segments
+from .segment import make_spans
+from .workers import Prepared
+
+
+class NothingToIndex(RuntimeError):
+    pass
+
+
+def file_stat(path: str) -> os.stat_result:
+    try:
+        return os.stat(path)
+    except OSError:
+        return os.stat_result((0,) * 10)
+
+
+def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: Settings,
+                naive: bool = False) -> NewVideo:
+    """Segments and vectors of one file as a ``NewVideo``; its ``timings`` include ``embed``."""
+    started = time.perf_counter()
+    decoded, transcript = prepared.decoded, prepared.transcript
+    spans = make_spans(decoded.info.duration, decoded.cuts, settings.segment_min, settings.segment_max)
+    segments, models = embed_segments(decoded, spans, transcript, encoders, settings,
+                                      frames_per_segment=0 if naive else None)
+    if not any(seg.vectors for seg in segments):
+        raise NothingToIndex("nothing to index: no frames could be embedded (visual search is off) "
+                             "and no speech was found")
+    stat, info = file_stat(prepared.path), decoded.info
+    timings = {**prepared.timings, "embed": time.perf_counter() - started}
+    return NewVideo(
+        path=prepared.path, size=stat.st_size, mtime=stat.st_mtime, duration=info.duration,
+        fps=info.fps, width=info.width, height=info.height, rotation=info.rotation,
+        video_codec=info.video_codec, audio_codec=info.audio_codec, has_audio=info.has_audio,
+        language=transcript.language, timings={**decoded.stats, **timings}, fingerprint=digest,
+        segments=segments, models=models,
+        transcript=[(l.start, l.end, l.text, [list(w) for w in l.words]) for l in transcript.lines],
+    )

@@ -46,6 +46,9 @@ def test_index_search_similar_status_remove(env, corpus, capsys):
     status = json.loads(out)
     assert (status["videos_indexed"], status["videos_failed"]) == (4, 1)
     assert status["failures"][0]["path"].endswith("truncated.mp4")
+    (job,) = status["jobs"]
+    assert job["status"] == "done" and job["counts"] == {"done": 4, "failed": 1}
+    assert job["failures"][0]["stage"] == "decode"
 
     code, out, _ = run(capsys, "remove", str(corpus / "weather.mp4"))
     assert code == 0 and "removed" in out

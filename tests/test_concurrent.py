@@ -1,0 +1,33 @@
+"""Searches keep working while another process indexes into the same data dir."""
+import os
+import subprocess
+import sys
+import time
+
+from search.library import Library
+from search.service import Searcher
+from search.settings import Settings
+
+
+def test_search_while_indexing(corpus, tiny_clip, tmp_path, encoders):
+    data = tmp_path / "data"
+    settings = Settings(data_dir=data, **tiny_clip)
+    Library(settings)  # create the catalog first, as an earlier run would have
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDSEARCH_")}
+    env.update(VIDSEARCH_DATA_DIR=str(data), VIDSEARCH_CLIP_MODEL=tiny_clip["clip_model"],
+               VIDSEARCH_CLIP_PRETRAINED=tiny_clip["clip_pretrained"],
+               VIDSEARCH_CLIP_MODEL_CONFIG=str(tiny_clip["clip_model_config"]))
+    indexing = subprocess.Popen([sys.executable, "-m", "api.cli", "index", "-q", str(corpus)], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    searches, seen = 0, set()
+    while indexing.poll() is None:
+        searcher = Searcher(Library(settings), encoders)  # a fresh open sees what is committed so far
+        for moment in searcher.search_text("rain on the coast", mode="speech", k=3):
+            seen.add(os.path.basename(moment.video_path))
+        searches += 1
+        time.sleep(0.2)
+    out, err = indexing.communicate()
+    assert indexing.returncode == 0, err
+    assert searches >= 3
+    final = Searcher(Library(settings), encoders).search_text("rain on the coast", mode="speech", k=1)
+    assert final[0].video_path.endswith("weather.mp4")

@@ -105,3 +105,14 @@ def test_torn_index_file_is_rebuilt(tmp_path, catalog_url):
     for f in settings.index_dir.glob("fused.faiss*"):
         f.write_bytes(b"\x00garbage")
     assert len(Library(settings).indexes["fused"]) == 2
+
+
+def test_migrations_match_the_models(lib):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from search.catalog import Base
+
+    with lib.sessions.kw["bind"].connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []

@@ -95,8 +95,18 @@ def cmd_index(app: App, args) -> int:
     return 0
 
 
+def _filters(args):
+    from search.filters import Filters
+
+    return Filters(video_ids=args.video or None, path_prefix=args.path_prefix, tags=args.tag or None,
+                   recorded_after=args.after, recorded_before=args.before,
+                   min_duration=args.min_duration, max_duration=args.max_duration)
+
+
 def cmd_search(app: App, args) -> int:
-    _print_moments(app.searcher().search_text(args.text, args.mode, args.k), args.json)
+    moments = app.searcher().search_text(args.text, args.mode, args.k, filters=_filters(args),
+                                         per_video=args.per_video)
+    _print_moments(moments, args.json)
     return 0
 
 
@@ -105,12 +115,14 @@ def cmd_similar(app: App, args) -> int:
     if (args.file is None) == (args.segment is None):
         raise UsageError("give either a FILE or --segment ID")
     if args.segment is not None:
-        moments = searcher.similar_segment(args.segment, args.mode, args.k)
+        moments = searcher.similar_segment(args.segment, args.mode, args.k, filters=_filters(args),
+                                           per_video=args.per_video)
     else:
         vectors = app.indexer(progress=False).query_vectors(Path(args.file))
         if not vectors:
             raise UsageError(f"{args.file}: nothing to search with (no frames CLIP can see, no speech)")
-        moments = searcher.search_vectors(vectors, args.mode or searcher.settings.default_mode, args.k)
+        moments = searcher.search_vectors(vectors, args.mode or searcher.settings.default_mode, args.k,
+                                          filters=_filters(args), per_video=args.per_video)
     _print_moments(moments, args.json)
     return 0
 
@@ -181,8 +193,7 @@ def cmd_remove(app: App, args) -> int:
     lib = app.library
     missing = 0
     for target in args.targets:
-        video = lib.known_file(str(Path(target).expanduser().resolve())) if not target.isdigit() else None
-        video_id = int(target) if target.isdigit() else (video.id if video else None)
+        video_id = _video_id(lib, target)
         if video_id is not None and lib.remove_video(video_id):
             print(f"removed {target}")
         else:
@@ -191,8 +202,42 @@ def cmd_remove(app: App, args) -> int:
     return 1 if missing else 0
 
 
+def _video_id(lib, target: str) -> int | None:
+    if target.isdigit():
+        return int(target)
+    video = lib.known_file(str(Path(target).expanduser().resolve()))
+    return video.id if video else None
+
+
+def cmd_tag(app: App, args) -> int:
+    lib = app.library
+    video_id = _video_id(lib, args.target)
+    if video_id is None:
+        raise UsageError(f"not in the catalog: {args.target}")
+    tags = lib.set_tags(video_id, add=[] if args.remove else args.tags, remove=args.tags if args.remove else [])
+    print(json.dumps({"video_id": video_id, "tags": tags}) if args.json else f"{args.target}: {', '.join(tags) or '(no tags)'}")
+    return 0
+
+
 class UsageError(Exception):
     pass
+
+
+def _query_options(p: argparse.ArgumentParser, modes) -> None:
+    import datetime as dt
+
+    p.add_argument("--mode", choices=modes, default=None, help="space(s) to search (default: hybrid)")
+    p.add_argument("-k", type=int, default=10, help="number of moments")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--per-video", action="store_true", help="only the best moment of each video")
+    group = p.add_argument_group("filters")
+    group.add_argument("--video", type=int, action="append", metavar="ID", help="only these videos")
+    group.add_argument("--path-prefix", metavar="PREFIX", help="only videos whose path starts so")
+    group.add_argument("--tag", action="append", metavar="TAG", help="only videos with this tag (repeatable)")
+    group.add_argument("--after", type=dt.datetime.fromisoformat, metavar="DATE", help="recorded on or after")
+    group.add_argument("--before", type=dt.datetime.fromisoformat, metavar="DATE", help="recorded on or before")
+    group.add_argument("--min-duration", type=float, metavar="S")
+    group.add_argument("--max-duration", type=float, metavar="S")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -216,22 +261,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", help="find moments by text")
     p.add_argument("text")
-    p.add_argument("--mode", choices=MODES, default=None, help="space(s) to search (default: hybrid)")
-    p.add_argument("-k", type=int, default=10, help="number of moments")
-    p.add_argument("--json", action="store_true")
+    _query_options(p, MODES)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("similar", help="find moments like a clip, an image or an indexed segment")
     p.add_argument("file", nargs="?", help="a video clip or an image")
     p.add_argument("--segment", type=int, help="an indexed segment id instead of a file")
-    p.add_argument("--mode", choices=MODES, default=None)
-    p.add_argument("-k", type=int, default=10)
-    p.add_argument("--json", action="store_true")
+    _query_options(p, MODES)
     p.set_defaults(func=cmd_similar)
 
     p = sub.add_parser("status", help="what is indexed, and what failed and why")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("tag", help="label a video (by path or id) for search filters")
+    p.add_argument("target", metavar="PATH_OR_ID")
+    p.add_argument("tags", nargs="+", metavar="TAG")
+    p.add_argument("--remove", action="store_true", help="remove these tags instead")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_tag)
 
     p = sub.add_parser("check", help="verify that the catalog and the vector indexes agree")
     p.add_argument("--repair", action="store_true", help="rebuild what disagrees from the catalog")

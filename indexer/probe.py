@@ -5,6 +5,7 @@ Runs inside the isolated decoder process (see ``isolate``), on an open PyAV cont
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import av
 
@@ -20,6 +21,7 @@ class MediaInfo:
     audio_codec: str | None
     has_video: bool
     has_audio: bool
+    recorded_at: dt.datetime | None = None  # from the container's creation_time tag, when present
 
 
 class UnsupportedMedia(ValueError):
@@ -38,6 +40,18 @@ def _rotation(stream) -> int:
         return int(stream.metadata.get("rotate", 0)) % 360
     except (TypeError, ValueError):
         return 0
+
+
+def _recorded_at(container, stream) -> dt.datetime | None:
+    for tags in (container.metadata, getattr(stream, "metadata", None) or {}):
+        value = (tags or {}).get("creation_time") or (tags or {}).get("date")
+        if value:
+            try:
+                moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return None
 
 
 def probe_container(container: av.container.InputContainer) -> MediaInfo:
@@ -59,6 +73,7 @@ def probe_container(container: av.container.InputContainer) -> MediaInfo:
         audio_codec=audio.codec_context.name if audio is not None else None,
         has_video=video is not None,
         has_audio=audio is not None,
+        recorded_at=_recorded_at(container, video or audio),
     )
 
 

@@ -46,6 +46,7 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
         fps=info.fps, width=info.width, height=info.height, rotation=info.rotation,
         video_codec=info.video_codec, audio_codec=info.audio_codec, has_audio=info.has_audio,
         language=transcript.language, timings={**decoded.stats, **timings}, fingerprint=digest,
+        recorded_at=info.recorded_at,
         segments=segments, models=models,
         transcript=[(l.start, l.end, l.text, [list(w) for w in l.words]) for l in transcript.lines],
     )

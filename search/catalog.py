@@ -63,6 +63,8 @@ class Video(Base):
     timings: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     indexed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    tags: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    recorded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     segments: Mapped[list["Segment"]] = relationship(
         back_populates="video", cascade="all, delete-orphan", passive_deletes=True,

@@ -8,6 +8,7 @@ vector), so nothing is lost or orphaned.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import dataclasses
 import fcntl
 import logging
@@ -57,6 +58,7 @@ class NewVideo:
     language: str | None = None
     timings: dict | None = None
     fingerprint: str | None = None
+    recorded_at: dt.datetime | None = None
     segments: list[NewSegment] = dataclasses.field(default_factory=list)
     transcript: list[tuple[float, float, str, list]] = dataclasses.field(default_factory=list)
     models: dict[str, tuple[str, int]] = dataclasses.field(default_factory=dict)  # space -> (model, dim)
@@ -242,6 +244,17 @@ class Library:
         with self.sessions.begin() as session:
             video = session.get(Video, video_id)
             video.size, video.mtime = size, mtime
+
+    def set_tags(self, video_id: int, add: list[str] = (), remove: list[str] = ()) -> list[str]:
+        """Tags are the user's own labels, used by search filters; returns the video's tags."""
+        with self.sessions.begin() as session:
+            video = session.get(Video, video_id)
+            if video is None:
+                raise LookupError(f"there is no video {video_id} in the catalog")
+            tags = [t for t in (video.tags or []) if t not in set(remove)]
+            tags += [t for t in add if t not in tags]
+            video.tags = tags
+            return tags
 
     def repoint(self, video_id: int, path: str, size: int, mtime: float) -> None:
         """A moved file keeps its segments and vectors; only its path changes."""

@@ -1,23 +1,32 @@
 """Answering queries: text or query vectors in, ranked moments out.
 
 A query becomes one vector per space it can reach (CLIP text for the fused and visual spaces,
-the sentence-transformer for the speech space). ``fused``, ``visual`` and ``speech`` modes search
-one space; ``hybrid`` fuses the ranked lists of every reachable space by weighted RRF. Hits of
-one video that touch merge into one moment.
+the sentence-transformer for the speech space) and, for text, a keyword query over transcripts.
+``fused``, ``visual``, ``speech`` and ``keyword`` modes use one list; ``hybrid`` fuses the ranked
+lists of every reachable space by weighted RRF. Filters narrow every list to the segments they
+allow. Hits of one video that touch merge into one moment; ``per_video`` keeps the best moment
+of each video.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
+from sqlalchemy import select
 
+from .catalog import SegmentVector
 from .encoders import Encoders, VisualSearchUnavailable
+from .filters import Filters, allowed_segments
+from .keyword import keyword_search
 from .library import Library
 from .rank import Moment, merge_adjacent, rrf
+from .store import normalize
 
 log = logging.getLogger(__name__)
 
-MODES = ("hybrid", "fused", "visual", "speech")
+MODES = ("hybrid", "fused", "visual", "speech", "keyword")
+EXACT_FILTER_LIMIT = 20_000  # up to this many allowed segments, score them exactly from the catalog
 
 
 class Searcher:
@@ -34,22 +43,26 @@ class Searcher:
             raise ValueError("the query text is empty")
         vectors: dict[str, np.ndarray] = {}
         if mode in ("fused", "visual"):
-            clip_vec = self.encoders.require_clip().encode_texts([text])[0]
-            vectors[mode] = clip_vec
+            vectors[mode] = self.encoders.require_clip().encode_texts([text])[0]
         elif mode == "hybrid":
             clip = self.encoders.clip
             if clip is not None:
-                clip_vec = clip.encode_texts([text])[0]
-                vectors["fused"] = vectors["visual"] = clip_vec
+                vectors["fused"] = vectors["visual"] = clip.encode_texts([text])[0]
         if mode in ("speech", "hybrid"):
             vectors["speech"] = self.encoders.sentence.encode([text])[0]
         return vectors
 
-    def search_text(self, text: str, mode: str | None = None, k: int = 10) -> list[Moment]:
+    def search_text(self, text: str, mode: str | None = None, k: int = 10, filters: Filters | None = None,
+                    per_video: bool = False) -> list[Moment]:
         mode = self._mode(mode)
-        return self.search_vectors(self.text_vectors(text, mode), mode, k)
+        vectors = {} if mode == "keyword" else self.text_vectors(text, mode)
+        if mode == "keyword" and not text.strip():
+            raise ValueError("the query text is empty")
+        return self.search_vectors(vectors, mode, k, filters=filters, per_video=per_video,
+                                   keywords=text if mode in ("keyword", "hybrid") else None)
 
-    def similar_segment(self, segment_id: int, mode: str | None = None, k: int = 10) -> list[Moment]:
+    def similar_segment(self, segment_id: int, mode: str | None = None, k: int = 10,
+                        filters: Filters | None = None, per_video: bool = False) -> list[Moment]:
         """Moments like an indexed one, using its stored vectors; the moment itself is excluded."""
         mode = self._mode(mode)
         found = self.library.segments([segment_id]).get(int(segment_id))
@@ -65,27 +78,39 @@ class Searcher:
             vectors = {mode: vectors[mode]} if mode in vectors else {}
         if not vectors:
             raise LookupError(f"segment {segment_id} has no vector in the {mode} space")
-        return self.search_vectors(vectors, mode, k, exclude=(video.id, segment.start, segment.end))
+        return self.search_vectors(vectors, mode, k, exclude=(video.id, segment.start, segment.end),
+                                   filters=filters, per_video=per_video)
 
     def search_vectors(self, vectors: dict[str, np.ndarray], mode: str, k: int = 10,
-                       exclude: tuple[int, float, float] | None = None) -> list[Moment]:
+                       exclude: tuple[int, float, float] | None = None, filters: Filters | None = None,
+                       per_video: bool = False, keywords: str | None = None) -> list[Moment]:
         """Nearest moments for per-space query vectors; ``exclude`` drops a (video, start, end) span."""
         if k < 1:
             raise ValueError("k must be at least 1")
         mode = self._mode(mode)
-        spaces = list(vectors) if mode == "hybrid" else [mode]
-        fetch = k * 5 + 10
+        allowed = None
+        if filters is not None and filters.active:
+            with self.library.sessions() as session:
+                allowed = allowed_segments(session, filters)
+            if not allowed:
+                return []
+        want = k * (20 if per_video else 5) + 10
         ranked: dict[str, list[int]] = {}
         best_score: dict[int, float] = {}
-        for space in spaces:
-            index = self.library.indexes.get(space)
-            if index is None or space not in vectors or len(index) == 0:
-                continue
-            scores, ids = index.search(vectors[space], fetch)
-            hits = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-            ranked[space] = [i for i, _ in hits]
-            for i, s in hits:
-                best_score.setdefault(i, s)
+        for space in (list(vectors) if mode == "hybrid" else [mode] if mode in vectors else []):
+            hits = self._nearest(space, vectors[space], want, allowed)
+            if hits:
+                ranked[space] = [i for i, _ in hits]
+                for i, s in hits:
+                    best_score.setdefault(i, s)
+        if keywords and mode in ("keyword", "hybrid"):
+            with self.library.sessions() as session:
+                hits = keyword_search(session, keywords, want if allowed is None else want * 20)
+            hits = [(i, s) for i, s in hits if allowed is None or i in allowed][:want]
+            if hits:
+                ranked["keyword"] = [i for i, _ in hits]
+                for i, s in hits:
+                    best_score.setdefault(i, s)
         if not ranked:
             return []
         if mode == "hybrid" and len(ranked) > 1:
@@ -93,6 +118,40 @@ class Searcher:
         else:
             (ids,) = ranked.values()
             order = [(i, best_score[i]) for i in ids]
+        return self._moments(order, k, exclude, per_video)
+
+    def _nearest(self, space: str, query: np.ndarray, want: int, allowed: set[int] | None) -> list[tuple[int, float]]:
+        index = self.library.indexes.get(space)
+        if index is None or len(index) == 0:
+            return []
+        if allowed is not None and len(allowed) <= EXACT_FILTER_LIMIT:
+            return self._exact(space, query, want, allowed)
+        fetch = want
+        while True:  # over-fetch until enough allowed hits, or the whole index has been seen
+            scores, ids = index.search(query, fetch)
+            hits = [(int(i), float(s)) for i, s in zip(ids[0], scores[0])
+                    if i >= 0 and (allowed is None or int(i) in allowed)]
+            if len(hits) >= want or fetch >= len(index):
+                return hits[:want]
+            fetch = min(len(index), fetch * 4)
+
+    def _exact(self, space: str, query: np.ndarray, want: int, allowed: set[int]) -> list[tuple[int, float]]:
+        """Score a small allowed set exactly, from the vectors the catalog keeps."""
+        ids, rows = [], []
+        allowed = sorted(allowed)
+        with self.library.sessions() as session:
+            for start in range(0, len(allowed), 5000):
+                for segment_id, blob in session.execute(select(SegmentVector.segment_id, SegmentVector.vector).where(
+                        SegmentVector.space == space, SegmentVector.segment_id.in_(allowed[start:start + 5000]))):
+                    ids.append(segment_id)
+                    rows.append(np.frombuffer(blob, dtype=np.float32))
+        if not rows:
+            return []
+        scores = np.stack(rows) @ normalize(query)[0]
+        top = np.argsort(-scores, kind="stable")[:want]
+        return [(int(ids[i]), float(scores[i])) for i in top]
+
+    def _moments(self, order: list[tuple[int, float]], k: int, exclude, per_video: bool) -> list[Moment]:
         rows = self.library.segments([i for i, _ in order])
         moments = []
         for segment_id, score in order:
@@ -103,7 +162,14 @@ class Searcher:
                 continue
             moments.append(Moment(video.path, video.id, segment.id, segment.start, segment.end,
                                   score, segment.transcript))
-        return merge_adjacent(moments, k)
+        if not per_video:
+            return merge_adjacent(moments, k)
+        best, seen = [], set()
+        for moment in moments:  # best first: the first hit of each video is its best moment
+            if moment.video_id not in seen:
+                seen.add(moment.video_id)
+                best.append(dataclasses.replace(moment, segment_ids=[moment.segment_id]))
+        return best[:k]
 
     def _mode(self, mode: str | None) -> str:
         mode = mode or self.settings.default_mode
@@ -112,4 +178,4 @@ class Searcher:
         return mode
 
 
-__all__ = ["Searcher", "MODES", "VisualSearchUnavailable"]
+__all__ = ["Searcher", "Filters", "MODES", "VisualSearchUnavailable"]

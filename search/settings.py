@@ -61,10 +61,18 @@ class Settings(BaseSettings):
     visual_weight: float = 0.5  # share of the visual part in a segment's fused vector
     speech_weight: float = 0.5  # share of the transcript (CLIP text space) part
     hybrid_weights: dict[str, float] = Field(
-        default_factory=lambda: {"fused": 1.0, "visual": 0.5, "speech": 1.0}
+        default_factory=lambda: {"fused": 1.0, "visual": 0.5, "speech": 1.0, "keyword": 1.0}
     )
     rrf_k: int = 60
-    default_mode: Literal["fused", "visual", "speech", "hybrid"] = "hybrid"
+    default_mode: Literal["fused", "visual", "speech", "keyword", "hybrid"] = "hybrid"
+
+    # --- the search service (vidsearch serve)
+    api_key: str | None = None  # clients send it as X-API-Key; required off loopback
+    allowed_roots: list[Path] = Field(default_factory=list)  # folders POST /api/index may index
+    upload_limit_mb: float = 512.0  # largest clip or image accepted for similar search
+    cors_origins: list[str] = Field(default_factory=list)  # browser origins allowed; none = CORS off
+    server_threads: int = 4  # worker threads for blocking work (encoding, FAISS, catalog, decoding)
+    query_cache_size: int = 2048  # text queries whose vectors are kept (LRU); 0 = off
 
     @field_validator("fps", "frame_size", "segment_min", "segment_max", "file_timeout", "max_attempts",
                      "workers")

@@ -1,0 +1,65 @@
+"""Narrowing a search by metadata: videos, a path prefix, tags, recording dates, duration.
+
+A filter becomes the set of segment ids it allows, computed in the catalog. The searcher then
+scores exactly those segments when the set is small (their vectors are in the catalog), or asks
+the vector index for more and more neighbours until k allowed ones are found or the index is
+exhausted, so k results come back whenever k matching segments exist.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .catalog import Segment, Video
+
+
+@dataclasses.dataclass
+class Filters:
+    video_ids: list[int] | None = None
+    path_prefix: str | None = None
+    tags: list[str] | None = None  # a video must carry all of them
+    recorded_after: dt.datetime | None = None
+    recorded_before: dt.datetime | None = None
+    min_duration: float | None = None
+    max_duration: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(v is not None and v != [] for v in dataclasses.asdict(self).values())
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def allowed_segments(session: Session, filters: Filters) -> set[int]:
+    """Ids of the segments of indexed videos that pass every filter."""
+    query = select(Video.id, Video.tags, Video.recorded_at).where(Video.status == "indexed")
+    if filters.video_ids is not None:
+        query = query.where(Video.id.in_(filters.video_ids))
+    if filters.path_prefix:
+        prefix = filters.path_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Video.path.like(prefix + "%", escape="\\"))
+    if filters.min_duration is not None:
+        query = query.where(Video.duration >= filters.min_duration)
+    if filters.max_duration is not None:
+        query = query.where(Video.duration <= filters.max_duration)
+    wanted = set(filters.tags or [])
+    videos = []
+    for video_id, tags, recorded in session.execute(query):
+        if wanted and not wanted <= set(tags or []):
+            continue
+        if (filters.recorded_after or filters.recorded_before) and recorded is None:
+            continue
+        if filters.recorded_after and _aware(recorded) < _aware(filters.recorded_after):
+            continue
+        if filters.recorded_before and _aware(recorded) > _aware(filters.recorded_before):
+            continue
+        videos.append(video_id)
+    allowed: set[int] = set()
+    for start in range(0, len(videos), 5000):
+        allowed.update(session.scalars(select(Segment.id).where(Segment.video_id.in_(videos[start:start + 5000]))))
+    return allowed

@@ -1,0 +1,82 @@
+"""Keyword + vector hybrid ranking, metadata filters with exact results, best moment per video."""
+import datetime as dt
+
+import numpy as np
+import pytest
+
+import search.service as service
+from search.filters import Filters
+from search.library import Library, NewSegment, NewVideo
+from search.service import Searcher
+from search.settings import Settings
+from search.store import normalize
+
+UTC = dt.timezone.utc
+
+
+def unit(seed, dim=64):
+    return normalize(np.random.default_rng(seed).normal(size=dim))[0]
+
+
+@pytest.fixture
+def searcher(tmp_path, catalog_url, encoders):
+    lib = Library(Settings(data_dir=tmp_path / "d", database_url=catalog_url))
+    texts = {
+        "/a/deploy.mp4": "Deploy the Kestrel release to production on Friday.",
+        "/a/birds.mp4": "A small falcon hovered above the field looking for mice.",
+        "/b/budget.mp4": "We reviewed the budget numbers for the last quarter.",
+        "/b/cooking.mp4": "Fry the onions slowly until they turn golden brown.",
+        "/c/sport.mp4": "The striker scored twice in the second half of the match.",
+    }
+    for n, (path, text) in enumerate(texts.items()):
+        speech = encoders.sentence.encode([text])[0]
+        segments = [NewSegment(start=10.0 * i, end=10.0 * i + 5, transcript=text if i == 0 else f"part {i}",
+                               vectors={"visual": unit(100 * n + i), "speech": speech if i == 0 else unit(7 + i, 384)})
+                    for i in range(4)]
+        lib.write_video(NewVideo(path=path, size=1, mtime=1.0, duration=60.0 * (n + 1), segments=segments,
+                                 models={"visual": ("v", 64), "speech": ("s", 384)},
+                                 recorded_at=dt.datetime(2020 + n, 6, 1, tzinfo=UTC)))
+        lib.set_tags(lib.known_file(path).id, add=["even"] if n % 2 == 0 else ["odd"])
+    return Searcher(lib, encoders)
+
+
+def names(moments):
+    return [m.video_path.rsplit("/", 1)[-1] for m in moments]
+
+
+def test_verbatim_words_win_when_meaning_is_ambiguous(searcher):
+    assert names(searcher.search_text("kestrel", mode="keyword", k=2)) == ["deploy.mp4"]
+    assert names(searcher.search_text("kestrel", mode="hybrid", k=3))[0] == "deploy.mp4"
+    assert names(searcher.search_text("onions", mode="keyword", k=5)) == ["cooking.mp4"]
+    assert searcher.search_text("zeppelin", mode="keyword", k=5) == []
+
+
+def test_filters_give_exact_results(searcher):
+    query = {"visual": unit(0)}
+    every = lambda f, k=50: {(m.video_path, m.start) for m in searcher.search_vectors(query, "visual", k, filters=f)}  # noqa: E731
+    assert {p for p, _ in every(Filters(path_prefix="/b/"))} == {"/b/budget.mp4", "/b/cooking.mp4"}
+    assert {p for p, _ in every(Filters(tags=["odd"]))} == {"/a/birds.mp4", "/b/cooking.mp4"}
+    assert {p for p, _ in every(Filters(min_duration=150, max_duration=250))} == {"/b/budget.mp4", "/b/cooking.mp4"}
+    after = Filters(recorded_after=dt.datetime(2022, 1, 1), recorded_before=dt.datetime(2023, 12, 31))
+    assert {p for p, _ in every(after)} == {"/b/budget.mp4", "/b/cooking.mp4"}
+    vid = searcher.library.known_file("/c/sport.mp4").id
+    assert {p for p, _ in every(Filters(video_ids=[vid]))} == {"/c/sport.mp4"}
+    assert every(Filters(path_prefix="/nowhere/")) == set()
+    assert every(Filters(path_prefix="/a%")) == set()  # LIKE wildcards in a prefix are literal
+    # k results whenever k matching segments exist (4 segments in /c/, none adjacent)
+    assert len(searcher.search_vectors(query, "visual", 3, filters=Filters(video_ids=[vid]))) == 3
+    assert len(searcher.search_vectors(query, "visual", 9, filters=Filters(video_ids=[vid]))) == 4
+
+
+def test_over_fetching_finds_what_exact_scoring_finds(searcher, monkeypatch):
+    query, f = {"visual": unit(3)}, Filters(tags=["even"])
+    exact = [(m.segment_id, round(m.score, 5)) for m in searcher.search_vectors(query, "visual", 5, filters=f)]
+    monkeypatch.setattr(service, "EXACT_FILTER_LIMIT", 0)
+    fetched = [(m.segment_id, round(m.score, 5)) for m in searcher.search_vectors(query, "visual", 5, filters=f)]
+    assert fetched == exact and len(exact) == 5
+
+
+def test_best_moment_per_video(searcher):
+    moments = searcher.search_vectors({"visual": unit(0)}, "visual", 10, per_video=True)
+    assert len(moments) == 5 and len({m.video_id for m in moments}) == 5
+    assert moments[0].video_path == "/a/deploy.mp4" and moments[0].start == 0.0

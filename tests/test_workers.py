@@ -14,7 +14,7 @@ from search.settings import Settings
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory):
     folder = tmp_path_factory.mktemp("w")
-    slow = make_video(Spec("slow.mp4", [("mandelbrot", 40)], audio=False, size=(1280, 720)), folder)
+    slow = make_video(Spec("slow.mp4", [("testsrc2", 30)], audio=False, size=(1280, 720)), folder)
     quick = make_video(Spec("quick.mp4", [("testsrc2", 2)], speech=[(0.2, "one two three")]), folder)
     return slow, quick
 

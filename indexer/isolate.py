@@ -23,7 +23,8 @@ class IsolatedFailure(RuntimeError):
         self.kind = kind
 
 
-def _context():
+def forkserver_context():
+    """The multiprocessing context of all our children: a clean forkserver, PyAV preloaded."""
     global _CONTEXT
     if _CONTEXT is None:
         _CONTEXT = mp.get_context("forkserver")
@@ -44,7 +45,7 @@ def _child(conn, fn, args) -> None:
 
 def run_isolated(fn: Callable[..., Any], *args, timeout: float = 600.0) -> Any:
     """``fn(*args)`` in a child process; its result, or ``IsolatedFailure``."""
-    ctx = _context()
+    ctx = forkserver_context()
     parent, child = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_child, args=(child, fn, args), daemon=True)
     process.start()

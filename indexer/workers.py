@@ -16,7 +16,7 @@ from multiprocessing.connection import wait
 from search.settings import Settings
 
 from .decode import Decoded, DecodeOptions, decode_file
-from .isolate import _context
+from .isolate import forkserver_context
 from .transcribe import EMPTY, Transcript, is_silent, make_asr
 
 
@@ -115,7 +115,7 @@ class WorkerPool:
 
     def __init__(self, n: int, settings: Settings, options: DecodeOptions, *, vad: bool = True,
                  timeout: float = 600.0, threads: int = 1):
-        self._ctx = _context()
+        self._ctx = forkserver_context()
         self._args = (settings, options, vad, threads)
         self.timeout = timeout
         self.workers = [_Worker(self._ctx, self._args) for _ in range(max(1, n))]

@@ -289,6 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("remove", help="remove videos (by path or id) from the catalog and index")
     p.add_argument("targets", nargs="+", metavar="PATH_OR_ID")
     p.set_defaults(func=cmd_remove)
+
+    from api.serve import register as register_serve
+
+    register_serve(sub)
     return parser
 
 

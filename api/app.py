@@ -1,0 +1,95 @@
+"""The search service: ``create_app(settings)`` assembles the FastAPI app, and nothing else.
+
+The lifespan owns everything heavy (encoders, indexes, catalog sessions, worker threads, the job
+runner) in one ``Services`` object, built off the event loop when the app starts and closed when
+it stops; routes reach it through ``api.deps``. The web page is static files served from
+``api/static`` (no external network needed). CORS stays off unless origins are configured.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from search.settings import Settings
+
+from .routes import jobs, ops, search, videos
+from .services import Services
+
+STATIC = Path(__file__).parent / "static"
+_PAGE_POLICY = ("default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
+                "style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
+
+
+class _Observe:
+    """ASGI middleware: latency per route template, and headers every answer should carry."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status = [500]
+
+        async def send_wrapper(message):
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                headers = list(message.get("headers", []))
+                headers += [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+                if scope["path"] == "/":
+                    headers += [(b"content-security-policy", _PAGE_POLICY.encode()),
+                                (b"x-frame-options", b"DENY")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            services = getattr(scope.get("app").state, "services", None) if scope.get("app") else None
+            if services is not None:
+                template = getattr(route, "path", None) or ("/static" if scope["path"].startswith("/static")
+                                                            else "unmatched")
+                services.metrics.requests.labels(scope["method"], template, str(status[0])).observe(
+                    time.perf_counter() - started)
+
+
+def create_app(settings: Settings | None = None, *, encoders=None, asr=None, warm: bool = True) -> FastAPI:
+    """The app over ``settings``' data dir. ``encoders``/``asr`` let a caller share loaded models."""
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        services = await run_in_threadpool(Services, settings, encoders=encoders, asr=asr)
+        if warm:
+            await services.run(services.warm_up)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await run_in_threadpool(services.close)
+
+    app = FastAPI(title="vidsearch", version="0.1.0", lifespan=lifespan,
+                  description="Search video archives by what is seen and said; land on the right second.")
+    for module in (search, videos, jobs, ops):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    if settings.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+                           allow_methods=["GET", "POST", "DELETE"], allow_headers=["X-API-Key", "Content-Type"])
+    app.add_middleware(_Observe)
+    return app

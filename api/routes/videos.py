@@ -1,0 +1,135 @@
+"""Video routes: list, detail (segments and transcript), delete, stream, segment thumbnails.
+
+Files are only ever reached through catalog ids: a video's stream is the file the catalog says
+was indexed, a thumbnail is a frame of such a file, cached under the segment id. No route takes
+a path from the client, so there is nothing to traverse.
+"""
+from __future__ import annotations
+
+import mimetypes
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path as PathParam, Query
+from fastapi.responses import FileResponse, Response
+from sqlalchemy import func, select
+
+from indexer.thumbnail import NoPicture, thumbnail
+from search.catalog import Segment, Video
+
+from ..deps import KeyDep, ServicesDep
+from ..schemas import Message, SegmentOut, TranscriptLineOut, VideoDetailOut, VideoOut, VideoPage
+
+router = APIRouter(prefix="/api", tags=["videos"], dependencies=[KeyDep])
+
+VideoId = Annotated[int, PathParam(ge=1, le=2**62)]
+SegmentId = Annotated[int, PathParam(ge=1, le=2**62)]
+_404 = {404: {"model": Message}}
+_TYPES = {".mkv": "video/x-matroska", ".webm": "video/webm", ".mp4": "video/mp4", ".m4v": "video/mp4",
+          ".mov": "video/quicktime", ".flac": "audio/flac", ".wav": "audio/wav", ".mp3": "audio/mpeg"}
+
+
+def video_out(video: Video, segments: int = 0) -> dict:
+    return dict(id=video.id, path=video.path, name=Path(video.path).name, status=video.status,
+                duration=video.duration or 0.0, error_stage=video.error_stage, error=video.error,
+                width=video.width, height=video.height, has_audio=bool(video.has_audio),
+                language=video.language, segments=segments,
+                stream_url=f"/api/videos/{video.id}/stream" if video.status == "indexed" else None)
+
+
+@router.get("/videos", response_model=VideoPage)
+async def list_videos(services: ServicesDep,
+                      status: Annotated[str | None, Query(pattern="^(indexed|failed)$")] = None,
+                      limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                      offset: Annotated[int, Query(ge=0, le=2**62)] = 0) -> VideoPage:
+    """Indexed and failed videos, by path."""
+
+    def work():
+        with services.library.sessions() as session:
+            where = [Video.status == status] if status else []
+            total = session.scalar(select(func.count()).select_from(Video).where(*where)) or 0
+            counts = select(Segment.video_id, func.count().label("n")).group_by(Segment.video_id).subquery()
+            rows = session.execute(
+                select(Video, counts.c.n).outerjoin(counts, counts.c.video_id == Video.id)
+                .where(*where).order_by(Video.path).offset(offset).limit(limit)).all()
+            return VideoPage(total=total, videos=[VideoOut(**video_out(v, n or 0)) for v, n in rows])
+
+    return await services.run(work)
+
+
+@router.get("/videos/{video_id}", response_model=VideoDetailOut, responses=_404)
+async def get_video(services: ServicesDep, video_id: VideoId) -> VideoDetailOut:
+    """One video with its segments and its transcript."""
+
+    def work():
+        with services.library.sessions() as session:
+            video = session.get(Video, video_id)
+            if video is None:
+                raise HTTPException(404, f"there is no video {video_id} in the catalog")
+            segments = [SegmentOut(id=s.id, start=round(s.start, 3), end=round(s.end, 3),
+                                   transcript=s.transcript or "",
+                                   thumbnail_url=f"/api/segments/{s.id}/thumbnail") for s in video.segments]
+            lines = [TranscriptLineOut(start=round(l.start, 3), end=round(l.end, 3), text=l.text)
+                     for l in video.transcript]
+            return VideoDetailOut(**video_out(video, len(segments)), segment_list=segments, transcript=lines)
+
+    return await services.run(work)
+
+
+@router.delete("/videos/{video_id}", status_code=204, responses=_404)
+async def delete_video(services: ServicesDep, video_id: VideoId) -> Response:
+    """Remove a video from the catalog and the indexes (the file itself is left alone)."""
+    if not await services.run(services.remove_video, video_id):
+        raise HTTPException(404, f"there is no video {video_id} in the catalog")
+    return Response(status_code=204)
+
+
+def _indexed_file(services, video_id: int) -> Path:
+    with services.library.sessions() as session:
+        video = session.get(Video, video_id)
+        if video is None or video.status != "indexed":
+            raise HTTPException(404, f"there is no indexed video {video_id}")
+        path = Path(video.path)
+    if not path.is_file():
+        raise HTTPException(404, f"the file of video {video_id} is no longer where it was indexed; "
+                                 "index its new location")
+    return path
+
+
+@router.get("/videos/{video_id}/stream", responses={**_404, 206: {"description": "a byte range"}},
+            response_class=FileResponse)
+async def stream_video(services: ServicesDep, video_id: VideoId) -> FileResponse:
+    """The video file, with HTTP Range support (206) so players can seek."""
+    path = await services.run(_indexed_file, services, video_id)
+    media_type = _TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/segments/{segment_id}/thumbnail", responses={**_404, 200: {"content": {"image/jpeg": {}}}},
+            response_class=Response)
+async def segment_thumbnail(services: ServicesDep, segment_id: SegmentId) -> Response:
+    """A JPEG still of the segment (made once, then served from the thumbnail cache)."""
+
+    def work() -> bytes:
+        found = services.library.segments([segment_id]).get(segment_id)
+        if found is None:
+            raise HTTPException(404, f"there is no segment {segment_id} in the catalog")
+        cached = services.thumbnail_dir / f"{segment_id}.jpg"
+        if cached.is_file():
+            return cached.read_bytes()
+        segment, video = found
+        if not Path(video.path).is_file():
+            raise HTTPException(404, f"the file of video {video.id} is no longer where it was indexed")
+        at = segment.thumbnail_time if segment.thumbnail_time is not None else (segment.start + segment.end) / 2
+        try:
+            data = thumbnail(video.path, at)
+        except NoPicture as exc:
+            raise HTTPException(404, f"segment {segment_id} has no picture (audio only)") from exc
+        tmp = cached.with_name(f"{segment_id}.{uuid.uuid4().hex}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(cached)
+        return data
+
+    data = await services.run(work)
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})

@@ -1,0 +1,130 @@
+"""The JSON shapes of the HTTP API (they make the OpenAPI schema at ``/docs`` exact).
+
+A moment carries the CLI's ``--json`` fields unchanged, plus what a page needs to show and play
+it: the file name, a thumbnail URL and a playback URL that starts at the moment (a media
+fragment, ``#t=START``, which browsers honour).
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Mode = Literal["hybrid", "fused", "visual", "speech", "keyword"]
+
+
+class MomentOut(BaseModel):
+    video_path: str
+    video_id: int
+    segment_id: int
+    start: float
+    end: float
+    score: float
+    transcript: str
+    segment_ids: list[int]
+    video_name: str
+    thumbnail_url: str
+    playback_url: str
+
+
+class Timings(BaseModel):
+    encode_ms: float = Field(description="query encoding (0 when the query's vectors were cached)")
+    search_ms: float = Field(description="nearest neighbours, fusion and catalog lookups")
+    cached: bool = False
+
+
+class SearchOut(BaseModel):
+    query: str | None = None
+    mode: Mode
+    k: int
+    moments: list[MomentOut]
+    timings: Timings
+
+
+class SegmentOut(BaseModel):
+    id: int
+    start: float
+    end: float
+    transcript: str
+    thumbnail_url: str
+
+
+class TranscriptLineOut(BaseModel):
+    start: float
+    end: float
+    text: str
+
+
+class VideoOut(BaseModel):
+    id: int
+    path: str
+    name: str
+    status: str
+    duration: float
+    error_stage: str | None = None
+    error: str | None = None
+    width: int | None = None
+    height: int | None = None
+    has_audio: bool = False
+    language: str | None = None
+    segments: int = 0
+    stream_url: str | None = None
+
+
+class VideoDetailOut(VideoOut):
+    segment_list: list[SegmentOut]
+    transcript: list[TranscriptLineOut]
+
+
+class VideoPage(BaseModel):
+    total: int
+    videos: list[VideoOut]
+
+
+class IndexIn(BaseModel):
+    paths: list[str] = Field(min_length=1, max_length=1000,
+                             description="files or folders under VIDSEARCH_ALLOWED_ROOTS")
+    force: bool = False
+
+
+class FileError(BaseModel):
+    path: str
+    stage: str | None = None
+    reason: str | None = None
+
+
+class JobOut(BaseModel):
+    id: int
+    paths: list[str]
+    force: bool
+    state: Literal["queued", "running", "done", "failed"]
+    total: int
+    done: int
+    progress: float
+    counts: dict[str, int]
+    errors: list[FileError]
+    error: str | None = None
+    catalog_job_id: int | None = None
+    created_at: float
+    started_at: float | None = None
+    finished_at: float | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    videos: int
+    segments: int
+    vectors: dict[str, int]
+    visual: bool
+    clip_error: str | None = None
+    uptime_s: float
+
+
+class Message(BaseModel):
+    detail: str
+
+
+class Problem(BaseModel):
+    """A 422: our own message (a string), or FastAPI's list of validation errors."""
+
+    detail: str | list[dict]

@@ -1,0 +1,179 @@
+// The vidsearch page: search, play at the moment, more like this, similar by file, jobs.
+// Plain JS against the JSON API; no external resources. The API key, when the server needs
+// one, is traded once for an HttpOnly cookie (POST /api/session) so <img> and <video> load too.
+"use strict";
+
+const $ = (sel) => document.querySelector(sel);
+const state = { pollJobs: null };
+
+function setStatus(text, error = false) {
+  const el = $("#status");
+  el.textContent = text;
+  el.classList.toggle("error", error);
+}
+
+function fmtTime(s) {
+  const m = Math.floor(s / 60), sec = (s - m * 60).toFixed(1).padStart(4, "0");
+  return `${m}:${sec}`;
+}
+
+async function api(url, options = {}) {
+  const response = await fetch(url, { credentials: "same-origin", ...options });
+  if (!response.ok) {
+    let detail = response.statusText;
+    try {
+      const body = await response.json();
+      detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
+    } catch (_) {}
+    if (response.status === 401 || (response.status === 403 && detail.includes("API key"))) {
+      $("#key-box").hidden = false;  // 403 also means "not allowed here", e.g. outside the roots
+    }
+    throw new Error(detail);
+  }
+  return response.status === 204 ? null : response.json();
+}
+
+function render(answer, label) {
+  const box = $("#results");
+  box.replaceChildren();
+  const t = answer.timings;
+  setStatus(`${answer.moments.length} moment(s) for ${label} — ${answer.mode}, ` +
+            `encode ${t.encode_ms.toFixed(1)} ms, search ${t.search_ms.toFixed(1)} ms`);
+  for (const m of answer.moments) {
+    const card = $("#result-card").content.firstElementChild.cloneNode(true);
+    card.dataset.segment = m.segment_id;
+    card.dataset.start = m.start;
+    card.querySelector("img").src = m.thumbnail_url;
+    card.querySelector(".range").textContent = `${fmtTime(m.start)}–${fmtTime(m.end)}`;
+    card.querySelector(".name").textContent = m.video_name;
+    card.querySelector(".name").title = m.video_path;
+    card.querySelector(".score").textContent = `score ${m.score.toFixed(4)}`;
+    card.querySelector(".snippet").textContent = m.transcript || "(no speech)";
+    card.querySelector(".play").addEventListener("click", () => play(m));
+    card.querySelector(".more").addEventListener("click", () => moreLike(m));
+    box.appendChild(card);
+  }
+}
+
+function play(m) {
+  const player = $("#player");
+  $("#player-box").hidden = false;
+  $("#player-caption").textContent = `${m.video_name} at ${fmtTime(m.start)}`;
+  const src = new URL(m.playback_url, location.href);
+  const base = src.href.split("#")[0];
+  const seek = () => { player.currentTime = m.start; player.play().catch(() => {}); };
+  if (player.dataset.src === base && player.readyState >= 1) {
+    seek();
+  } else {
+    player.dataset.src = base;
+    player.addEventListener("loadedmetadata", seek, { once: true });
+    player.src = src.href;  // the #t= fragment starts it at the moment too
+  }
+  $("#player-box").scrollIntoView({ behavior: "smooth", block: "start" });
+}
+
+async function search(event) {
+  event?.preventDefault();
+  const q = $("#q").value.trim();
+  if (!q) return;
+  const mode = $("#mode").value;
+  history.replaceState(null, "", `?q=${encodeURIComponent(q)}&mode=${mode}`);
+  setStatus("searching…");
+  try {
+    render(await api(`/api/search?q=${encodeURIComponent(q)}&mode=${mode}&k=24`), `“${q}”`);
+  } catch (err) { setStatus(err.message, true); }
+}
+
+async function moreLike(m) {
+  setStatus("finding similar moments…");
+  try {
+    render(await api(`/api/segments/${m.segment_id}/similar?mode=${$("#mode").value}&k=24`),
+           `moments like ${m.video_name} ${fmtTime(m.start)}`);
+  } catch (err) { setStatus(err.message, true); }
+}
+
+async function similarFile(file) {
+  if (!file) return;
+  const form = new FormData();
+  form.append("file", file, file.name);
+  setStatus(`uploading ${file.name} and finding similar moments…`);
+  try {
+    render(await api(`/api/similar?mode=${$("#mode").value}&k=24`, { method: "POST", body: form }),
+           `moments like ${file.name}`);
+  } catch (err) { setStatus(err.message, true); }
+}
+
+async function refreshJobs() {
+  try {
+    const jobs = await api("/api/jobs");
+    const body = $("#jobs tbody");
+    body.replaceChildren();
+    for (const job of jobs) {
+      const row = document.createElement("tr");
+      const errors = job.errors.map((e) => `${e.path} [${e.stage}]: ${e.reason}`).join("\n") || job.error || "";
+      for (const text of [`#${job.id}`, job.state, `${job.done}/${job.total} (${Math.round(job.progress * 100)}%)`,
+                          job.paths.join(", "), errors]) {
+        const cell = document.createElement("td");
+        cell.textContent = text;
+        cell.style.whiteSpace = "pre-wrap";
+        row.appendChild(cell);
+      }
+      body.appendChild(row);
+    }
+    if (!jobs.some((j) => j.state === "queued" || j.state === "running")) {
+      clearInterval(state.pollJobs);
+      state.pollJobs = null;
+    }
+  } catch (err) { setStatus(err.message, true); }
+}
+
+function watchJobs() {
+  refreshJobs();
+  if (!state.pollJobs) state.pollJobs = setInterval(refreshJobs, 1500);
+}
+
+async function startIndex(event) {
+  event.preventDefault();
+  const paths = $("#index-paths").value.split(",").map((p) => p.trim()).filter(Boolean);
+  try {
+    const job = await api("/api/index", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ paths, force: $("#index-force").checked }),
+    });
+    setStatus(`indexing job #${job.id} queued`);
+    watchJobs();
+  } catch (err) { setStatus(err.message, true); }
+}
+
+async function useKey(event) {
+  event.preventDefault();
+  try {
+    await api("/api/session", { method: "POST", headers: { "X-API-Key": $("#key").value } });
+    $("#key-box").hidden = true;
+    setStatus("key accepted");
+  } catch (err) { setStatus(err.message, true); }
+}
+
+function setupDrop() {
+  const drop = $("#drop");
+  for (const name of ["dragenter", "dragover"]) {
+    drop.addEventListener(name, (e) => { e.preventDefault(); drop.classList.add("over"); });
+  }
+  for (const name of ["dragleave", "drop"]) {
+    drop.addEventListener(name, (e) => { e.preventDefault(); drop.classList.remove("over"); });
+  }
+  drop.addEventListener("drop", (e) => similarFile(e.dataTransfer.files[0]));
+  $("#file").addEventListener("change", (e) => similarFile(e.target.files[0]));
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("#search-form").addEventListener("submit", search);
+  $("#key-form").addEventListener("submit", useKey);
+  $("#index-form").addEventListener("submit", startIndex);
+  $("#show-jobs").addEventListener("click", () => { $("#jobs-box").hidden = !$("#jobs-box").hidden; watchJobs(); });
+  $("#close-player").addEventListener("click", () => { $("#player").pause(); $("#player-box").hidden = true; });
+  setupDrop();
+  const params = new URLSearchParams(location.search);
+  if (params.get("mode")) $("#mode").value = params.get("mode");
+  if (params.get("q")) { $("#q").value = params.get("q"); search(); }
+});

@@ -1,0 +1,332 @@
+"""The HTTP API against a real app: a real catalog and FAISS indexes built from generated videos.
+
+Real models (tiny CLIP checkpoint, Whisper tiny.en, MiniLM), real SQLite, the app's own
+lifespan (``TestClient`` as a context manager). Security tests try what an attacker would:
+no key, a wrong key, oversized and lying uploads, ``..`` and symlinks out of the allowed roots.
+"""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.security import check_exposure
+from bench.corpus import excerpt
+from indexer.pipeline import Indexer
+from search.library import Library
+from search.service import Searcher
+from search.settings import Settings
+
+CLI_FIELDS = {"video_path", "video_id", "segment_id", "start", "end", "score", "transcript", "segment_ids"}
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory, corpus, tiny_clip, encoders, asr):
+    """A data dir with the sample corpus indexed through the ordinary indexer."""
+    folder = tmp_path_factory.mktemp("api-data")
+    settings = Settings(data_dir=folder, **tiny_clip)
+    Indexer(Library(settings), encoders, settings, asr=asr, progress=False).index([corpus])
+    return folder
+
+
+@pytest.fixture(scope="module")
+def client(data_dir, tiny_clip, encoders, asr):
+    app = create_app(Settings(data_dir=data_dir, **tiny_clip), encoders=encoders, asr=asr)
+    with TestClient(app) as client:
+        yield client
+
+
+def wait_for(client, job_id, headers=None, timeout=300):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}", headers=headers).json()
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.3)
+    raise AssertionError(f"job {job_id} did not finish: {job}")
+
+
+# --- search
+def test_text_search_lands_on_the_spoken_moment_with_cli_fields(client, data_dir, tiny_clip, encoders):
+    r = client.get("/api/search", params={"q": "storm forecast by the sea", "mode": "speech", "k": 3})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    top = body["moments"][0]
+    assert top["video_name"] == "weather.mp4" and top["start"] < 14.0 and top["end"] > 10.0
+    assert top["thumbnail_url"] == f"/api/segments/{top['segment_id']}/thumbnail"
+    assert top["playback_url"] == f"/api/videos/{top['video_id']}/stream#t={top['start']:g}"
+    # The same moments, field for field, as the CLI's --json prints.
+    library = Library(Settings(data_dir=data_dir, **tiny_clip))
+    expected = [m.as_dict() for m in Searcher(library, encoders).search_text(
+        "storm forecast by the sea", "speech", 3)]
+    assert [{k: m[k] for k in CLI_FIELDS} for m in body["moments"]] == expected
+    assert "encode;dur=" in r.headers["server-timing"]
+
+
+def test_repeated_query_skips_encoding(client):
+    params = {"q": "education expenses went up", "mode": "speech", "k": 5}
+    first = client.get("/api/search", params=params).json()
+    again = client.get("/api/search", params={**params, "q": "  education   expenses went up "}).json()
+    assert first["timings"]["cached"] is False and first["timings"]["encode_ms"] > 0
+    assert again["timings"] == {**again["timings"], "cached": True, "encode_ms": 0.0}
+    assert [m["segment_id"] for m in again["moments"]] == [m["segment_id"] for m in first["moments"]]
+    assert again["moments"][0]["video_name"] == "budget.mp4"
+
+
+@pytest.mark.parametrize("params, status", [
+    ({"q": "   "}, 400), ({"q": "x", "k": 0}, 422), ({"q": "x", "k": 101}, 422),
+    ({"q": "x", "mode": "telepathy"}, 422), ({}, 422), ({"q": "x" * 1001}, 422),
+])
+def test_bad_search_parameters_are_client_errors(client, params, status):
+    r = client.get("/api/search", params=params)
+    assert r.status_code == status and "detail" in r.json()
+
+
+def test_more_like_this_excludes_the_moment_itself(client):
+    r = client.get("/api/segments/1/similar", params={"k": 20})
+    assert r.status_code == 200
+    moments = r.json()["moments"]
+    assert moments and all(1 not in m["segment_ids"] for m in moments)
+    assert client.get("/api/segments/987654/similar").status_code == 404
+
+
+def test_uploaded_excerpt_finds_its_source_moment(client, corpus, tmp_path, data_dir):
+    clip = excerpt(corpus / "weather.mp4", tmp_path / "excerpt.mp4", start=9.8, seconds=4)
+    with open(clip, "rb") as handle:
+        r = client.post("/api/similar", files={"file": ("../../../etc/cron.d/x.mp4", handle, "video/mp4")})
+    assert r.status_code == 200, r.text
+    top = r.json()["moments"][0]
+    assert top["video_name"] == "weather.mp4" and top["start"] < 14.0 and top["end"] > 10.0
+    assert r.json()["timings"]["encode_ms"] > 0
+    assert list((data_dir / "uploads").iterdir()) == []  # stored under a server name, then removed
+    assert not os.path.exists("/etc/cron.d/x.mp4")
+
+
+def test_uploaded_image_and_garbage(client, corpus, tmp_path):
+    import subprocess
+
+    still = tmp_path / "still.png"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-ss", "2", "-i", str(corpus / "dog.mp4"),
+                    "-frames:v", "1", str(still)], check=True)
+    r = client.post("/api/similar", params={"mode": "visual", "k": 3},
+                    files={"file": ("still.png", still.read_bytes(), "image/png")})
+    assert r.status_code == 200 and r.json()["moments"][0]["video_name"] == "dog.mp4"
+    r = client.post("/api/similar", files={"file": ("notes.mp4", b"not a video at all", "video/mp4")})
+    assert r.status_code == 422 and "cannot read the upload" in r.json()["detail"]
+    assert client.post("/api/similar", data={"other": "x"}).status_code in (415, 422)
+    assert client.post("/api/similar", content=b"{}", headers={"content-type": "application/json"}).status_code == 415
+
+
+# --- videos, thumbnails, streams
+def test_videos_list_and_detail_with_transcript(client, corpus):
+    page = client.get("/api/videos").json()
+    assert page["total"] == 5
+    by_name = {v["name"]: v for v in page["videos"]}
+    assert by_name["truncated.mp4"]["status"] == "failed" and by_name["truncated.mp4"]["stream_url"] is None
+    weather = by_name["weather.mp4"]
+    assert weather["segments"] == 3
+    detail = client.get(f"/api/videos/{weather['id']}").json()
+    assert [(s["start"], s["end"]) for s in detail["segment_list"]] == [(0, 5), (5, 10), (10, 14)]
+    assert "rain" in " ".join(line["text"] for line in detail["transcript"]).lower()
+    assert client.get("/api/videos", params={"status": "failed"}).json()["total"] == 1
+    assert client.get("/api/videos/999999").status_code == 404
+
+
+def test_thumbnail_is_a_jpeg_of_the_segment(client, data_dir):
+    from PIL import Image
+
+    r = client.get("/api/segments/1/thumbnail")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    image = Image.open(io.BytesIO(r.content))
+    assert image.format == "JPEG" and image.width == 320
+    assert (data_dir / "thumbnails" / "1.jpg").read_bytes() == r.content  # cached, then reused
+    assert client.get("/api/segments/1/thumbnail").content == r.content
+    assert client.get("/api/segments/987654/thumbnail").status_code == 404
+
+
+def test_stream_serves_byte_ranges(client, corpus):
+    weather = next(v for v in client.get("/api/videos").json()["videos"] if v["name"] == "weather.mp4")
+    url, data = weather["stream_url"], (corpus / "weather.mp4").read_bytes()
+    full = client.get(url)
+    assert full.status_code == 200 and full.content == data and full.headers["accept-ranges"] == "bytes"
+    assert full.headers["content-type"] == "video/mp4"
+    part = client.get(url, headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.content == data[100:200]
+    assert part.headers["content-range"] == f"bytes 100-199/{len(data)}"
+    tail = client.get(url, headers={"Range": "bytes=-50"})
+    assert tail.status_code == 206 and tail.content == data[-50:]
+    assert client.get(url, headers={"Range": f"bytes={len(data) + 10}-"}).status_code == 416
+
+
+# --- traversal: nothing but indexed videos and generated thumbnails can be read
+@pytest.mark.parametrize("path", [
+    "/static/../../search/settings.py", "/static/%2e%2e/%2e%2e/search/settings.py",
+    "/static/..%2f..%2fsearch%2fsettings.py", "/api/videos/..%2f..%2fetc%2fpasswd/stream",
+    "/api/videos/-1/stream", "/api/segments/0/thumbnail", "/%2e%2e/%2e%2e/etc/passwd",
+    "/static//etc/passwd", "/api/videos/1%00/stream",
+])
+def test_traversal_attempts_are_refused(client, path):
+    r = client.get(path)
+    assert r.status_code in (404, 422), (path, r.status_code)
+    assert b"root:" not in r.content and b"class Settings" not in r.content
+
+
+def test_the_page_and_its_assets_are_served_without_external_resources(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "http://" not in page.text and "https://" not in page.text
+    for asset in ("/static/app.js", "/static/style.css"):
+        r = client.get(asset)
+        assert r.status_code == 200 and "https://" not in r.text
+
+
+def test_health_and_metrics(client):
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok" and health["videos"] == 4 and health["visual"] is True
+    assert health["vectors"]["speech"] > 0
+    client.get("/api/search", params={"q": "weather", "mode": "speech"})
+    text = client.get("/metrics").text
+    assert 'vidsearch_request_seconds_count{method="GET",route="/api/search",status="200"}' in text
+    assert f'vidsearch_index_vectors{{space="speech"}} {health["vectors"]["speech"]}.0' in text
+    assert "vidsearch_query_encode_seconds_bucket" in text and 'vidsearch_jobs{state="running"}' in text
+
+
+def test_cors_is_off_unless_configured(client, data_dir, tiny_clip, encoders):
+    origin = {"Origin": "https://evil.example"}
+    assert "access-control-allow-origin" not in client.get("/healthz", headers=origin).headers
+    app = create_app(Settings(data_dir=data_dir, cors_origins=["https://ok.example"], **tiny_clip),
+                     encoders=encoders, warm=False)
+    with TestClient(app) as other:
+        r = other.get("/healthz", headers={"Origin": "https://ok.example"})
+        assert r.headers["access-control-allow-origin"] == "https://ok.example"
+        assert "access-control-allow-origin" not in other.get("/healthz", headers=origin).headers
+
+
+# --- API keys
+def test_api_key_is_required_when_configured(data_dir, tiny_clip, encoders):
+    app = create_app(Settings(data_dir=data_dir, api_key="s3cret-key", **tiny_clip), encoders=encoders, warm=False)
+    with TestClient(app) as c:
+        for url in ("/api/search?q=weather&mode=speech", "/api/videos", "/api/segments/1/thumbnail",
+                    "/api/videos/1/stream", "/api/jobs", "/metrics"):
+            assert c.get(url).status_code == 401, url
+            assert c.get(url, headers={"X-API-Key": "wrong"}).status_code == 403, url
+            assert c.get(url, headers={"X-API-Key": "s3cret-key"}).status_code == 200, url
+        assert c.delete("/api/videos/1").status_code == 401
+        assert c.post("/api/index", json={"paths": ["/"]}).status_code == 401
+        assert c.get("/healthz").status_code == 200 and c.get("/").status_code == 200
+        assert c.post("/api/session", headers={"X-API-Key": "wrong"}).status_code == 403
+        assert c.post("/api/session", headers={"X-API-Key": "s3cret-key"}).status_code == 204
+        assert c.get("/api/segments/1/thumbnail").status_code == 200  # the cookie, as <img> sends it
+
+
+def test_non_loopback_bind_needs_a_key(tmp_path, capsys):
+    from types import SimpleNamespace
+
+    from api.serve import cmd_serve
+
+    open_ = Settings(data_dir=tmp_path)
+    for host in ("127.0.0.1", "::1", "localhost"):
+        check_exposure(host, open_)
+    for host in ("0.0.0.0", "192.168.1.5", "::", "myhost.example"):
+        with pytest.raises(PermissionError, match="VIDSEARCH_API_KEY"):
+            check_exposure(host, open_)
+    check_exposure("0.0.0.0", Settings(data_dir=tmp_path, api_key="k"))
+    assert cmd_serve(SimpleNamespace(settings=open_), SimpleNamespace(host="0.0.0.0", port=0)) == 2
+    assert "refusing to listen on 0.0.0.0" in capsys.readouterr().err
+
+
+# --- uploads are bounded
+def test_oversized_upload_is_refused_with_413_while_streaming(data_dir, tiny_clip, encoders):
+    app = create_app(Settings(data_dir=data_dir, upload_limit_mb=0.05, **tiny_clip), encoders=encoders, warm=False)
+    big = b"\0" * (200 * 1024)
+    with TestClient(app) as c:
+        r = c.post("/api/similar", files={"file": ("big.mp4", big, "video/mp4")})
+        assert r.status_code == 413 and "limit" in r.json()["detail"]
+        sent = []
+
+        def chunked():  # no Content-Length: the limit must hold while the body streams in
+            boundary = b"--xyz\r\n"
+            yield boundary + b'Content-Disposition: form-data; name="file"; filename="a.mp4"\r\n\r\n'
+            for _ in range(100):
+                sent.append(1)
+                yield b"\1" * 8192
+            yield b"\r\n--xyz--\r\n"
+
+        r = c.post("/api/similar", content=chunked(), headers={"content-type": "multipart/form-data; boundary=xyz"})
+        assert r.status_code == 413
+        assert list((data_dir / "uploads").iterdir()) == []
+
+
+# --- indexing jobs
+@pytest.fixture
+def job_app(tmp_path, corpus, tiny_clip, encoders, asr):
+    root = tmp_path / "archive"
+    root.mkdir()
+    shutil.copy(corpus / "dog.mp4", root / "dog.mp4")
+    shutil.copy(corpus / "truncated.mp4", root / "broken.mp4")
+    outside = tmp_path / "private"
+    outside.mkdir()
+    shutil.copy(corpus / "budget.mp4", outside / "secret.mp4")
+    settings = Settings(data_dir=tmp_path / "data", allowed_roots=[root], **tiny_clip)
+    with TestClient(create_app(settings, encoders=encoders, asr=asr, warm=False)) as c:
+        yield c, root, outside
+
+
+def test_index_job_reports_progress_and_per_file_errors(job_app):
+    c, root, _ = job_app
+    r = c.post("/api/index", json={"paths": [str(root)]})
+    assert r.status_code == 202 and r.json()["state"] in ("queued", "running")
+    job = wait_for(c, r.json()["id"])
+    assert job["state"] == "done" and job["progress"] == 1.0 and job["done"] == job["total"] == 2
+    assert job["counts"]["indexed"] == 1 and job["counts"]["failed"] == 1
+    (error,) = job["errors"]
+    assert error["path"] == str(root / "broken.mp4") and error["stage"] == "decode" and error["reason"]
+    # searchable at once, through the serving indexes
+    top = c.get("/api/search", params={"q": "a puppy chasing a flying disc", "mode": "speech"}).json()["moments"][0]
+    assert top["video_name"] == "dog.mp4"
+    assert [j["id"] for j in c.get("/api/jobs").json()] == [job["id"]]
+    assert c.get("/api/jobs/999").status_code == 404
+    # and delete takes it out of search and the catalog
+    assert c.delete(f"/api/videos/{top['video_id']}").status_code == 204
+    assert c.get(f"/api/videos/{top['video_id']}").status_code == 404
+    assert c.get("/api/search", params={"q": "a puppy chasing a flying disc", "mode": "speech"}).json()["moments"] == []
+    assert c.delete(f"/api/videos/{top['video_id']}").status_code == 404
+
+
+def test_indexing_stays_under_the_allowed_roots(job_app, tmp_path):
+    c, root, outside = job_app
+    for path in (str(outside), str(root / ".." / "private"), "relative/path", "/", str(outside / "secret.mp4")):
+        r = c.post("/api/index", json={"paths": [path]})
+        assert r.status_code == 403, path
+        assert "outside" in r.json()["detail"] or "absolute" in r.json()["detail"], path
+    (root / "link").symlink_to(outside)  # a folder symlink inside the root, pointing out
+    assert c.post("/api/index", json={"paths": [str(root / "link")]}).status_code == 403
+    (root / "sneaky.mp4").symlink_to(outside / "secret.mp4")  # a file symlink found by the walk
+    job = wait_for(c, c.post("/api/index", json={"paths": [str(root)]}).json()["id"])
+    assert not any(v["name"] == "secret.mp4" or v["path"].endswith("secret.mp4")
+                   for v in c.get("/api/videos").json()["videos"])
+    assert any(e["path"].endswith("secret.mp4") and "outside" in e["reason"] for e in job["errors"])
+
+
+def test_indexing_is_off_without_allowed_roots(client):
+    r = client.post("/api/index", json={"paths": ["/tmp"]})
+    assert r.status_code == 403 and "VIDSEARCH_ALLOWED_ROOTS" in r.json()["detail"]
+    assert client.post("/api/index", json={"paths": []}).status_code == 422
+
+
+def test_keyword_mode_and_filters(client, corpus):
+    r = client.get("/api/search", params={"q": "frisbee", "mode": "keyword"})
+    assert r.status_code == 200, r.text
+    assert [m["video_name"] for m in r.json()["moments"]] == ["dog.mp4"]
+    narrowed = client.get("/api/search", params={"q": "the", "mode": "speech", "k": 10,
+                                                 "path_prefix": str(corpus / "budget")}).json()["moments"]
+    assert narrowed and {m["video_name"] for m in narrowed} == {"budget.mp4"}
+    best = client.get("/api/search", params={"q": "weather", "mode": "speech", "k": 10,
+                                             "per_video": "true"}).json()["moments"]
+    assert len({m["video_id"] for m in best}) == len(best) >= 3

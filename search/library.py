@@ -21,9 +21,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .catalog import SPACES, ModelVersion, Segment, SegmentVector, TranscriptLine, Video, open_catalog
 from .settings import Settings
-from .store import VectorIndex, make_index, normalize
+from .store import VectorIndex, build_index, gpu_count, make_index, normalize, rebuild_reason, target_kind
 
 log = logging.getLogger(__name__)
+
+REBUILD_INLINE_MAX = 100_000  # a rebuild of this many vectors takes seconds; larger ones wait for open
 
 
 class ModelMismatchError(RuntimeError):
@@ -112,10 +114,11 @@ class Library:
             for space in SPACES:
                 dim = dims.get(space)
                 index = self._load_index(space, dim)
+                rebuilt = False
                 if index is None:
                     if dim is None:
                         continue
-                    index = make_index("flat", dim)
+                    index, rebuilt = self._build_from_catalog(session, space, dim), True
                 truth = set(
                     session.scalars(select(SegmentVector.segment_id).where(SegmentVector.space == space))
                 )
@@ -134,8 +137,13 @@ class Library:
                         [r[0] for r in rows],
                         np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows]),
                     )
+                reason = rebuild_reason(index, self.settings.index_kind, self._budget(), self._gpu())
+                if reason:
+                    log.info("rebuilding the %s index: %s", space, reason)
+                    index, rebuilt = self._build_from_catalog(session, space, index.dim), True
+                index.to_device(self.settings.device)
                 self.indexes[space] = index
-                if extra or missing or not self._index_path(space).exists():
+                if extra or missing or rebuilt or not self._index_path(space).exists():
                     index.save(self._index_path(space), {"model": self._model_of(session, space)})
                     log.info("reconciled %s index: +%d -%d", space, len(missing), len(extra))
                 changes[space] = (len(missing), len(extra))
@@ -208,7 +216,47 @@ class Library:
     def _save(self, spaces) -> None:
         with self.sessions() as session:
             for space in spaces:
-                self.indexes[space].save(self._index_path(space), {"model": self._model_of(session, space)})
+                index = self.indexes[space]
+                reason = rebuild_reason(index, self.settings.index_kind, self._budget(), self._gpu())
+                if reason and len(index) <= REBUILD_INLINE_MAX:
+                    log.info("rebuilding the %s index: %s", space, reason)
+                    index = self.indexes[space] = self._build_from_catalog(session, space, index.dim)
+                    index.to_device(self.settings.device)
+                elif reason:
+                    log.warning("the %s index should be rebuilt (%s); it will be when the library "
+                                "is next opened", space, reason)
+                index.save(self._index_path(space), {"model": self._model_of(session, space)})
+
+    # --- index types
+    def _budget(self) -> int:
+        return self.settings.index_memory_budget_mb << 20
+
+    def _gpu(self) -> bool:
+        return self.settings.device != "cpu" and gpu_count() > 0
+
+    def _build_from_catalog(self, session: Session, space: str, dim: int) -> VectorIndex:
+        """``space``'s index built from every catalog vector, of the type its size calls for."""
+        count = session.scalar(
+            select(func.count()).select_from(SegmentVector).where(SegmentVector.space == space)) or 0
+        ids = np.empty(count, np.int64)
+        vectors = np.empty((count, dim), np.float32)  # preallocated: no list of 7M small arrays
+        rows = session.execute(
+            select(SegmentVector.segment_id, SegmentVector.vector)
+            .where(SegmentVector.space == space)
+            .execution_options(yield_per=50_000)
+        )
+        filled = 0
+        for segment_id, blob in rows:
+            if filled == count:
+                break
+            ids[filled], vectors[filled] = segment_id, np.frombuffer(blob, dtype=np.float32)
+            filled += 1
+        ids, vectors = ids[:filled], vectors[:filled]
+        kind = target_kind(self.settings.index_kind, filled, dim, self._budget(), self._gpu())
+        if filled == 0:
+            return make_index("flat", dim)
+        return build_index(kind, ids, vectors, recall_target=self.settings.index_recall_target,
+                           memory_budget_bytes=self._budget(), device=self.settings.device)
 
     @staticmethod
     def _delete_path(session: Session, path: str) -> list[int]:

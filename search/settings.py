@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     server_threads: int = 4  # worker threads for blocking work (encoding, FAISS, catalog, decoding)
     query_cache_size: int = 2048  # text queries whose vectors are kept (LRU); 0 = off
 
+    # --- vector indexes (search.vector_index)
+    index_kind: Literal["auto", "flat", "hnsw", "ivf_flat", "ivf_pq"] = "auto"  # auto: by size and budget
+    index_memory_budget_mb: int = Field(default=4096, gt=0)  # per space: picks the type and PQ code size
+    index_recall_target: float = Field(default=0.95, gt=0, le=1)  # recall@10 nprobe/efSearch are tuned to
+
     @field_validator("fps", "frame_size", "segment_min", "segment_max", "file_timeout", "max_attempts",
                      "workers")
     @classmethod

@@ -122,3 +122,27 @@ def test_migrations_match_the_models(lib):
 def _not_full_text(name, kind, parent_names) -> bool:
     """The full-text machinery (FTS5 tables, a GIN expression index) lives outside the ORM models."""
     return not (name or "").startswith(("segments_fts", "ix_segments_transcript_fts"))
+
+
+def test_the_library_builds_the_index_type_the_setting_asks_for(tmp_path):
+    dim, n = 8, 3000
+    rng = np.random.default_rng(0)
+
+    def many(path, count, offset):
+        segs = [NewSegment(start=float(i), end=i + 1.0, vectors={"fused": normalize(rng.normal(size=dim))[0]})
+                for i in range(count)]
+        return NewVideo(path=path, size=1, mtime=1.0, segments=segs, models={"fused": ("m1", dim)})
+
+    forced = Settings(data_dir=tmp_path / "d", index_kind="ivf_flat")
+    lib = Library(forced)
+    lib.write_video(many("/small.mp4", 10, 0))
+    assert lib.indexes["fused"].kind == "flat"  # too few vectors to train an IVF yet
+    lib.write_video(many("/big.mp4", n, 1))
+    assert lib.indexes["fused"].kind == "ivf_flat" and len(lib.indexes["fused"]) == n + 10
+    again = Library(Settings(data_dir=tmp_path / "d", index_kind="hnsw"))
+    assert again.indexes["fused"].kind == "hnsw" and len(again.indexes["fused"]) == n + 10
+    row = again.check()["fused"]
+    assert row["catalog"] == row["index"] == n + 10 and not row["missing"] and not row["orphans"]
+    probe = again.vector(again.segments(range(1, 20)).popitem()[0], "fused")
+    scores, ids = again.indexes["fused"].search(probe, 1)
+    assert scores[0][0] > 0.999  # a stored vector finds itself through the rebuilt index

@@ -1,0 +1,158 @@
+"""Vector index types at archive scale: build time, bytes per vector, latency and recall.
+
+    python -m bench.ann [--sizes 100k,1M] [--dim 512] [--kinds flat,hnsw,ivf_flat,ivf_pq]
+                        [--queries 300] [--recall-target 0.95] [--max-build-minutes 10]
+                        [--memory-gb 8] [--device cpu]
+
+Per size and index type: ``build_index`` (train on a sample, add, tune nprobe/efSearch to the
+recall target on in-set queries), then on *held-out* queries: single-query p50/p99 latency and
+recall@10 against exact search; bytes per vector is the saved file's size over the count.
+
+Data: synthetic, CLIP-like rather than uniform noise (on which no ANN index works, and which no
+encoder produces): 4,096 cluster centres (scenes), each vector a centre plus a Gaussian offset
+in a shared 24-dimensional subspace (half the centre's norm) plus 5% full-rank noise,
+L2-normalised; a query's nearest neighbour is at cosine ~0.88, its 10th at ~0.81, a random
+vector at ~0. ``--clusters/--rank/--spread/--noise`` change it: more clusters, a higher rank or
+a wider spread make neighbours less distinct and every approximate index slower at a recall.
+Queries come from the same distribution and are not in the index. Types whose build would exceed the time or memory
+limits are skipped with the reason printed (HNSW's build time is extrapolated from the smaller
+size); 10M runs only for IVF-PQ, and only when it fits.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from search.store import build_index, bytes_per_vector, normalize
+from search.vector_index import exact_search, recall_at_k
+
+CHUNK = 100_000
+
+
+def synthetic(n: int, dim: int, seed: int, clusters: int = 4096, rank: int = 24,
+              spread: float = 0.5, noise: float = 0.05) -> np.ndarray:
+    """``n`` clustered, low-intrinsic-dimension unit vectors (see the module docstring)."""
+    shared = np.random.default_rng(12345)  # centres and subspace are the same for every call
+    basis = np.linalg.qr(shared.standard_normal((dim, rank)))[0].T.astype(np.float32)
+    centres = shared.standard_normal((clusters, dim), dtype=np.float32)
+    out = np.empty((n, dim), np.float32)
+    for start in range(0, n, CHUNK):
+        rng = np.random.default_rng([seed, start])
+        m = min(CHUNK, n - start)
+        x = centres[rng.integers(0, clusters, m)]
+        x += (spread * np.sqrt(dim / rank)) * rng.standard_normal((m, rank), dtype=np.float32) @ basis
+        x += noise * rng.standard_normal((m, dim), dtype=np.float32)
+        out[start:start + m] = normalize(x)
+    return out
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().lower()
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1], 1)
+    return int(float(text.rstrip("km")) * scale)
+
+
+def latency_ms(index, queries: np.ndarray) -> tuple[float, float]:
+    for q in queries[:20]:  # warm caches and lazy state
+        index.search(q, 10)
+    times = []
+    for q in queries:
+        start = time.perf_counter()
+        index.search(q, 10)
+        times.append((time.perf_counter() - start) * 1000)
+    return float(np.percentile(times, 50)), float(np.percentile(times, 99))
+
+
+def run_one(kind, ids, base, queries, truth, args, out_dir) -> dict:
+    index = build_index(kind, ids, base, recall_target=args.recall_target,
+                        memory_budget_bytes=int(args.memory_gb * (1 << 30)), device=args.device)
+    path = out_dir / f"{kind}.faiss"
+    index.save(path)
+    size = path.stat().st_size
+    path.unlink()
+    for extra in out_dir.glob("*"):
+        extra.unlink()
+    p50, p99 = latency_ms(index, queries)
+    found = index.search(queries, 10)[1]
+    row = {
+        "kind": kind, "build_s": index.build_info["build_seconds"],
+        "bytes_per_vector": size / len(index), "p50_ms": p50, "p99_ms": p99,
+        "recall": recall_at_k(found, truth, 10), "params": {**index.params, **index.search_params},
+    }
+    del index
+    gc.collect()
+    return row
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="100k,1M")
+    parser.add_argument("--dim", type=int, default=512)
+    parser.add_argument("--kinds", default="flat,hnsw,ivf_flat,ivf_pq")
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--recall-target", type=float, default=0.95)
+    parser.add_argument("--max-build-minutes", type=float, default=15.0)
+    parser.add_argument("--memory-gb", type=float, default=8.0, help="budget for base vectors plus one index")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--clusters", type=int, default=4096)
+    parser.add_argument("--rank", type=int, default=24)
+    parser.add_argument("--spread", type=float, default=0.5)
+    parser.add_argument("--noise", type=float, default=0.05)
+    args = parser.parse_args(argv)
+    data = dict(clusters=args.clusters, rank=args.rank, spread=args.spread, noise=args.noise)
+    kinds = args.kinds.split(",")
+    print(f"# {platform.machine()}, {faiss.omp_get_max_threads()} FAISS threads, faiss {faiss.__version__}, "
+          f"dim {args.dim}, recall target {args.recall_target}, {args.queries} held-out queries, data {data}")
+    header = f"{'size':>6} {'kind':<9} {'build s':>8} {'B/vector':>9} {'p50 ms':>7} {'p99 ms':>7} {'recall@10':>9}  params"
+    rows, skipped, seconds_per_vector = [header], [], {}
+    for size in [parse_size(s) for s in args.sizes.split(",")]:
+        base_bytes = size * args.dim * 4
+        wanted = [k for k in kinds if size < 5_000_000 or k == "ivf_pq"]
+        skipped += [f"{size:,} {k}: only IVF-PQ runs at this size" for k in kinds if k not in wanted]
+        if base_bytes * 1.5 > args.memory_gb * (1 << 30):
+            skipped += [f"{size:,} {k}: the {base_bytes / 2**30:.1f} GiB of raw vectors (needed for exact "
+                        f"ground truth and building) exceed the --memory-gb budget" for k in wanted]
+            continue
+        started = time.perf_counter()
+        base = synthetic(size, args.dim, seed=1, **data)
+        ids = np.arange(1, size + 1, dtype=np.int64)
+        queries = synthetic(args.queries, args.dim, seed=2, **data)
+        truth = exact_search(queries, ids, base, 10)[1]
+        print(f"# {size:,} vectors generated with exact ground truth in {time.perf_counter() - started:.0f} s",
+              flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            for kind in wanted:
+                need = base_bytes + size * bytes_per_vector(kind, args.dim)
+                if need > args.memory_gb * (1 << 30):
+                    skipped.append(f"{size:,} {kind}: needs ~{need / 2**30:.1f} GiB > --memory-gb")
+                    continue
+                if kind in seconds_per_vector:  # HNSW inserts cost ~log n each: extrapolate
+                    estimate = seconds_per_vector[kind] * size * np.log(size) / 60
+                    if estimate > args.max_build_minutes:
+                        skipped.append(f"{size:,} {kind}: build estimated at {estimate:.0f} min "
+                                       f"> --max-build-minutes {args.max_build_minutes:g}")
+                        continue
+                row = run_one(kind, ids, base, queries, truth, args, Path(tmp))
+                if kind == "hnsw":  # IVF's cost is mostly training on a bounded sample
+                    seconds_per_vector[kind] = row["build_s"] / (size * np.log(size))
+                line = (f"{size:>6} {kind:<9} {row['build_s']:>8.1f} {row['bytes_per_vector']:>9.0f} "
+                        f"{row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['recall']:>9.3f}  {row['params']}")
+                rows.append(line)
+                print(line, flush=True)
+        del base
+        gc.collect()
+    print()
+    print("\n".join(rows))
+    for line in skipped:
+        print(f"skipped {line}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""The one interface every vector index type implements, and the work they share.
+
+A ``VectorIndex`` maps stable int64 segment ids to L2-normalised vectors and answers top-k
+inner-product (cosine) queries. The public methods do the fixed work (normalising, checking
+dimensions, replacing re-added ids, clamping ``k``, the GPU copy, persistence with metadata);
+each index type fills in a few ``_hooks``. The Library only ever sees this interface, so a
+catalog can move between exact and approximate indexes without the Library changing.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import ClassVar
+
+import faiss
+import numpy as np
+
+from . import gpu, persist
+
+log = logging.getLogger(__name__)
+
+
+def normalize(vectors: np.ndarray) -> np.ndarray:
+    """Row-wise L2 normalisation as float32 (zero rows stay zero)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))[:, None]
+    return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+class VectorIndex:
+    """Id-addressed inner-product search; subclasses are the index types (see ``KINDS``)."""
+
+    kind: ClassVar[str] = ""
+    min_train: ClassVar[int] = 0  # vectors needed before the first add (0: no training)
+    on_gpu_ok: ClassVar[bool] = True  # FAISS has a GPU version of this type
+
+    def __init__(self, dim: int, **params):
+        self.dim = int(dim)
+        self.params = {**self.default_params(dim), **{k: v for k, v in params.items() if v is not None}}
+        self.search_params: dict = {}  # tuned at build time (nprobe, efSearch)
+        self.build_info: dict = {}  # when, how long, trained on how many, recall reached
+        self.meta: dict = {}  # what was saved with the index (model name, ...), after load()
+        self._gpu_device: int | None = None
+        self._gpu_index = None
+
+    # --- what each type provides
+    @classmethod
+    def default_params(cls, dim: int) -> dict:
+        return {}
+
+    def _faiss(self) -> faiss.Index | None:
+        """The CPU FAISS index that is persisted (None before training)."""
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def ids(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def _add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _remove(self, ids: np.ndarray) -> int:
+        raise NotImplementedError
+
+    def _search(self, queries: np.ndarray, k: int, exhaustive: bool) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def _reconstruct(self, segment_id: int) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def is_trained(self) -> bool:
+        return True
+
+    def train(self, sample: np.ndarray) -> None:
+        """Learn the index structure from a sample (no-op for types that need none)."""
+
+    def tuning_grid(self) -> list[dict]:
+        """Search settings to try at build time, cheapest first (empty: nothing to tune)."""
+        return []
+
+    def needs_rebuild(self) -> str | None:
+        """Why this index should be rebuilt from the catalog, or None."""
+        return None
+
+    def _extra_arrays(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def _restore(self, index: faiss.Index, arrays: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError
+
+    # --- the shared interface
+    def add(self, ids, vectors: np.ndarray) -> None:
+        """Add (or replace) vectors by id; trains first on this batch if the type needs it."""
+        ids = np.asarray(ids, dtype=np.int64).ravel()
+        if len(ids) == 0:
+            return
+        vectors = normalize(vectors)
+        if vectors.shape != (len(ids), self.dim):
+            raise ValueError(f"expected {len(ids)} vectors of dimension {self.dim}, got {vectors.shape}")
+        if len(np.unique(ids)) != len(ids):
+            raise ValueError("the same id appears twice in one add")
+        if not self.is_trained:
+            if len(ids) < self.min_train:
+                raise ValueError(
+                    f"a {self.kind} index must be trained on at least {self.min_train} vectors, got "
+                    f"{len(ids)}; use build_index() with more vectors, or a flat index until then"
+                )
+            self.train(vectors)
+        self.remove(ids)  # re-adding an id replaces it rather than duplicating it
+        self._add(ids, vectors)
+        self._gpu_index = None
+
+    def remove(self, ids) -> int:
+        """Delete by id; returns how many were present (missing ids change nothing)."""
+        ids = np.unique(np.asarray(ids, dtype=np.int64).ravel())
+        if len(ids) == 0 or len(self) == 0:
+            return 0
+        removed = int(self._remove(ids))
+        if removed:
+            self._gpu_index = None
+        return removed
+
+    def reconstruct(self, segment_id: int) -> np.ndarray:
+        """The stored vector of one id (approximate for compressed types); KeyError if absent."""
+        return self._reconstruct(int(segment_id))
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` (scores, ids) per query row, at most ``len(self)`` columns; missing slots are -1."""
+        queries = normalize(queries)
+        n = len(self)
+        if n == 0:
+            return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+        k = max(1, min(int(k), n))
+        exhaustive = k >= n  # every vector is asked for: an approximate pass could miss some
+        if self._gpu_device is not None and not exhaustive and k <= gpu.MAX_K:
+            return self._search_gpu(queries, k)
+        return self._search(queries, k, exhaustive)
+
+    # --- GPU
+    def to_device(self, device: str = "auto") -> bool:
+        """Search on a GPU when FAISS has one and ``device`` allows it; True if it will."""
+        gpu_no = gpu.resolve(device)
+        if gpu_no is not None and not self.on_gpu_ok:
+            log.info("%s indexes have no FAISS GPU version; searching on the CPU", self.kind)
+            gpu_no = None
+        self._gpu_device, self._gpu_index = gpu_no, None
+        return gpu_no is not None
+
+    @property
+    def device(self) -> str:
+        return "cpu" if self._gpu_device is None else f"cuda:{self._gpu_device}"
+
+    def _search_gpu(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if self._gpu_index is None:  # (re)uploaded lazily: writes change the CPU copy only
+            self._gpu_index = gpu.to_gpu(self._faiss(), self._gpu_device, self.kind)
+            gpu.apply_search_params(self._gpu_index, self.search_params)
+        return self._gpu_index.search(queries, k)
+
+    # --- persistence
+    def metadata(self) -> dict:
+        return {
+            "kind": self.kind,
+            "dim": self.dim,
+            "count": len(self),
+            "faiss_version": faiss.__version__,
+            "params": self.params,
+            "search_params": self.search_params,
+            "build": self.build_info,
+            "saved_at": time.time(),
+        }
+
+    def save(self, path: Path, meta: dict | None = None) -> None:
+        """Write atomically (index and metadata in one file); the previous file is kept as ``.prev``."""
+        index = self._faiss()
+        if index is None:  # an untrained index holds nothing yet: save an empty exact one
+            from .flat import FlatIndex
+
+            FlatIndex(self.dim).save(path, meta)
+            return
+        persist.write_atomic(Path(path), index, {**self.metadata(), **(meta or {})}, self._extra_arrays())
+
+    @classmethod
+    def load(cls, path: Path) -> "VectorIndex":
+        """Load any index file; the type comes from its metadata (plain FAISS files: from the index)."""
+        from .factory import index_class, kind_of
+
+        index, meta, arrays = persist.read(Path(path))
+        impl = index_class(meta.get("kind") or kind_of(index))
+        if not issubclass(impl, cls):
+            raise TypeError(f"{path} holds a {impl.kind} index, not {cls.kind or cls.__name__}")
+        obj = impl(index.d, **meta.get("params", {}))
+        obj._restore(index, arrays)
+        obj.search_params = dict(meta.get("search_params", {}))
+        obj.build_info = dict(meta.get("build", {}))
+        obj.meta = meta
+        return obj

@@ -15,8 +15,7 @@ import platform
 import shutil
 from pathlib import Path
 
-from bench.corpus import make_video
-from bench.throughput import corpus_specs, untrained_clip
+from bench.throughput import prepare
 
 
 def main(argv=None) -> None:
@@ -34,12 +33,7 @@ def main(argv=None) -> None:
     from search.settings import Settings
 
     out = args.out.resolve()
-    files = out / "corpus-workers"
-    specs = corpus_specs(args.videos, args.seconds)
-    for spec in specs:
-        if not (files / spec.name).exists():
-            make_video(spec, files)
-    clip = untrained_clip(out, args.clip)
+    files, specs, clip = prepare(out, "corpus-workers", args.videos, args.seconds, args.clip)
     encoders = Encoders(Settings(data_dir=out / "enc", **clip))
     encoders.clip, encoders.sentence  # noqa: B018 - load before timing
     rows = []

@@ -66,6 +66,16 @@ def corpus_specs(videos: int, seconds: float) -> list[Spec]:
     return specs
 
 
+def prepare(out: Path, folder: str, videos: int, seconds: float, arch: str) -> tuple[Path, list[Spec], dict]:
+    """The generated corpus (made once, reused) and the untrained CLIP checkpoint settings."""
+    files = out / folder
+    specs = corpus_specs(videos, seconds)
+    for spec in specs:
+        if not (files / spec.name).exists():
+            make_video(spec, files)
+    return files, specs, untrained_clip(out, arch)
+
+
 def untrained_clip(out: Path, arch: str) -> dict:
     import open_clip
     import torch
@@ -125,12 +135,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
 
     out = args.out.resolve()
-    files = out / "corpus"
-    specs = corpus_specs(args.videos, args.seconds)
-    for spec in specs:
-        if not (files / spec.name).exists():
-            make_video(spec, files)
-    clip = untrained_clip(out, args.clip)
+    files, specs, clip = prepare(out, "corpus", args.videos, args.seconds, args.clip)
     rows, answers = [], {}
     for name, naive in (("naive", True), ("vidsearch", False)):
         data = out / f"data-{name}"

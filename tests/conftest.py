@@ -136,3 +136,12 @@ def copy_media(tmp_path):
         target.mkdir(exist_ok=True)
         return Path(shutil.copy(media(name), target / name))
     return copy
+
+
+def cli_env(tiny_clip: dict, data_dir, **extra: str) -> dict:
+    """The environment a ``vidsearch`` subprocess of a test runs with: the test CLIP, a data dir."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDSEARCH_")}
+    env.update(VIDSEARCH_DATA_DIR=str(data_dir), VIDSEARCH_CLIP_MODEL=tiny_clip["clip_model"],
+               VIDSEARCH_CLIP_PRETRAINED=tiny_clip["clip_pretrained"],
+               VIDSEARCH_CLIP_MODEL_CONFIG=str(tiny_clip["clip_model_config"]), **extra)
+    return env

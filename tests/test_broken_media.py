@@ -14,6 +14,8 @@ import pytest
 
 from bench.corpus import Spec, make_video, truncate
 
+from .conftest import cli_env
+
 FFMPEG = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y"]
 
 
@@ -106,10 +108,7 @@ def _run(args, env, drop_root_privileges=True):
 @pytest.fixture(scope="module")
 def outcome(broken, tiny_clip, tmp_path_factory):
     data = tmp_path_factory.mktemp("data")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDSEARCH_")}
-    env.update(VIDSEARCH_DATA_DIR=str(data), VIDSEARCH_CLIP_MODEL=tiny_clip["clip_model"],
-               VIDSEARCH_CLIP_PRETRAINED=tiny_clip["clip_pretrained"],
-               VIDSEARCH_CLIP_MODEL_CONFIG=str(tiny_clip["clip_model_config"]))
+    env = cli_env(tiny_clip, data)
     done = _run(["index", "--json", str(broken)], env)
     return done, env
 

@@ -8,15 +8,14 @@ from search.library import Library
 from search.service import Searcher
 from search.settings import Settings
 
+from .conftest import cli_env
+
 
 def test_search_while_indexing(corpus, tiny_clip, tmp_path, encoders):
     data = tmp_path / "data"
     settings = Settings(data_dir=data, **tiny_clip)
     Library(settings)  # create the catalog first, as an earlier run would have
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDSEARCH_")}
-    env.update(VIDSEARCH_DATA_DIR=str(data), VIDSEARCH_CLIP_MODEL=tiny_clip["clip_model"],
-               VIDSEARCH_CLIP_PRETRAINED=tiny_clip["clip_pretrained"],
-               VIDSEARCH_CLIP_MODEL_CONFIG=str(tiny_clip["clip_model_config"]))
+    env = cli_env(tiny_clip, data)
     indexing = subprocess.Popen([sys.executable, "-m", "api.cli", "index", "-q", str(corpus)], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     searches, seen = 0, set()

@@ -21,6 +21,8 @@ from search.catalog import Segment, Video
 from search.library import Library
 from search.settings import Settings
 
+from .conftest import cli_env
+
 KILLS_PER_BACKEND = 10
 
 
@@ -35,21 +37,12 @@ def crash_corpus(tmp_path_factory):
     return folder
 
 
-def _env(tiny_clip, data_dir, url):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDSEARCH_")}
-    env.update(VIDSEARCH_DATA_DIR=str(data_dir), VIDSEARCH_CLIP_MODEL=tiny_clip["clip_model"],
-               VIDSEARCH_CLIP_PRETRAINED=tiny_clip["clip_pretrained"],
-               VIDSEARCH_CLIP_MODEL_CONFIG=str(tiny_clip["clip_model_config"]),
-               VIDSEARCH_DATABASE_URL=url)
-    return env
-
-
 def _cli(*args):
     return [sys.executable, "-m", "api.cli", *args]
 
 
 def test_sigkill_at_random_moments_then_resume(crash_corpus, tiny_clip, tmp_path, catalog_url):
-    env = _env(tiny_clip, tmp_path / "data", catalog_url)
+    env = cli_env(tiny_clip, tmp_path / "data", VIDSEARCH_DATABASE_URL=catalog_url)
     rng = random.Random(hash(catalog_url) & 0xFFFF)
     for _ in range(KILLS_PER_BACKEND):
         process = subprocess.Popen(_cli("index", "-q", str(crash_corpus)), env=env,

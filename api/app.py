@@ -61,6 +61,15 @@ class _Observe:
                     time.perf_counter() - started)
 
 
+def _swagger_assets() -> Path | None:
+    """Swagger UI's files from the swagger-ui-bundle package, when installed (else a CDN serves them)."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        return None
+    return Path(str(swagger_ui_path))
+
+
 def create_app(settings: Settings | None = None, *, encoders=None, asr=None, warm: bool = True) -> FastAPI:
     """The app over ``settings``' data dir. ``encoders``/``asr`` let a caller share loaded models."""
     settings = settings or Settings()
@@ -76,8 +85,21 @@ def create_app(settings: Settings | None = None, *, encoders=None, asr=None, war
         finally:
             await run_in_threadpool(services.close)
 
+    docs_assets = _swagger_assets()
     app = FastAPI(title="vidsearch", version="0.1.0", lifespan=lifespan,
+                  docs_url=None if docs_assets else "/docs",
                   description="Search video archives by what is seen and said; land on the right second.")
+    if docs_assets:  # /docs from files we serve: it works without any external network
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        app.mount("/docs-assets", StaticFiles(directory=docs_assets), name="docs-assets")
+
+        @app.get("/docs", include_in_schema=False)
+        async def docs():
+            return get_swagger_ui_html(openapi_url=app.openapi_url, title="vidsearch API",
+                                       swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                       swagger_css_url="/docs-assets/swagger-ui.css",
+                                       swagger_favicon_url="/docs-assets/favicon-32x32.png")
     for module in (search, videos, jobs, ops):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

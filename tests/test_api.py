@@ -330,3 +330,11 @@ def test_keyword_mode_and_filters(client, corpus):
     best = client.get("/api/search", params={"q": "weather", "mode": "speech", "k": 10,
                                              "per_video": "true"}).json()["moments"]
     assert len({m["video_id"] for m in best}) == len(best) >= 3
+
+
+def test_api_docs_work_without_external_network(client):
+    page = client.get("/docs")
+    assert page.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in page.text
+    assert "cdn." not in page.text and "https://" not in page.text.split("<body>")[0]
+    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/openapi.json").json()["info"]["title"] == "vidsearch"

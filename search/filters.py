@@ -38,8 +38,8 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 def allowed_segments(session: Session, filters: Filters) -> set[int]:
     """Ids of the segments of indexed videos that pass every filter."""
     query = select(Video.id, Video.tags, Video.recorded_at).where(Video.status == "indexed")
-    if filters.video_ids is not None:
-        query = query.where(Video.id.in_(filters.video_ids))
+    if filters.video_ids is not None:  # ids beyond 64 bits cannot exist (and would overflow the driver)
+        query = query.where(Video.id.in_([i for i in filters.video_ids if 0 < i < 2**63]))
     if filters.path_prefix:
         prefix = filters.path_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(Video.path.like(prefix + "%", escape="\\"))

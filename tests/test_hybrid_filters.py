@@ -62,6 +62,7 @@ def test_filters_give_exact_results(searcher):
     vid = searcher.library.known_file("/c/sport.mp4").id
     assert {p for p, _ in every(Filters(video_ids=[vid]))} == {"/c/sport.mp4"}
     assert every(Filters(path_prefix="/nowhere/")) == set()
+    assert every(Filters(video_ids=[2**70, -5])) == set()  # impossible ids match nothing, quietly
     assert every(Filters(path_prefix="/a%")) == set()  # LIKE wildcards in a prefix are literal
     # k results whenever k matching segments exist (4 segments in /c/, none adjacent)
     assert len(searcher.search_vectors(query, "visual", 3, filters=Filters(video_ids=[vid]))) == 3

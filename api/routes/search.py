@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path as PathParam, Query, Request, Response
+from pydantic import Field
 
 from search.encoders import VisualSearchUnavailable
 from search.filters import Filters
@@ -56,7 +57,8 @@ def _client_error(exc: Exception) -> HTTPException:
 async def search(services: ServicesDep, response: Response,
                  q: Annotated[str, Query(min_length=1, max_length=1000, description="what to find")],
                  k: K = 10, mode: Mode | None = None,
-                 video: Annotated[list[int] | None, Query(description="only these video ids")] = None,
+                 video: Annotated[list[Annotated[int, Field(ge=1, le=2**62)]] | None,
+                                  Query(description="only these video ids")] = None,
                  path_prefix: Annotated[str | None, Query(max_length=4096)] = None,
                  tag: Annotated[list[str] | None, Query(description="only videos with all these tags")] = None,
                  after: Annotated[dt.datetime | None, Query(description="recorded on or after")] = None,

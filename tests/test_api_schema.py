@@ -46,8 +46,10 @@ def test_no_server_errors_and_answers_match_the_schema(api_schema):
 
         @given(case=operation.as_strategy(GenerationMode.POSITIVE)
                | operation.as_strategy(GenerationMode.NEGATIVE))
+        # Derandomized: the same examples every run, so CI is repeatable; vary the seed by hand
+        # (pytest --hypothesis-seed=N with derandomize off) when hunting for new failures.
         @hyp_settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck),
-                      database=None)
+                      database=None, derandomize=True)
         def run(case):
             case.call_and_validate(checks=checks, timeout=60)
 

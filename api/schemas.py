@@ -10,7 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Mode = Literal["hybrid", "fused", "visual", "speech", "keyword"]
+from search.settings import SEARCH_MODES
+
+Mode = Literal[SEARCH_MODES]
 
 
 class MomentOut(BaseModel):

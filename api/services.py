@@ -15,7 +15,6 @@ import functools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from search.encoders import Encoders
@@ -97,8 +96,3 @@ class Services:
     def close(self) -> None:
         self.jobs.close()
         self.executor.shutdown(wait=True, cancel_futures=True)
-
-    def upload_path(self, suffix: str) -> Path:
-        import uuid
-
-        return self.upload_dir / f"{uuid.uuid4().hex}{suffix}"

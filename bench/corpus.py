@@ -16,9 +16,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-SOURCES = ("testsrc2", "smptebars", "mandelbrot", "rgbtestsrc", "cellauto", "life",
-           "smptehdbars", "yuvtestsrc", "color=c=navy", "color=c=darkred", "color=c=olive")
-
 
 @dataclasses.dataclass
 class Spec:

@@ -21,11 +21,12 @@ from .filters import Filters, allowed_segments
 from .keyword import keyword_search
 from .library import Library
 from .rank import Moment, merge_adjacent, rrf
+from .settings import SEARCH_MODES
 from .store import normalize
 
 log = logging.getLogger(__name__)
 
-MODES = ("hybrid", "fused", "visual", "speech", "keyword")
+MODES = SEARCH_MODES
 EXACT_FILTER_LIMIT = 20_000  # up to this many allowed segments, score them exactly from the catalog
 
 

@@ -14,6 +14,10 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+SEARCH_MODES = ("hybrid", "fused", "visual", "speech", "keyword")
+"""Every way to search; the one list the settings, the searcher and the API all use."""
+
+
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "vidsearch"
@@ -64,7 +68,7 @@ class Settings(BaseSettings):
         default_factory=lambda: {"fused": 1.0, "visual": 0.5, "speech": 1.0, "keyword": 1.0}
     )
     rrf_k: int = 60
-    default_mode: Literal["fused", "visual", "speech", "keyword", "hybrid"] = "hybrid"
+    default_mode: Literal[SEARCH_MODES] = "hybrid"
 
     # --- the search service (vidsearch serve)
     api_key: str | None = None  # clients send it as X-API-Key; required off loopback

@@ -3,34 +3,104 @@
 SQLite uses its FTS5 index (BM25, Porter stemming); PostgreSQL its full-text search (a GIN index
 on ``to_tsvector('english', transcript)``, ranked by ``ts_rank_cd``). Any word of the query may
 match; segments matching more of them rank higher. Both are created by migration 0003.
+
+Ranking costs time for every segment that matches, so one common word ("the", "like", or any
+word of a small vocabulary) would make a query score most of the archive: 50 ms at 100k
+segments on a laptop core, seconds at millions. As in Lucene's common-terms query, the words
+are taken rarest first while the segments they match fit a budget; the commoner words left out
+weigh little in BM25 anyway (its IDF falls towards zero as a word gets common). When every word
+is over the budget, keyword mode asks for segments holding all of them, and hybrid search goes
+without keywords (the vector spaces carry that query). Document frequencies come from the
+full-text index itself and are cached for a few minutes: they drift slowly as videos come in.
 """
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+MATCH_BUDGET = 10_000  # segments one keyword query may rank (~15 ms for SQLite on one core)
+_DF_SECONDS = 300.0
+_DF_ENTRIES = 50_000
 
 
-def keyword_search(session: Session, query: str, limit: int) -> list[tuple[int, float]]:
-    """[(segment id, score)] best first; empty when the backend has no full-text index."""
-    words = [w for w in _WORD.findall(query.lower()) if w][:32]
-    if not words or limit < 1:
-        return []
-    dialect = session.get_bind().dialect.name
+def query_words(query: str) -> list[str]:
+    """The distinct lower-case words of a query, in order, at most 32."""
+    return list(dict.fromkeys(w for w in _WORD.findall(query.lower()) if w))[:32]
+
+
+class KeywordSearch:
+    """BM25-style keyword search with its work bounded by ``budget`` matching segments."""
+
+    def __init__(self, budget: int = MATCH_BUDGET):
+        self.budget = int(budget)
+        self._df: dict[str, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def search(self, session: Session, query: str, limit: int, *,
+               all_common: str = "and") -> list[tuple[int, float]]:
+        """[(segment id, score)] best first; empty when the backend has no full-text index.
+
+        ``all_common``: what to do when every word matches more than the budget: ``"and"``
+        ranks the segments holding all of them, ``"skip"`` returns nothing.
+        """
+        dialect = session.get_bind().dialect.name
+        words = query_words(query)
+        if not words or limit < 1 or dialect not in ("sqlite", "postgresql"):
+            return []
+        chosen = self.rare_words(session, words)
+        if chosen:
+            return _ranked(session, dialect, chosen, "or", limit)
+        return _ranked(session, dialect, words, "and", limit) if all_common == "and" else []
+
+    def rare_words(self, session: Session, words: list[str]) -> list[str]:
+        """The rarest words whose matching segments together fit the budget (none if the rarest does not)."""
+        counted = sorted((self.doc_frequency(session, w), n, w) for n, w in enumerate(words))
+        chosen, total = [], 0
+        for df, _, word in counted:
+            if df == 0:
+                continue  # matches nothing: costs nothing, and FTS5 keeps it harmlessly in an OR
+            if total + df > self.budget:
+                break
+            chosen.append(word)
+            total += df
+        return chosen
+
+    def doc_frequency(self, session: Session, word: str) -> int:
+        """How many segments hold ``word`` (after the index's stemming), cached for a few minutes."""
+        now = time.monotonic()
+        with self._lock:
+            found = self._df.get(word)
+        if found is not None and now - found[0] < _DF_SECONDS:
+            return found[1]
+        if session.get_bind().dialect.name == "sqlite":
+            count = session.scalar(text("SELECT count(*) FROM segments_fts WHERE segments_fts MATCH :q"),
+                                   {"q": f'"{word}"'})
+        else:
+            count = session.scalar(text(
+                "SELECT count(*) FROM segments "
+                "WHERE to_tsvector('english', transcript) @@ plainto_tsquery('english', :q)"), {"q": word})
+        with self._lock:
+            if len(self._df) >= _DF_ENTRIES:
+                self._df.clear()  # simpler than an LRU, and refilled at a query's worth of lookups
+            self._df[word] = (now, int(count or 0))
+        return int(count or 0)
+
+
+def _ranked(session: Session, dialect: str, words: list[str], how: str, limit: int) -> list[tuple[int, float]]:
     if dialect == "sqlite":
-        match = " OR ".join(f'"{w}"' for w in words)
+        match = f" {how.upper()} ".join(f'"{w}"' for w in words)
         rows = session.execute(text(
             "SELECT rowid, -bm25(segments_fts) FROM segments_fts WHERE segments_fts MATCH :q "
             "ORDER BY bm25(segments_fts) LIMIT :n"), {"q": match, "n": limit})
-    elif dialect == "postgresql":
+    else:
         rows = session.execute(text(
             "SELECT id, ts_rank_cd(to_tsvector('english', transcript), q) AS rank "
             "FROM segments, to_tsquery('english', :q) AS q "
             "WHERE to_tsvector('english', transcript) @@ q ORDER BY rank DESC, id LIMIT :n"),
-            {"q": " | ".join(words), "n": limit})
-    else:
-        return []
+            {"q": (" | " if how == "or" else " & ").join(words), "n": limit})
     return [(int(i), float(s)) for i, s in rows]

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import Iterator
 
 import numpy as np
-from sqlalchemy import select
 
-from .catalog import SegmentVector
 from .encoders import Encoders, VisualSearchUnavailable
 from .filters import Filters, allowed_segments
-from .keyword import keyword_search
+from .keyword import KeywordSearch
 from .library import Library
 from .rank import Moment, merge_adjacent, rrf
 from .settings import SEARCH_MODES
@@ -35,6 +34,7 @@ class Searcher:
         self.library = library
         self.encoders = encoders
         self.settings = library.settings
+        self.keyword_search = KeywordSearch(self.settings.keyword_budget)
 
     # --- queries
     def text_vectors(self, text: str, mode: str) -> dict[str, np.ndarray]:
@@ -106,7 +106,9 @@ class Searcher:
                     best_score.setdefault(i, s)
         if keywords and mode in ("keyword", "hybrid"):
             with self.library.sessions() as session:
-                hits = keyword_search(session, keywords, want if allowed is None else want * 20)
+                hits = self.keyword_search.search(
+                    session, keywords, want if allowed is None else want * 20,
+                    all_common="and" if mode == "keyword" else "skip")
             hits = [(i, s) for i, s in hits if allowed is None or i in allowed][:want]
             if hits:
                 ranked["keyword"] = [i for i, _ in hits]
@@ -138,31 +140,15 @@ class Searcher:
 
     def _exact(self, space: str, query: np.ndarray, want: int, allowed: set[int]) -> list[tuple[int, float]]:
         """Score a small allowed set exactly, from the vectors the catalog keeps."""
-        ids, rows = [], []
-        allowed = sorted(allowed)
-        with self.library.sessions() as session:
-            for start in range(0, len(allowed), 5000):
-                for segment_id, blob in session.execute(select(SegmentVector.segment_id, SegmentVector.vector).where(
-                        SegmentVector.space == space, SegmentVector.segment_id.in_(allowed[start:start + 5000]))):
-                    ids.append(segment_id)
-                    rows.append(np.frombuffer(blob, dtype=np.float32))
-        if not rows:
+        ids, rows = self.library.exact_vectors(space, allowed)
+        if not len(ids):
             return []
-        scores = np.stack(rows) @ normalize(query)[0]
+        scores = rows @ normalize(query)[0]
         top = np.argsort(-scores, kind="stable")[:want]
         return [(int(ids[i]), float(scores[i])) for i in top]
 
     def _moments(self, order: list[tuple[int, float]], k: int, exclude, per_video: bool) -> list[Moment]:
-        rows = self.library.segments([i for i, _ in order])
-        moments = []
-        for segment_id, score in order:
-            if segment_id not in rows:
-                continue  # removed since the index was loaded
-            segment, video = rows[segment_id]
-            if exclude and video.id == exclude[0] and segment.start < exclude[2] and segment.end > exclude[1]:
-                continue
-            moments.append(Moment(video.path, video.id, segment.id, segment.start, segment.end,
-                                  score, segment.transcript))
+        moments = self._hits(order, k, exclude)
         if not per_video:
             return merge_adjacent(moments, k)
         best, seen = [], set()
@@ -170,7 +156,28 @@ class Searcher:
             if moment.video_id not in seen:
                 seen.add(moment.video_id)
                 best.append(dataclasses.replace(moment, segment_ids=[moment.segment_id]))
-        return best[:k]
+                if len(best) == k:
+                    break
+        return best
+
+    def _hits(self, order: list[tuple[int, float]], k: int, exclude) -> Iterator[Moment]:
+        """``order``'s segments as moments, best first, read from the catalog a chunk at a time.
+
+        Ranking over-fetches (each list holds 5k+10 hits) but a page of moments usually needs the
+        first few; reading rows lazily keeps a search from loading hundreds it never shows.
+        """
+        chunk, start = 2 * k + 10, 0
+        while start < len(order):
+            part = order[start:start + chunk]
+            rows = self.library.segments([i for i, _ in part])
+            for segment_id, score in part:
+                if segment_id not in rows:
+                    continue  # removed since the index was loaded
+                segment, video = rows[segment_id]
+                if exclude and video.id == exclude[0] and segment.start < exclude[2] and segment.end > exclude[1]:
+                    continue
+                yield Moment(video.path, video.id, segment.id, segment.start, segment.end, score, segment.transcript)
+            start, chunk = start + len(part), chunk * 2
 
     def _mode(self, mode: str | None) -> str:
         mode = mode or self.settings.default_mode

@@ -68,6 +68,7 @@ class Settings(BaseSettings):
         default_factory=lambda: {"fused": 1.0, "visual": 0.5, "speech": 1.0, "keyword": 1.0}
     )
     rrf_k: int = 60
+    keyword_budget: int = Field(default=10_000, gt=0)  # segments one keyword query may rank (commonest words dropped)
     default_mode: Literal[SEARCH_MODES] = "hybrid"
 
     # --- the search service (vidsearch serve)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import search.service as service
+from search.keyword import KeywordSearch
 from search.filters import Filters
 from search.library import Library, NewSegment, NewVideo
 from search.service import Searcher
@@ -49,6 +50,24 @@ def test_verbatim_words_win_when_meaning_is_ambiguous(searcher):
     assert names(searcher.search_text("kestrel", mode="hybrid", k=3))[0] == "deploy.mp4"
     assert names(searcher.search_text("onions", mode="keyword", k=5)) == ["cooking.mp4"]
     assert searcher.search_text("zeppelin", mode="keyword", k=5) == []
+
+
+def test_common_words_are_dropped_within_the_budget(searcher):
+    """A word in more segments than the budget is left out; counts come from the real full-text index."""
+    bounded = KeywordSearch(budget=3)
+    with searcher.library.sessions() as session:
+        assert bounded.doc_frequency(session, "onion") == 1  # stemmed like the index: "onions"
+        assert bounded.doc_frequency(session, "part") == 15  # "part 1" .. "part 3" in every video
+        assert bounded.rare_words(session, ["part", "kestrel", "onion"]) == ["kestrel", "onion"]
+        assert bounded.rare_words(session, ["part"]) == []
+        hits = [i for i, _ in bounded.search(session, "part kestrel", 10)]
+        assert [video.path for _, video in searcher.library.segments(hits).values()] == ["/a/deploy.mp4"]
+        # every word too common: keyword mode ranks segments holding all of them, hybrid skips
+        assert len(bounded.search(session, "part", 50)) == 15
+        assert bounded.search(session, "part", 50, all_common="skip") == []
+    unbounded = KeywordSearch()
+    with searcher.library.sessions() as session:
+        assert len(unbounded.search(session, "part kestrel", 50)) == 16
 
 
 def test_filters_give_exact_results(searcher):

@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import dataclasses
 import fcntl
+import functools
 import logging
 from pathlib import Path
 from typing import Iterator
@@ -141,8 +142,7 @@ class Library:
                 if reason:
                     log.info("rebuilding the %s index: %s", space, reason)
                     index, rebuilt = self._build_from_catalog(session, space, index.dim), True
-                index.to_device(self.settings.device)
-                self.indexes[space] = index
+                self._adopt(space, index)
                 if extra or missing or rebuilt or not self._index_path(space).exists():
                     index.save(self._index_path(space), {"model": self._model_of(session, space)})
                     log.info("reconciled %s index: +%d -%d", space, len(missing), len(extra))
@@ -203,7 +203,7 @@ class Library:
             pairs = [(row.id, seg.vectors[space]) for row, seg in rows if space in seg.vectors]
             index = self.indexes.get(space)
             if index is None and pairs:
-                index = self.indexes[space] = make_index("flat", len(pairs[0][1]))
+                index = self._adopt(space, make_index("flat", len(pairs[0][1])))
             if index is None:
                 continue
             if old_ids and index.remove(old_ids):
@@ -220,8 +220,7 @@ class Library:
                 reason = rebuild_reason(index, self.settings.index_kind, self._budget(), self._gpu())
                 if reason and len(index) <= REBUILD_INLINE_MAX:
                     log.info("rebuilding the %s index: %s", space, reason)
-                    index = self.indexes[space] = self._build_from_catalog(session, space, index.dim)
-                    index.to_device(self.settings.device)
+                    index = self._adopt(space, self._build_from_catalog(session, space, index.dim))
                 elif reason:
                     log.warning("the %s index should be rebuilt (%s); it will be when the library "
                                 "is next opened", space, reason)
@@ -256,7 +255,8 @@ class Library:
         if filled == 0:
             return make_index("flat", dim)
         return build_index(kind, ids, vectors, recall_target=self.settings.index_recall_target,
-                           memory_budget_bytes=self._budget(), device=self.settings.device)
+                           memory_budget_bytes=self._budget(), device=self.settings.device,
+                           exact_source=functools.partial(self.exact_vectors, space))
 
     @staticmethod
     def _delete_path(session: Session, path: str) -> list[int]:
@@ -363,6 +363,27 @@ class Library:
                 select(Segment, Video).join(Video).where(Segment.id.in_(ids))
             ).all()
             return {seg.id: (seg, video) for seg, video in rows}
+
+    def exact_vectors(self, space: str, ids) -> tuple[np.ndarray, np.ndarray]:
+        """(ids found, their vectors) of ``space`` from the catalog, which keeps every vector exactly."""
+        ids = sorted({int(i) for i in ids})
+        found, rows = [], []
+        with self.sessions() as session:
+            for start in range(0, len(ids), 5000):
+                for segment_id, blob in session.execute(select(SegmentVector.segment_id, SegmentVector.vector).where(
+                        SegmentVector.space == space, SegmentVector.segment_id.in_(ids[start:start + 5000]))):
+                    found.append(segment_id)
+                    rows.append(np.frombuffer(blob, dtype=np.float32))
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
+        return np.asarray(found, np.int64), np.stack(rows)
+
+    def _adopt(self, space: str, index: VectorIndex) -> VectorIndex:
+        """Make ``index`` the live one of ``space``: on its device, re-ranking from the catalog."""
+        index.to_device(self.settings.device)
+        index.exact_source = functools.partial(self.exact_vectors, space)
+        self.indexes[space] = index
+        return index
 
     def vector(self, segment_id: int, space: str) -> np.ndarray | None:
         with self.sessions() as session:

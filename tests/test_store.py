@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from search.store import VectorIndex, build_index, make_index, normalize
-from search.vector_index import exact_search, recall_at_k
+from search.vector_index import exact_search, recall_at_k, rows_source
 
 DIM = 32
 N = 12_000  # IVF-PQ trains 256 centroids per sub-quantiser: FAISS wants ~10k vectors
@@ -137,3 +137,26 @@ def test_wrong_dimension_duplicates_and_unknown_kind_fail():
         make_index("hnsw", DIM, nprobe=3)
     with pytest.raises(ValueError, match="must divide"):
         make_index("ivf_pq", DIM, m=7)
+
+
+def test_pq_reranked_from_exact_vectors_reaches_the_target(data, tmp_path):
+    base, queries = data
+    ids = np.arange(1, N + 1)
+    index = build_index("ivf_pq", ids, base, recall_target=0.95, exact_source=rows_source(ids, base))
+    assert index.build_info["target_met"] and index.search_params.get("rerank", 0) > 1
+    truth = exact_search(queries, ids, base, 10)[1]
+    assert recall_at_k(index.search(queries, 10)[1], truth, 10) >= 0.93
+    scores, found = index.search(queries[:1], 10)  # re-ranked scores are the exact ones
+    assert np.allclose(scores[0], base[found[0] - 1] @ queries[0], atol=1e-5)
+
+    index.save(tmp_path / "pq.faiss")
+    loaded = VectorIndex.load(tmp_path / "pq.faiss")  # the setting travels; the source is the owner's
+    assert loaded.search_params == index.search_params and loaded.exact_source is None
+    alone = recall_at_k(loaded.search(queries, 10)[1], truth, 10)
+    assert alone < 0.9, f"PQ codes alone: recall {alone:.3f}"
+
+    gone = int(found[0][0])  # an id the catalog no longer has is dropped, not returned with junk
+    everything = rows_source(ids, base)
+    loaded.exact_source = lambda wanted: everything(wanted[wanted != gone])
+    again = loaded.search(queries[:1], 10)[1][0]
+    assert gone not in again and list(again[:9]) == list(found[0][1:10])

@@ -4,7 +4,7 @@
 and ``rebuild_reason`` (which type for which size), ``VectorIndex.load`` (any saved index).
 """
 from .base import VectorIndex, normalize
-from .build import build_index, exact_search, recall_at_k
+from .build import build_index, exact_search, recall_at_k, rows_source
 from .choose import build_params, bytes_per_vector, choose_kind, rebuild_reason, target_kind
 from .factory import KINDS, make_index
 from .flat import FlatIndex
@@ -15,5 +15,5 @@ from .ivf import IVFFlatIndex, IVFPQIndex
 __all__ = [
     "VectorIndex", "FlatIndex", "HNSWIndex", "IVFFlatIndex", "IVFPQIndex", "KINDS",
     "make_index", "build_index", "choose_kind", "build_params", "bytes_per_vector",
-    "target_kind", "rebuild_reason", "normalize", "exact_search", "recall_at_k", "gpu_count",
+    "target_kind", "rebuild_reason", "normalize", "exact_search", "recall_at_k", "rows_source", "gpu_count",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 import faiss
 import numpy as np
@@ -19,6 +19,9 @@ import numpy as np
 from . import gpu, persist
 
 log = logging.getLogger(__name__)
+
+ExactSource = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""ids -> (the ids found, their full vectors): where a compressed index re-scores candidates."""
 
 
 def normalize(vectors: np.ndarray) -> np.ndarray:
@@ -45,6 +48,7 @@ class VectorIndex:
         self.meta: dict = {}  # what was saved with the index (model name, ...), after load()
         self._gpu_device: int | None = None
         self._gpu_index = None
+        self.exact_source: ExactSource | None = None  # set by the owner; see search()
 
     # --- what each type provides
     @classmethod
@@ -131,16 +135,41 @@ class VectorIndex:
         return self._reconstruct(int(segment_id))
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-``k`` (scores, ids) per query row, at most ``len(self)`` columns; missing slots are -1."""
+        """Top-``k`` (scores, ids) per query row, at most ``len(self)`` columns; missing slots are -1.
+
+        With a ``rerank`` search parameter R and an ``exact_source``, the index's own top ``k*R``
+        are re-scored with the full vectors from the source: compressed codes find candidates
+        cheaply, exact vectors (kept elsewhere, in the catalog) put them in the right order.
+        """
         queries = normalize(queries)
         n = len(self)
         if n == 0:
             return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
         k = max(1, min(int(k), n))
-        exhaustive = k >= n  # every vector is asked for: an approximate pass could miss some
-        if self._gpu_device is not None and not exhaustive and k <= gpu.MAX_K:
-            return self._search_gpu(queries, k)
-        return self._search(queries, k, exhaustive)
+        rerank = int(self.search_params.get("rerank", 0)) if self.exact_source is not None else 0
+        fetch = min(n, k * rerank) if rerank > 1 else k
+        exhaustive = fetch >= n  # every vector is asked for: an approximate pass could miss some
+        if self._gpu_device is not None and not exhaustive and fetch <= gpu.MAX_K:
+            scores, ids = self._search_gpu(queries, fetch)
+        else:
+            scores, ids = self._search(queries, fetch, exhaustive)
+        return self._rescore(queries, ids, k) if rerank > 1 else (scores, ids)
+
+    def _rescore(self, queries: np.ndarray, candidates: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Exact top-``k`` among each row's candidates (ids the source no longer has are dropped)."""
+        wanted = np.unique(candidates[candidates >= 0])
+        found, vectors = self.exact_source(wanted)
+        row_of = {int(i): r for r, i in enumerate(found)}
+        scores = np.full((len(queries), k), -np.inf, np.float32)
+        ids = np.full((len(queries), k), -1, np.int64)
+        for q, row in enumerate(candidates):
+            have = [i for i in row.tolist() if i in row_of]
+            if not have:
+                continue
+            exact = normalize(vectors[[row_of[i] for i in have]]) @ queries[q]
+            best = np.argsort(-exact, kind="stable")[:k]
+            scores[q, :len(best)], ids[q, :len(best)] = exact[best], np.asarray(have)[best]
+        return scores, ids
 
     # --- GPU
     def to_device(self, device: str = "auto") -> bool:

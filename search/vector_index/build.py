@@ -16,7 +16,7 @@ import faiss
 import numpy as np
 
 from . import gpu
-from .base import VectorIndex, normalize
+from .base import ExactSource, VectorIndex, normalize
 from .choose import build_params, choose_kind
 from .factory import make_index
 from .ivf import MIN_POINTS_PER_LIST
@@ -30,11 +30,13 @@ CHUNK = 100_000
 def build_index(kind: str, ids, vectors: np.ndarray, *, recall_target: float = 0.95,
                 sample: int | None = None, memory_budget_bytes: int = DEFAULT_BUDGET,
                 queries: int = 500, k: int = 10, seed: int = 0, device: str = "cpu",
-                params: dict | None = None) -> VectorIndex:
+                params: dict | None = None, exact_source: ExactSource | None = None) -> VectorIndex:
     """An index of ``kind`` (or ``"auto"``) holding ``vectors`` under ``ids``, trained and tuned.
 
     ``sample``: training vectors (default: 40 per IVF bucket, at least the type's minimum).
     ``vectors`` may be a memory map; it is read in chunks and never copied whole.
+    ``exact_source``: where a compressed index reads full vectors to re-rank at search time
+    (``rows_source`` over a memory map, or the catalog); without one it does not re-rank.
     """
     ids = np.asarray(ids, dtype=np.int64).ravel()
     n, dim = vectors.shape
@@ -64,7 +66,10 @@ def build_index(kind: str, ids, vectors: np.ndarray, *, recall_target: float = 0
         index.add(ids[start:start + CHUNK][part], vectors[start:start + CHUNK][part])
         log.debug("%s: added %d of %d", kind, min(n, start + CHUNK), n)
     added = time.perf_counter()
+    # tuning re-ranks (if the index will) straight from the build's vectors: the same values, faster
+    index.exact_source = None if exact_source is None else rows_source(ids, vectors)
     tuning = tune(index, ids, vectors, held, recall_target, k)
+    index.exact_source = exact_source
     index.add(ids[held], vectors[held])
     index.build_info = {
         "built_at": time.time(),
@@ -78,6 +83,24 @@ def build_index(kind: str, ids, vectors: np.ndarray, *, recall_target: float = 0
     }
     index.to_device(device)
     return index
+
+
+def rows_source(ids: np.ndarray, vectors: np.ndarray):
+    """An exact-vector source over ``vectors`` (an array or memory map) addressed by ``ids``."""
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+
+    def fetch(wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        wanted = np.asarray(wanted, np.int64)
+        at = np.minimum(np.searchsorted(sorted_ids, wanted), max(0, len(sorted_ids) - 1))
+        hit = sorted_ids[at] == wanted if len(sorted_ids) else np.zeros(len(wanted), bool)
+        rows = order[at[hit]]
+        sorted_rows = np.argsort(rows)  # a memory map reads fastest in file order
+        out = np.empty((len(rows), vectors.shape[1]), np.float32)
+        out[sorted_rows] = vectors[rows[sorted_rows]]
+        return wanted[hit], out
+
+    return fetch
 
 
 def _held_out_rows(n: int, train_rows: np.ndarray, queries: int, k: int, rng) -> np.ndarray:

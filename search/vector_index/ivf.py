@@ -150,6 +150,14 @@ class IVFPQIndex(_IVFIndex):
         if self.dim % int(self.params["m"]):
             raise ValueError(f"ivf_pq: m={self.params['m']} must divide the dimension {self.dim}")
 
+    RERANK_FACTORS = (0, 4, 16)  # candidates re-scored exactly per result wanted (0: none)
+
+    def tuning_grid(self) -> list[dict]:
+        """nprobe steps, each also with re-ranking when exact vectors are at hand (PQ's codes
+        alone cap recall@10 near 0.8 on CLIP-like vectors; re-scoring 4-16x candidates lifts it)."""
+        factors = self.RERANK_FACTORS if self.exact_source is not None else (0,)
+        return [{**setting, "rerank": r} if r else setting for setting in super().tuning_grid() for r in factors]
+
     def factory_string(self, nlist: int) -> str:
         m, nbits = int(self.params["m"]), int(self.params["nbits"])
         rotation = f"OPQ{m}," if self.params.get("opq") else ""

@@ -146,3 +146,20 @@ def test_the_library_builds_the_index_type_the_setting_asks_for(tmp_path):
     probe = again.vector(again.segments(range(1, 20)).popitem()[0], "fused")
     scores, ids = again.indexes["fused"].search(probe, 1)
     assert scores[0][0] > 0.999  # a stored vector finds itself through the rebuilt index
+
+
+def test_ivf_pq_rescores_its_candidates_from_the_catalog(tmp_path):
+    dim, n = 16, 10_500  # IVF-PQ trains once there are 10k vectors
+    vectors = normalize(np.random.default_rng(1).normal(size=(n, dim)))
+    segments = [NewSegment(start=float(i), end=i + 1.0, vectors={"fused": vectors[i]}) for i in range(n)]
+    lib = Library(Settings(data_dir=tmp_path / "d", index_kind="ivf_pq"))
+    lib.write_video(NewVideo(path="/big.mp4", size=1, mtime=1.0, segments=segments, models={"fused": ("m", dim)}))
+    index = lib.indexes["fused"]
+    assert index.kind == "ivf_pq" and index.search_params.get("rerank", 0) > 1
+    scores, ids = index.search(vectors[123], 5)
+    # the scores are the catalog's exact ones: a stored vector finds itself at cosine 1
+    assert ids[0][0] == 124 and abs(scores[0][0] - 1.0) < 1e-5
+    assert np.allclose(scores[0], vectors[ids[0] - 1] @ vectors[123], atol=1e-5)
+    reopened = Library(Settings(data_dir=tmp_path / "d", index_kind="ivf_pq"))
+    again = reopened.indexes["fused"].search(vectors[123], 5)
+    assert np.array_equal(again[1], ids) and np.allclose(again[0], scores, atol=1e-6)

@@ -61,5 +61,12 @@ def test_index_on_a_ray_cluster(cluster, corpus, tiny_clip, tmp_path, encoders):
         assert ray_rows[video.path].duration == pytest.approx(video.duration)
     weather = str(corpus / "weather.mp4")
     pick = lambda lib: sorted(s.id for s, v in lib.segments(range(1, 200)).values() if v.path == weather)  # noqa: E731
+    assert len(pick(library)) == len(pick(local)) == 3
     for a, b in zip(pick(library), pick(local)):
-        assert np.allclose(library.vector(a, "fused"), local.vector(b, "fused"), atol=1e-4)
+        # Frames decode and embed identically. Whisper's beams can part ways on thread settings
+        # (Ray runs workers with OMP_NUM_THREADS=1: "strong winds" there, "strong wind" here),
+        # so what was said is compared by meaning.
+        assert np.allclose(library.vector(a, "visual"), local.vector(b, "visual"), atol=1e-4)
+        spoken = library.vector(a, "speech"), local.vector(b, "speech")
+        assert (spoken[0] is None) == (spoken[1] is None)
+        assert spoken[0] is None or float(spoken[0] @ spoken[1]) > 0.95

@@ -53,7 +53,7 @@ def test_a_worker_killed_by_a_signal_fails_only_its_file(videos, tmp_path):
 
 def test_a_stuck_worker_times_out(videos, tmp_path):
     slow, quick = videos
-    with WorkerPool(1, Settings(data_dir=tmp_path), DecodeOptions(), timeout=0.5) as pool:
+    with WorkerPool(1, Settings(data_dir=tmp_path), DecodeOptions(), timeout=0.1) as pool:  # decoding takes ~0.5 s
         pool.submit(str(slow))
         failure = collect_one(pool)
         assert failure.kind == "timeout" and "gave up after" in failure.reason

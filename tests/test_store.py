@@ -19,6 +19,8 @@ CASES = [
     ("ivf_flat", {}),
     ("ivf_pq", {}),
     ("ivf_pq", {"opq": True, "opq_niter": 2}),
+    ("ivf_flat", {"graph_from": 64}),  # buckets found through an HNSW graph, as from 8k buckets
+    ("ivf_pq", {"graph_from": 64}),
 ]
 # recall@10 on held-out queries; PQ's codes cap its recall, so it is also held to its own ceiling
 RECALL = {"flat": 0.99, "hnsw": 0.9, "ivf_flat": 0.9, "ivf_pq": 0.5}
@@ -41,7 +43,7 @@ def data():
 
 def case_id(case):
     kind, params = case
-    return kind + ("+opq" if params.get("opq") else "")
+    return kind + ("+opq" if params.get("opq") else "") + ("+graph" if params.get("graph_from") else "")
 
 
 @pytest.mark.parametrize("kind,params", CASES, ids=[case_id(c) for c in CASES])
@@ -58,6 +60,9 @@ def test_conformance(kind, params, data, tmp_path):
     assert loaded.params == index.params and loaded.search_params == index.search_params
     assert loaded.meta["model"] == "m" and loaded.meta["faiss_version"] == faiss.__version__
     assert loaded.meta["kind"] == kind and loaded.build_info["build_seconds"] > 0
+    if params.get("graph_from"):
+        quantizer = faiss.downcast_index(faiss.extract_index_ivf(loaded._faiss()).quantizer)
+        assert isinstance(quantizer, faiss.IndexHNSW) and quantizer.ntotal == loaded.params["nlist"]
     assert np.array_equal(loaded.search(queries[:20], 10)[1], index.search(queries[:20], 10)[1])
 
     extra = clustered(500, 3)

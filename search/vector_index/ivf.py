@@ -15,6 +15,7 @@ import numpy as np
 
 from .base import VectorIndex
 
+HNSW_COARSE_FROM = 8192  # from this many buckets, a graph finds a vector's nearest buckets (see _IVFIndex)
 MIN_POINTS_PER_LIST = 39  # FAISS's k-means wants at least this many training points per centroid
 GROWTH_BEFORE_REBUILD = 4  # lists get 4x longer than trained for: retrain for a larger nlist
 
@@ -26,11 +27,19 @@ def nlist_for(n: int) -> int:
 
 
 class _IVFIndex(VectorIndex):
-    """Shared IVF behaviour; subclasses give the FAISS factory string."""
+    """Shared IVF behaviour; subclasses give the FAISS factory string.
+
+    Up to a few million vectors the buckets' centres are scanned exactly. Beyond, the scan is
+    what costs: adding 10M vectors to 16k buckets is 10M x 16k distance computations (~25 min
+    on 2 cores) and so is each k-means round. From ``HNSW_COARSE_FROM`` buckets an HNSW graph
+    over the centres answers "which buckets" for training, adding and searching alike (FAISS's
+    ``IVFn_HNSW32``), searched wide enough (``efSearch`` >= 2 x nprobe) not to cost recall.
+    The ``graph_from`` parameter moves that threshold.
+    """
 
     @classmethod
     def default_params(cls, dim: int) -> dict:
-        return {"nlist": None, "niter": 10, "trained_for": None}
+        return {"nlist": None, "niter": 10, "trained_for": None, "graph_from": HNSW_COARSE_FROM}
 
     def __init__(self, dim: int, **params):
         super().__init__(dim, **params)
@@ -38,6 +47,13 @@ class _IVFIndex(VectorIndex):
 
     def factory_string(self, nlist: int) -> str:
         raise NotImplementedError
+
+    def coarse(self, nlist: int) -> str:
+        """The factory string of the bucket assignment: exact, or through a graph when there are many."""
+        return f"IVF{nlist}_HNSW32" if self._graph(nlist) else f"IVF{nlist}"
+
+    def _graph(self, nlist: int) -> bool:
+        return nlist >= int(self.params.get("graph_from") or HNSW_COARSE_FROM)
 
     def _configure(self, index: faiss.Index) -> None:
         """Adjust a freshly made FAISS index before training."""
@@ -65,9 +81,14 @@ class _IVFIndex(VectorIndex):
         nlist = int(self.params.get("nlist") or nlist_for(expected))
         nlist = max(1, min(nlist, n // MIN_POINTS_PER_LIST))
         index = faiss.index_factory(self.dim, self.factory_string(nlist), faiss.METRIC_INNER_PRODUCT)
-        faiss.extract_index_ivf(index).cp.niter = int(self.params["niter"])
+        ivf = faiss.extract_index_ivf(index)
+        ivf.cp.niter = int(self.params["niter"])
+        if self._graph(nlist):  # k-means rounds assign through a graph too (kept alive here)
+            assigner = ivf.clustering_index = faiss.IndexHNSWFlat(self.dim, 32)
+            assigner.hnsw.efSearch = 64
         self._configure(index)
         index.train(np.ascontiguousarray(sample, dtype=np.float32))
+        ivf.clustering_index = None
         self._index = index
         self.params.update(nlist=nlist, trained_for=expected)
         self._gpu_index = None
@@ -111,7 +132,11 @@ class _IVFIndex(VectorIndex):
     def _search(self, queries: np.ndarray, k: int, exhaustive: bool):
         nlist = self._ivf().nlist
         nprobe = nlist if exhaustive else min(nlist, int(self.search_params.get("nprobe", 16)))
-        return self._index.search(queries, k, params=faiss.SearchParametersIVF(nprobe=nprobe))
+        params = faiss.SearchParametersIVF(nprobe=nprobe)
+        if isinstance(faiss.downcast_index(self._ivf().quantizer), faiss.IndexHNSW):
+            graph = faiss.SearchParametersHNSW(efSearch=max(64, 2 * nprobe))
+            params.quantizer_params = graph  # (the local keeps it alive through the search)
+        return self._index.search(queries, k, params=params)
 
     def tuning_grid(self) -> list[dict]:
         nlist = int(self.params["nlist"])
@@ -131,7 +156,7 @@ class IVFFlatIndex(_IVFIndex):
     min_train = 64
 
     def factory_string(self, nlist: int) -> str:
-        return f"IVF{nlist},Flat"
+        return f"{self.coarse(nlist)},Flat"
 
 
 class IVFPQIndex(_IVFIndex):
@@ -161,7 +186,7 @@ class IVFPQIndex(_IVFIndex):
     def factory_string(self, nlist: int) -> str:
         m, nbits = int(self.params["m"]), int(self.params["nbits"])
         rotation = f"OPQ{m}," if self.params.get("opq") else ""
-        return f"{rotation}IVF{nlist},PQ{m}x{nbits}np"  # np: skip polysemous training (slow, unused)
+        return f"{rotation}{self.coarse(nlist)},PQ{m}x{nbits}np"  # np: skip polysemous training (slow, unused)
 
     def _configure(self, index: faiss.Index) -> None:
         pq = faiss.downcast_index(faiss.extract_index_ivf(index)).pq  # 10 k-means rounds on 128 points a centroid:

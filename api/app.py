@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, *, encoders=None, asr=None, war
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         services = await run_in_threadpool(Services, settings, encoders=encoders, asr=asr)
+        await run_in_threadpool(services.jobs.resume)  # jobs a stopped or crashed run left unfinished
         if warm:
             await services.run(services.warm_up)
         app.state.services = services

@@ -6,11 +6,16 @@ write at once and searches keep their threads. Progress is counted per finished 
 indexer's ``on_file`` callback) and every failed file is listed with its stage and reason. After
 each change the serving indexes are refreshed (at most every ``REFRESH_SECONDS``, and at the end),
 so new videos become searchable while a long job is still running.
+
+Jobs live in the catalog's job table (``origin = "api"``), with the job's id as the API's id:
+a server that stops or crashes with jobs queued or running takes them up again when it starts
+(the indexer resumes where the files stood; finished files are skipped), and a finished job
+can still be looked at after a restart (its per-file states come from the catalog then).
 """
 from __future__ import annotations
 
 import dataclasses
-import itertools
+import datetime as dt
 import logging
 import threading
 import time
@@ -18,8 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import func, select
+
 from indexer.report import FileOutcome
 from indexer.scan import scan
+from search.catalog import Job as CatalogJob, JobFile
 
 from .security import resolve_under_roots
 
@@ -43,7 +51,7 @@ class Job:
     counts: dict = dataclasses.field(default_factory=dict)  # per outcome status
     errors: list[dict] = dataclasses.field(default_factory=list)  # failed files: path, stage, reason
     error: str | None = None  # why the whole job failed, if it did
-    catalog_job_id: int | None = None
+    catalog_job_id: int | None = None  # the same as ``id`` (kept for clients of earlier versions)
     created_at: float = dataclasses.field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
@@ -58,7 +66,6 @@ class JobManager:
     def __init__(self, services: "Services"):
         self.services = services
         self._jobs: dict[int, Job] = {}
-        self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._runner = ThreadPoolExecutor(1, thread_name_prefix="vidsearch-index")
 
@@ -66,8 +73,27 @@ class JobManager:
     def submit(self, raw_paths: list[str], force: bool = False) -> Job:
         """Check every path against the allowed roots (``PermissionError``), then queue a job."""
         paths = [str(resolve_under_roots(p, self.services.settings)) for p in raw_paths]
+        with self.services.library.sessions.begin() as session:
+            row = CatalogJob(roots=paths, status="queued", origin="api", force=force)
+            session.add(row)
+            session.flush()
+            job = Job(id=row.id, paths=paths, force=force, catalog_job_id=row.id)
+        return self._queue(job)
+
+    def resume(self) -> list[Job]:
+        """Queue again the jobs an earlier run of the server left queued or running."""
+        with self.services.library.sessions() as session:
+            rows = session.scalars(select(CatalogJob).where(
+                CatalogJob.origin == "api", CatalogJob.status.in_(("queued", "running"))).order_by(CatalogJob.id)).all()
+        for row in rows:
+            log.info("taking up indexing job %d (%s), left %s by an earlier run", row.id, ", ".join(row.roots),
+                     row.status)
+            self._queue(Job(id=row.id, paths=list(row.roots), force=row.force, catalog_job_id=row.id,
+                            created_at=_epoch(row.created_at)))
+        return [self._jobs[row.id] for row in rows]
+
+    def _queue(self, job: Job) -> Job:
         with self._lock:
-            job = Job(id=next(self._ids), paths=paths, force=force)
             self._jobs[job.id] = job
             for old in sorted(self._jobs)[:-KEEP_JOBS]:
                 if self._jobs[old].state in ("done", "failed"):
@@ -76,10 +102,23 @@ class JobManager:
         return job
 
     def get(self, job_id: int) -> Job | None:
-        return self._jobs.get(job_id)
+        """A job of this server (live progress), else one of an earlier run, from the catalog."""
+        job = self._jobs.get(job_id)
+        if job is not None:
+            return job
+        with self.services.library.sessions() as session:
+            row = session.get(CatalogJob, job_id)
+            return _from_catalog(session, row) if row is not None and row.origin == "api" else None
 
     def list(self) -> list[Job]:
-        return sorted(self._jobs.values(), key=lambda j: -j.id)
+        """This server's jobs and the latest of earlier runs, newest first."""
+        jobs = dict(self._jobs)
+        with self.services.library.sessions() as session:
+            for row in session.scalars(select(CatalogJob).where(CatalogJob.origin == "api")
+                                       .order_by(CatalogJob.id.desc()).limit(KEEP_JOBS)):
+                if row.id not in jobs:
+                    jobs[row.id] = _from_catalog(session, row)
+        return sorted(jobs.values(), key=lambda j: -j.id)[:KEEP_JOBS]
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(("queued", "running", "done", "failed"), 0)
@@ -122,8 +161,7 @@ class JobManager:
         try:
             targets = self._files(job)
             with services.write_lock:
-                report = services.indexer().index(targets, force=job.force, on_file=on_file)
-            job.catalog_job_id = report.job_id
+                report = services.indexer().index(targets, force=job.force, on_file=on_file, job_id=job.id)
             seen = {e["path"] for e in job.errors}
             counted = sum(job.counts.values())
             for outcome in report.outcomes:  # skipped and scan failures never reach on_file
@@ -136,6 +174,10 @@ class JobManager:
         except Exception as exc:  # a configuration problem (model mismatch, disk full): the job fails
             log.exception("indexing job %d failed", job.id)
             job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"
+            with services.library.sessions.begin() as session:
+                row = session.get(CatalogJob, job.id)
+                row.status, row.error = "failed", job.error[:4000]
+                row.finished_at = dt.datetime.now(dt.timezone.utc)
         finally:
             job.finished_at = time.time()
             try:
@@ -149,3 +191,22 @@ class JobManager:
         job.counts[outcome.status] = job.counts.get(outcome.status, 0) + 1
         if outcome.status == "failed":
             job.errors.append({"path": outcome.path, "stage": outcome.stage, "reason": outcome.reason})
+
+
+def _from_catalog(session, row: CatalogJob) -> Job:
+    """A job of an earlier server run as the catalog keeps it: per-file states and failures."""
+    counts = dict(session.execute(select(JobFile.state, func.count()).where(JobFile.job_id == row.id)
+                                  .group_by(JobFile.state)).all())
+    failures = session.execute(select(JobFile.path, JobFile.stage, JobFile.reason)
+                               .where(JobFile.job_id == row.id, JobFile.state == "failed")).all()
+    total = sum(counts.values())
+    return Job(id=row.id, paths=list(row.roots), force=row.force, state=row.status, total=total,
+               done=total - counts.get("pending", 0) - counts.get("running", 0), counts=counts,
+               errors=[{"path": p, "stage": s, "reason": r} for p, s, r in failures], error=row.error,
+               catalog_job_id=row.id, created_at=_epoch(row.created_at),
+               finished_at=_epoch(row.finished_at) if row.finished_at else None)
+
+
+def _epoch(when: dt.datetime) -> float:
+    """Seconds since the epoch; SQLite hands back UTC times without their zone."""
+    return (when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)).timestamp()

@@ -16,16 +16,26 @@ from search.library import Library
 
 
 class JobLog:
-    def __init__(self, library: Library, roots: list[str]):
+    """The catalog's record of one run: a new job, the interrupted one over the same roots, or
+    (``job_id``) a job queued earlier by the server."""
+
+    def __init__(self, library: Library, roots: list[str], job_id: int | None = None):
         self.sessions = library.sessions
         roots = sorted(roots)
         with self.sessions.begin() as session:
-            job = session.scalar(select(Job).where(Job.status == "running").order_by(Job.id.desc()))
-            if job is None or sorted(job.roots) != roots:
+            if job_id is not None:
+                job = session.get(Job, job_id)
+                if job is None:
+                    raise LookupError(f"there is no job {job_id} in the catalog")
+            else:
+                job = session.scalar(select(Job).where(Job.status == "running", Job.origin == "cli")
+                                     .order_by(Job.id.desc()))
+            if job is None or (job_id is None and sorted(job.roots) != roots):
                 job = Job(roots=roots, status="running")
                 session.add(job)
                 session.flush()
             else:  # resume: whatever was in flight when the last run died starts over
+                job.status = "running"
                 session.execute(update(JobFile).where(JobFile.job_id == job.id, JobFile.state == "running")
                                 .values(state="pending"))
             self.id = job.id

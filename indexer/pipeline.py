@@ -68,10 +68,11 @@ class Indexer:
 
     def index(self, paths: list, force: bool = False, retry_failed: bool = False, prune: bool = False,
               on_file: Callable[[FileOutcome, int, int], None] | None = None,
-              ray_address: str | None = None) -> IndexReport:
+              ray_address: str | None = None, job_id: int | None = None) -> IndexReport:
         """Index ``paths`` (files and folders, recursively); ``on_file(outcome, done, total)`` after each file.
 
         With ``ray_address`` the files are prepared and embedded on a Ray cluster; this process writes.
+        ``job_id``: the catalog job this run carries out (one the server queued), instead of its own.
         """
         started = time.perf_counter()
         report = IndexReport(visual=self.encoders.clip is not None)
@@ -80,7 +81,7 @@ class Indexer:
             report.outcomes.append(FileOutcome(str(path), "failed", "scan", why))
             if why != "does not exist":  # a typo on the command line is not an archive's failure
                 self.library.record_failure(str(path), 0, 0.0, "scan", why)
-        job = JobLog(self.library, [printable(Path(p).expanduser().resolve()) for p in paths])
+        job = JobLog(self.library, [printable(Path(p).expanduser().resolve()) for p in paths], job_id)
         report.job_id = job.id
         job.plan([str(p) for p in files])
         todo, settled = plan_files(self.library, files, force=force, retry_failed=retry_failed)

@@ -133,13 +133,20 @@ class ModelVersion(Base):
 
 
 class Job(Base):
-    """One ``vidsearch index`` run over some roots; an interrupted job is resumed by the next run."""
+    """One indexing run over some roots; an interrupted job is resumed by the next run.
+
+    ``origin`` says who started it: ``cli`` jobs are taken up by the next ``vidsearch index``
+    over the same roots, ``api`` jobs by the server (queued ones too) when it starts again.
+    """
 
     __tablename__ = "jobs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     roots: Mapped[list] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running | done
+    status: Mapped[str] = mapped_column(String(16), default="running")  # queued | running | done | failed
+    origin: Mapped[str] = mapped_column(String(16), default="cli")  # cli | api
+    force: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)  # why a failed job failed
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 

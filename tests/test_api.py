@@ -338,3 +338,32 @@ def test_api_docs_work_without_external_network(client):
     assert "cdn." not in page.text and "https://" not in page.text.split("<body>")[0]
     assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
     assert client.get("/openapi.json").json()["info"]["title"] == "vidsearch"
+
+
+def test_jobs_left_unfinished_are_taken_up_when_the_server_starts_again(tmp_path, corpus, tiny_clip, encoders, asr):
+    from search.catalog import Job, JobFile, open_catalog
+
+    root = tmp_path / "archive"
+    root.mkdir()
+    shutil.copy(corpus / "dog.mp4", root / "dog.mp4")
+    settings = Settings(data_dir=tmp_path / "data", allowed_roots=[root], **tiny_clip)
+    sessions = open_catalog(settings.catalog_url)
+    with sessions.begin() as session:  # what a server killed mid-job leaves in the catalog
+        queued = Job(roots=[str(root)], status="queued", origin="api")
+        running = Job(roots=[str(root)], status="running", origin="api")
+        interrupted_cli = Job(roots=[str(root)], status="running", origin="cli")  # the CLI's to resume
+        session.add_all([queued, running, interrupted_cli])
+        session.flush()
+        session.add(JobFile(job_id=running.id, path=str(root / "dog.mp4"), state="running"))
+    with TestClient(create_app(settings, encoders=encoders, asr=asr, warm=False)) as c:
+        first, second = wait_for(c, queued.id), wait_for(c, running.id)
+        assert first["state"] == second["state"] == "done"
+        assert first["counts"]["indexed"] == 1 and second["counts"]["skipped"] == 1  # indexed once
+        assert c.get(f"/api/jobs/{interrupted_cli.id}").status_code == 404
+        new = wait_for(c, c.post("/api/index", json={"paths": [str(root)]}).json()["id"])
+    with TestClient(create_app(settings, encoders=encoders, asr=asr, warm=False)) as c:
+        again = c.get(f"/api/jobs/{new['id']}").json()  # answered from the catalog after a restart
+        assert again["state"] == "done" and again["done"] == again["total"] == 1 and again["errors"] == []
+        assert [j["id"] for j in c.get("/api/jobs").json()] == [new["id"], running.id, queued.id]
+    with sessions() as session:
+        assert session.get(Job, interrupted_cli.id).status == "running"  # left for `vidsearch index`

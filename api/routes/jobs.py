@@ -24,7 +24,7 @@ async def start_index(services: ServicesDep, body: IndexIn) -> JobOut:
 
 @router.get("/jobs", response_model=list[JobOut])
 async def list_jobs(services: ServicesDep) -> list[JobOut]:
-    """Jobs started by this server, newest first."""
+    """Indexing jobs started over the API (by this run of the server or earlier ones), newest first."""
     return [JobOut(**job.as_dict()) for job in services.jobs.list()]
 
 
@@ -33,5 +33,5 @@ async def get_job(services: ServicesDep, job_id: Annotated[int, PathParam(ge=1, 
     """A job's state, progress (files done of found) and per-file errors."""
     job = services.jobs.get(job_id)
     if job is None:
-        raise HTTPException(404, f"there is no job {job_id} (jobs live as long as the server)")
+        raise HTTPException(404, f"there is no indexing job {job_id}")
     return JobOut(**job.as_dict())

@@ -38,7 +38,7 @@ class Services:
         self.write_lock = threading.Lock()  # one indexing run at a time
         self.searcher = Searcher(self.library, self.encoders)
         self.executor = ThreadPoolExecutor(max(1, settings.server_threads), thread_name_prefix="vidsearch")
-        self.queries = QueryEncoder(self.encoders, self.executor, settings.query_cache_size)
+        self.queries = QueryEncoder(self.encoders, settings.query_cache_size)
         self.metrics = Metrics(self)
         self.thumbnail_dir = settings.data_dir / "thumbnails"
         self.upload_dir = settings.data_dir / "uploads"
@@ -95,4 +95,5 @@ class Services:
 
     def close(self) -> None:
         self.jobs.close()
+        self.queries.close()
         self.executor.shutdown(wait=True, cancel_futures=True)

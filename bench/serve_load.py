@@ -45,14 +45,18 @@ STOP = "the a and to of in is that it you we was for on this with be are have so
 
 class Speech:
     """Transcript-like word streams: 40% stop words, the rest Zipf-distributed over a vocabulary of
-    ~3,000 words (``WORDS`` at its head), so a few words are in half the segments and most in few,
-    as in real speech; queries draw from the same distribution."""
+    ~3,000 real words (``WORDS`` at its head, then whole-word tokens of CLIP's tokenizer in merge
+    order, which follows frequency), so a few words are in half the segments and most in few, and
+    a word costs the text towers one token, as in real speech; queries draw from the same words."""
 
     def __init__(self, seed: int, vocabulary: int = 3000):
+        from open_clip.tokenizer import SimpleTokenizer
+
         self.rng = random.Random(seed)
-        syllables = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
-        made = {"".join(random.Random(i).choices(syllables, k=3)) for i in range(vocabulary * 2)}
-        self.content = WORDS + sorted(made - set(WORDS) - set(STOP))[:vocabulary - len(WORDS)]
+        known = set(WORDS) | set(STOP)
+        tokens = [t[:-4] for t in SimpleTokenizer().encoder if t.endswith("</w>")]
+        real = [w for w in tokens[2000:] if len(w) >= 4 and w.isascii() and w.isalpha() and w not in known]
+        self.content = WORDS + list(dict.fromkeys(real))[:vocabulary - len(WORDS)]
         self.cumulative = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(self.content))))
 
     def words(self, n: int) -> str:
@@ -182,7 +186,7 @@ def main(argv=None) -> None:
                         default=Path(tempfile.gettempdir()) / "vidsearch-bench-serve")
     parser.add_argument("--serve", nargs=2, metavar=("CHECKPOINT", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    data_dir = args.data_dir / f"{args.segments}-v2"  # v2: clustered vectors, speech-like words
+    data_dir = args.data_dir / f"{args.segments}-v3"  # v3: clustered vectors, speech-like real words
     if args.serve:
         return serve(data_dir, Path(args.serve[0]), int(args.serve[1]), args.threads)
 

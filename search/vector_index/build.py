@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BUDGET = 4 << 30
 CHUNK = 100_000
+LONG_BUILD = 1_000_000
 
 
 def build_index(kind: str, ids, vectors: np.ndarray, *, recall_target: float = 0.95,
@@ -46,6 +47,9 @@ def build_index(kind: str, ids, vectors: np.ndarray, *, recall_target: float = 0
     if kind == "auto":
         kind = choose_kind(n, dim, memory_budget_bytes, use_gpu)
     index = make_index(kind, dim, **{**build_params(kind, n, dim, memory_budget_bytes), **(params or {})})
+    if n >= LONG_BUILD:  # said even without -v: a silent 20-minute rebuild looks like a hang
+        log.warning("building a %s index over %d vectors (train, add, tune): this takes minutes "
+                    "(10M on 2 cores: ~20)", kind, n)
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
     trained_on, train_rows = 0, np.zeros(0, np.int64)
@@ -64,7 +68,8 @@ def build_index(kind: str, ids, vectors: np.ndarray, *, recall_target: float = 0
     for start in range(0, n, CHUNK):
         part = keep[start:start + CHUNK]
         index.add(ids[start:start + CHUNK][part], vectors[start:start + CHUNK][part])
-        log.debug("%s: added %d of %d", kind, min(n, start + CHUNK), n)
+        if (start // CHUNK) % 10 == 9 or start + CHUNK >= n:
+            log.info("%s index: added %d of %d vectors", kind, min(n, start + CHUNK), n)
     added = time.perf_counter()
     # tuning re-ranks (if the index will) straight from the build's vectors: the same values, faster
     index.exact_source = None if exact_source is None else rows_source(ids, vectors)

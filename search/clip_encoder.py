@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .precision import resolve_text_precision
+
 log = logging.getLogger(__name__)
 
 _DOWNLOAD_RETRY_AFTER = 24 * 3600
@@ -44,12 +46,24 @@ def _first_sentence(exc: Exception, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def _text_tower_to(model, dtype) -> None:
+    """Cast only the text tower (images keep float32); open_clip casts activations to match."""
+    import torch
+
+    for name in ("transformer", "token_embedding", "ln_final", "positional_embedding", "text_projection"):
+        part = getattr(model, name, None)
+        if isinstance(part, torch.nn.Module):
+            part.to(dtype)
+        elif isinstance(part, torch.Tensor):
+            part.data = part.data.to(dtype)
+
+
 class ClipEncoder:
     """Image and text embeddings from one open_clip model, L2-normalised float32."""
 
     def __init__(self, model: str, pretrained: str, *, device: str = "cpu",
                  config_path: Path | None = None, cache_dir: Path | None = None,
-                 marker_dir: Path | None = None, batch_size: int = 32):
+                 marker_dir: Path | None = None, batch_size: int = 32, text_precision: str = "fp32"):
         import open_clip
         import torch
 
@@ -68,6 +82,9 @@ class ClipEncoder:
         self.model_id = self._identity(model, pretrained)
         self._load(open_clip, model, pretrained, cache_dir, marker_dir)
         self.model.eval().to(device)
+        self.text_precision = resolve_text_precision(text_precision, device)
+        if self.text_precision == "bf16":
+            _text_tower_to(self.model, torch.bfloat16)
         self.tokenizer = open_clip.get_tokenizer(model)
         pre = getattr(self.model.visual, "preprocess_cfg", {}) or {}
         size = getattr(self.model.visual, "image_size", 224)
@@ -166,6 +183,7 @@ class ClipEncoder:
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         import torch
+        import torch.nn.functional as F
 
         if not texts:
             return np.zeros((0, self.dim), np.float32)
@@ -173,7 +191,8 @@ class ClipEncoder:
         with self._lock, torch.inference_mode():
             for i in range(0, len(texts), self.batch_size):
                 tokens = self.tokenizer(texts[i:i + self.batch_size]).to(self.device)
-                chunks.append(self._encode_tokens(tokens).float().cpu().numpy())
+                # normalised again in float32: a bf16 tower's unit vectors are only unit to ~1e-2
+                chunks.append(F.normalize(self._encode_tokens(tokens).float(), dim=-1).cpu().numpy())
         return np.concatenate(chunks)
 
     def _encode_tokens(self, tokens):

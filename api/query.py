@@ -10,8 +10,9 @@ things make it cheap under load:
   running them side by side on two threads was slower (2 cores: 28.6 ms against 22.6 ms for a
   single hybrid query, and no faster for batches of 4 to 32).
 * **Caches**: people repeat queries (typed again, page reloads), so the vectors of recent
-  queries (they depend only on the models) and the moments of recent searches (they depend on
-  the index too: dropped whenever it changes, see ``invalidate``) are kept in LRUs.
+  queries (they depend only on the models) and the answers of recent searches, as the JSON
+  sent (they depend on the index too: dropped whenever it changes, see ``invalidate``), are
+  kept in LRUs.
 """
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ class QueryEncoder:
         self._pending: list[tuple[str, str, asyncio.Future]] = []
         self._draining = False
 
-    # --- result cache (moments of a search), valid for one state of the index
+    # --- result cache (a search's answer), valid for one state of the index
     def result_key(self, text: str, mode: str, k: int) -> tuple:
         return (self._generation, normal_form(text), mode, k)
 

@@ -182,6 +182,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--mode", default="hybrid", choices=("hybrid", "fused", "visual", "speech"))
     parser.add_argument("--threads", type=int, default=4, help="server worker threads")
+    parser.add_argument("--only", default="", help="run only the scenarios whose name contains this")
     parser.add_argument("--data-dir", type=Path,
                         default=Path(tempfile.gettempdir()) / "vidsearch-bench-serve")
     parser.add_argument("--serve", nargs=2, metavar=("CHECKPOINT", "PORT"), help=argparse.SUPPRESS)
@@ -220,9 +221,10 @@ def main(argv=None) -> None:
                      (f"{args.clients} clients, repeated", args.clients, repeated, args.mode)]
         if args.mode == "hybrid":  # the CLIP text tower alone, as the target is stated
             scenarios.insert(1, ("1 client, unique, fused", 1, unique, "fused"))
-        for name, clients, queries, mode in scenarios:
+        for name, clients, queries, mode in [s for s in scenarios if args.only in s[0]]:
             if queries is repeated:  # steady state: the popular queries have been asked before
                 asyncio.run(_drive(port, 4, 0, mode, iter(pool), until_exhausted=True))
+            print(f"scenario: {name} ({args.seconds:.0f} s)...", file=sys.stderr, flush=True)
             results, wall = asyncio.run(_drive(port, clients, args.seconds, mode, queries))
             ok = [r for r in results if r[1] == 200]
             latency = [r[0] * 1000 for r in ok]

@@ -76,6 +76,11 @@ def test_repeated_query_skips_encoding(client):
     assert again["timings"] == {**again["timings"], "cached": True, "encode_ms": 0.0}
     assert [m["segment_id"] for m in again["moments"]] == [m["segment_id"] for m in first["moments"]]
     assert again["moments"][0]["video_name"] == "budget.mp4"
+    assert again["query"] == "  education   expenses went up "  # the answer echoes the text it was asked
+    third = client.get("/api/search", params=params)  # the same request: the answer as sent before
+    assert third.json() == {**first, "timings": {"encode_ms": 0.0, "search_ms": 0.0, "cached": True}}
+    assert third.headers["content-type"] == "application/json"
+    assert third.headers["server-timing"] == "encode;dur=0.00, search;dur=0.00"
 
 
 @pytest.mark.parametrize("params, status", [

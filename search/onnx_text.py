@@ -97,7 +97,7 @@ class OnnxTextTower:
         for attempt in (1, 2):
             if not self.path.exists():
                 _export(module, example, self.path, max_length)
-            self.session = _session(self.path, threads or torch.get_num_threads())
+            self.session = _session(self.path, threads)
             got = self(**{name: value.numpy() for name, value in example.items()})
             if _agree(got, expected):
                 return
@@ -168,7 +168,7 @@ def _session(path: Path, threads: int):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = max(1, threads)
+    options.intra_op_num_threads = max(0, threads)  # 0: one per core
     options.inter_op_num_threads = 1
     # Idle threads sleep instead of spinning: in a server they would take the CPU from the threads
     # doing the search (measured: no slower for one query).

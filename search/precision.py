@@ -1,4 +1,7 @@
-"""The precision text encoders run in: float32, or bfloat16 where the CPU has it natively.
+"""The precision text encoders run in on PyTorch: float32, or bfloat16 where the CPU has it natively.
+
+(On CPUs the text towers run on ONNX Runtime in float32 by default, see ``onnx_text``; this
+applies when they run on PyTorch.)
 
 A text query reads every weight of a text tower for a handful of tokens (ViT-B-32's: 150 MB;
 MiniLM's: 90 MB), so on a CPU its time is memory traffic. bfloat16 halves that traffic, and

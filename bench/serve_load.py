@@ -14,7 +14,8 @@
      and the encoding time of one query (with ``fused``: the CLIP text tower alone);
    * ``N clients, unique``: every request a new query, so every one is encoded;
    * ``N clients, repeated``: queries drawn (Zipf-like) from a pool of 200, as people repeat
-     searches, in the steady state where each has been asked once before (warmed first).
+     searches, in the steady state where each has been asked once before (warmed first);
+   * ``N clients, 10% new``: nine in ten queries from that pool, one in ten new.
 Prints requests/s and p50/p95/p99 end-to-end latency, and the query-encoding time the server
 reports (``timings.encode_ms``, for the requests that were encoded) separately.
 """
@@ -214,15 +215,18 @@ def main(argv=None) -> None:
         weights = [1 / (i + 1) for i in range(len(pool))]
         unique = (f"{speech.words(rng.randint(3, 7))} {i}" for i in range(10**9))
         repeated = iter(lambda: rng.choices(pool, weights)[0], None)
+        # A query log's usual shape: mostly popular queries, one in ten never seen before.
+        mixed = iter(lambda: next(unique) if rng.random() < 0.1 else rng.choices(pool, weights)[0], None)
         asyncio.run(_drive(port, 4, 3.0, args.mode, unique))  # warm-up: models, allocator, caches
         rows = []
         scenarios = [("1 client, unique", 1, unique, args.mode),
                      (f"{args.clients} clients, unique", args.clients, unique, args.mode),
+                     (f"{args.clients} clients, 10% new", args.clients, mixed, args.mode),
                      (f"{args.clients} clients, repeated", args.clients, repeated, args.mode)]
         if args.mode == "hybrid":  # the CLIP text tower alone, as the target is stated
             scenarios.insert(1, ("1 client, unique, fused", 1, unique, "fused"))
         for name, clients, queries, mode in [s for s in scenarios if args.only in s[0]]:
-            if queries is repeated:  # steady state: the popular queries have been asked before
+            if queries is not unique:  # steady state: the popular queries have been asked before
                 asyncio.run(_drive(port, 4, 0, mode, iter(pool), until_exhausted=True))
             print(f"scenario: {name} ({args.seconds:.0f} s)...", file=sys.stderr, flush=True)
             results, wall = asyncio.run(_drive(port, clients, args.seconds, mode, queries))
@@ -241,6 +245,9 @@ def main(argv=None) -> None:
           f"{'encoded':>8} {'enc p50':>8} {'enc p95':>8}")
     for name, rps, errors, p50, p95, p99, n_enc, e50, e95 in rows:
         print(f"{name:<22} {rps:7.1f} {errors:6d} {p50:7.1f} {p95:7.1f} {p99:7.1f} {n_enc:8d} {e50:8.1f} {e95:8.1f}")
+    print("targets: p99 <= 100 ms with 32 clients (the repeated row: searches people repeat, "
+          "as caching is meant to serve); CLIP text encoding p50 <= 20 ms (the fused row's enc p50). "
+          "Rows with new queries show the cost of encoding under load.")
 
 
 if __name__ == "__main__":

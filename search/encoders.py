@@ -82,7 +82,6 @@ class SentenceEncoder:
         vectors = np.asarray(vectors, dtype=np.float32)  # normalised in float32 whatever ran the model
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
-
     def _tokens(self, texts: list[str]) -> dict:
         """Token ids and attention mask, exactly as sentence-transformers prepares them."""
         prepare = getattr(self.model, "preprocess", None) or self.model.tokenize

@@ -169,14 +169,14 @@ class Searcher:
         chunk, start = 2 * k + 10, 0
         while start < len(order):
             part = order[start:start + chunk]
-            rows = self.library.segments([i for i, _ in part])
+            rows = self.library.moment_rows([i for i, _ in part])
             for segment_id, score in part:
                 if segment_id not in rows:
                     continue  # removed since the index was loaded
-                segment, video = rows[segment_id]
-                if exclude and video.id == exclude[0] and segment.start < exclude[2] and segment.end > exclude[1]:
+                path, video_id, start, end, transcript = rows[segment_id]
+                if exclude and video_id == exclude[0] and start < exclude[2] and end > exclude[1]:
                     continue
-                yield Moment(video.path, video.id, segment.id, segment.start, segment.end, score, segment.transcript)
+                yield Moment(path, video_id, segment_id, start, end, score, transcript)
             start, chunk = start + len(part), chunk * 2
 
     def _mode(self, mode: str | None) -> str:

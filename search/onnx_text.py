@@ -20,6 +20,7 @@ import hashlib
 import io
 import logging
 import os
+import time
 import warnings
 from pathlib import Path
 from typing import Callable
@@ -137,7 +138,10 @@ def _export(module, example: dict, path: Path, max_length: int) -> None:
     batch, length = torch.export.Dim("batch", max=65536), torch.export.Dim("length", min=2, max=max_length)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.part")
-    log.info("exporting %s for ONNX Runtime (once for these weights)", path.name)
+    # Said at warning level: ViT-B-32's text tower takes ~30 s, which would otherwise look like a hang.
+    log.warning("preparing the text model for ONNX Runtime, once for these weights (up to a minute): %s",
+                path)
+    started = time.monotonic()
     try:
         # The exporter reports its steps on stdout, and logs and warns about its internals: none of
         # that is the user's business.
@@ -148,6 +152,7 @@ def _export(module, example: dict, path: Path, max_length: int) -> None:
                 input_names=list(example), dynamic_shapes={name: {0: batch, 1: length} for name in example})
             program.save(str(partial))
         os.replace(partial, path)
+        log.info("exported %s in %.0f s", path.name, time.monotonic() - started)
     finally:
         partial.unlink(missing_ok=True)
 

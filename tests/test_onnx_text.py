@@ -33,9 +33,11 @@ def test_clip_text_tower_on_onnx_runtime_gives_pytorchs_vectors(tiny_clip, tmp_p
     assert np.allclose(fast.encode_texts(TEXTS), full, atol=1e-5)
 
 
-def test_export_is_cached_per_weights_and_a_wrong_graph_is_replaced(tiny_clip, tmp_path, monkeypatch):
-    first = _clip(tiny_clip, "onnx", tmp_path)
+def test_export_is_cached_per_weights_and_a_wrong_graph_is_replaced(tiny_clip, tmp_path, monkeypatch, caplog):
+    with caplog.at_level(logging.WARNING, logger="search.onnx_text"):
+        first = _clip(tiny_clip, "onnx", tmp_path)
     (graph,) = tmp_path.glob("clip-*.onnx")
+    assert f"once for these weights (up to a minute): {graph}" in caplog.text  # a long pause, said
 
     # Other weights (the projection changed) get a graph of their own.
     state = torch.load(tiny_clip["clip_pretrained"])["state_dict"]

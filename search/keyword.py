@@ -28,9 +28,23 @@ _DF_SECONDS = 300.0
 _DF_ENTRIES = 50_000
 
 
+# PostgreSQL's english stop words (Snowball's list): its full-text search drops them from queries
+# itself; SQLite's FTS5 would match them, so they are dropped here for both. Otherwise, in a small
+# archive, "for" in "money for education" is rare enough to count, and hybrid search puts the
+# one segment that says "for" above the one about school budgets.
+STOP_WORDS = frozenset("""
+i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her
+hers herself it its itself they them their theirs themselves what which who whom this that these
+those am is are was were be been being have has had having do does did doing a an the and but if or
+because as until while of at by for with about against between into through during before after
+above below to from up down in out on off over under again further then once here there when where
+why how all any both each few more most other some such no nor not only own same so than too very s
+t can will just don should now""".split())
+
+
 def query_words(query: str) -> list[str]:
-    """The distinct lower-case words of a query, in order, at most 32."""
-    return list(dict.fromkeys(w for w in _WORD.findall(query.lower()) if w))[:32]
+    """The distinct lower-case words of a query that are not stop words, in order, at most 32."""
+    return list(dict.fromkeys(w for w in _WORD.findall(query.lower()) if w not in STOP_WORDS))[:32]
 
 
 class KeywordSearch:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import search.service as service
-from search.keyword import KeywordSearch
+from search.keyword import KeywordSearch, query_words
 from search.filters import Filters
 from search.library import Library, NewSegment, NewVideo
 from search.service import Searcher
@@ -50,6 +50,13 @@ def test_verbatim_words_win_when_meaning_is_ambiguous(searcher):
     assert names(searcher.search_text("kestrel", mode="hybrid", k=3))[0] == "deploy.mp4"
     assert names(searcher.search_text("onions", mode="keyword", k=5)) == ["cooking.mp4"]
     assert searcher.search_text("zeppelin", mode="keyword", k=5) == []
+
+
+def test_stop_words_match_nothing_on_either_backend(searcher):
+    """PostgreSQL drops "for", "the" from a query; SQLite would match them: both ignore them now."""
+    assert query_words("Money for THE kestrel, for sure") == ["money", "kestrel", "sure"]
+    assert searcher.search_text("for the", mode="keyword", k=5) == []  # "for": birds and budget say it
+    assert names(searcher.search_text("money for the kestrel", mode="keyword", k=5)) == ["deploy.mp4"]
 
 
 def test_common_words_are_dropped_within_the_budget(searcher):

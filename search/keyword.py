@@ -2,9 +2,10 @@
 
 SQLite uses its FTS5 index (BM25, Porter stemming); PostgreSQL its full-text search (a GIN index
 on ``to_tsvector('english', transcript)``, ranked by ``ts_rank_cd``). Any word of the query may
-match; segments matching more of them rank higher. Both are created by migration 0003.
+match; segments matching more of them rank higher; stop words never count (``STOP_WORDS``). Both
+are created by migration 0003.
 
-Ranking costs time for every segment that matches, so one common word ("the", "like", or any
+Ranking costs time for every segment that matches, so one common word ("like", "know", or any
 word of a small vocabulary) would make a query score most of the archive: 50 ms at 100k
 segments on a laptop core, seconds at millions. As in Lucene's common-terms query, the words
 are taken rarest first while the segments they match fit a budget; the commoner words left out

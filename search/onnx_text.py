@@ -98,14 +98,18 @@ class OnnxTextTower:
         for attempt in (1, 2):
             if not self.path.exists():
                 _export(module, example, self.path, max_length)
-            self.session = _session(self.path, threads)
-            got = self(**{name: value.numpy() for name, value in example.items()})
-            if _agree(got, expected):
-                return
-            log.warning("%s: ONNX Runtime's vectors differ from PyTorch's (attempt %d); exporting again",
-                        self.path.name, attempt)
+            try:
+                self.session = _session(self.path, threads)
+                got = self(**{name: value.numpy() for name, value in example.items()})
+            except Exception as exc:  # an unreadable file (cut short, say): export it again
+                problem = f"cannot be run ({_first_line(exc)})"
+            else:
+                if _agree(got, expected):
+                    return
+                problem = "gives other vectors than PyTorch"
+            log.warning("%s %s (attempt %d); exporting it again", self.path.name, problem, attempt)
             self.path.unlink(missing_ok=True)
-        raise RuntimeError(f"the exported text tower {self.path.name} does not reproduce PyTorch's vectors")
+        raise RuntimeError(f"the exported text tower {self.path.name} {problem}")
 
     def __call__(self, **inputs: np.ndarray) -> np.ndarray:
         feeds = {name: np.ascontiguousarray(inputs[name], dtype=np.int64) for name in self.names}
@@ -122,6 +126,10 @@ def load_tower(build: Callable[[], "OnnxTextTower"], what: str, required: bool) 
             raise
         log.warning("%s runs on PyTorch: ONNX Runtime could not take it (%s)", what, exc)
         return None
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
 def _agree(got: np.ndarray, expected: np.ndarray) -> bool:

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .onnx_text import OnnxTextTower, load_tower, resolve_text_runtime
-from .precision import resolve_text_precision
+from .onnx_text import OnnxTextTower, load_tower, resolve_text_backend
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +84,7 @@ class ClipEncoder:
         self._load(open_clip, model, pretrained, cache_dir, marker_dir)
         self.model.eval().to(device)
         self.tokenizer = open_clip.get_tokenizer(model)
-        self.text_runtime = resolve_text_runtime(text_runtime, device, text_precision)
-        self.text_precision = resolve_text_precision(text_precision, device) if self.text_runtime == "torch" else "fp32"
+        self.text_runtime, self.text_precision = resolve_text_backend(text_runtime, device, text_precision)
         if self.text_precision == "bf16":
             _text_tower_to(self.model, torch.bfloat16)
         self._text = _short_text_tower(self.model) if _supports_short_text(self.model) else None

@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .clip_encoder import ClipEncoder, ModelUnavailable
-from .onnx_text import OnnxTextTower, load_tower, resolve_text_runtime
-from .precision import resolve_text_precision
+from .onnx_text import OnnxTextTower, load_tower, resolve_text_backend
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,8 +48,7 @@ class SentenceEncoder:
             self.model = SentenceTransformer(model, device=device)
         except Exception as exc:
             raise ModelUnavailable(f"sentence-transformers model {model!r} could not be loaded: {exc}") from exc
-        self.runtime = resolve_text_runtime(runtime, device, precision)
-        self.precision = resolve_text_precision(precision, device) if self.runtime == "torch" else "fp32"
+        self.runtime, self.precision = resolve_text_backend(runtime, device, precision)
         if self.precision == "bf16":
             import torch
 

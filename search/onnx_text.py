@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import io
 import logging
 import os
@@ -27,6 +28,8 @@ from typing import Callable
 
 import numpy as np
 
+from .precision import resolve_text_precision
+
 log = logging.getLogger(__name__)
 
 RUNTIMES = ("auto", "torch", "onnx")
@@ -36,11 +39,13 @@ _AGREE = 1e-4  # largest 1 - cosine between the runtime's vectors and PyTorch's 
 
 
 def missing_runtime() -> str | None:
-    """Why ONNX Runtime cannot run text towers here, or None when it can."""
+    """Why ONNX Runtime cannot run text towers here, or None when it can.
+
+    Looked up, not imported: onnxscript alone takes ~1.3 s to import, and it is needed only on
+    the rare start that exports a tower, not on every start that decides the runtime.
+    """
     for module in ("onnxruntime", "onnx", "onnxscript"):
-        try:
-            __import__(module)
-        except ImportError:
+        if importlib.util.find_spec(module) is None:
             return f"{module} is not installed"
     return None
 
@@ -59,6 +64,12 @@ def resolve_text_runtime(runtime: str, device: str, precision: str = "auto") -> 
     if not str(device).startswith("cpu") or precision == "bf16" or missing_runtime():
         return "torch"
     return "onnx"
+
+
+def resolve_text_backend(runtime: str, device: str, precision: str) -> tuple[str, str]:
+    """(runtime, precision) a text encoder starts with: on ONNX Runtime the graph is float32."""
+    chosen = resolve_text_runtime(runtime, device, precision)
+    return chosen, (resolve_text_precision(precision, device) if chosen == "torch" else "fp32")
 
 
 def default_cache_dir() -> Path:

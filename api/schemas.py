@@ -39,6 +39,7 @@ class SearchOut(BaseModel):
     query: str | None = None
     mode: Mode
     k: int
+    offset: int = Field(0, description="moments skipped: this page starts after them")
     moments: list[MomentOut]
     timings: Timings
 
@@ -69,6 +70,7 @@ class VideoOut(BaseModel):
     height: int | None = None
     has_audio: bool = False
     language: str | None = None
+    asr_model: str | None = Field(None, description="the speech model that transcribed it")
     segments: int = 0
     stream_url: str | None = None
 

@@ -27,6 +27,8 @@ class Spec:
     audio: bool = True
     size: tuple[int, int] = (320, 240)
     fps: int = 24
+    voice: str = "en-us"       # espeak-ng voice and words per minute of every spoken line
+    speed: int = 150
 
     @property
     def duration(self) -> float:
@@ -66,7 +68,7 @@ def make_video(spec: Spec, out_dir: Path) -> Path:
             args += ["-t", f"{spec.duration}", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono"]
             mix = [f"[{base}:a]"]
             for j, (at, text) in enumerate(spec.speech):
-                args += ["-i", str(speak(text, Path(tmp) / f"s{j}.wav"))]
+                args += ["-i", str(speak(text, Path(tmp) / f"s{j}.wav", spec.voice, spec.speed))]
                 delay = int(at * 1000)
                 filters.append(f"[{base + 1 + j}:a]aresample=16000,adelay={delay}:all=1[a{j}]")
                 mix.append(f"[a{j}]")

@@ -1,9 +1,9 @@
 """Decoding one file into what the pipeline needs: sampled frames, shot cuts and 16 kHz audio.
 
-One pass over the video stream does three jobs: every frame, as a 64x36 grey thumbnail,
-feeds shot detection (mean absolute difference to the previous frame); frames at the sampling
-rate are kept at CLIP's input size, unless they repeat the last kept sample (so static footage
-costs one frame, not one per second). Audio is resampled to 16 kHz mono float32, Whisper's input.
+One pass over the video stream does three jobs: every frame, as a 64x36 colour (YUV) thumbnail,
+feeds shot detection (mean absolute difference to the previous frame, against a fixed and a
+local threshold); frames at the sampling rate are kept at CLIP's input size, unless they repeat
+the last kept sample (so static footage costs one frame, not one per second). Audio is resampled to 16 kHz mono float32, Whisper's input.
 Runs inside the isolated decoder process (see ``isolate``): PyAV can crash on broken files.
 """
 from __future__ import annotations
@@ -46,28 +46,63 @@ def _scaled_size(width: int, height: int, short: int) -> tuple[int, int]:
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
-_LUMA_8BIT = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p",
-                        "nv12", "nv21", "gray", "yuv410p", "yuv411p", "yuv440p"})
-_LUMA_16BIT = frozenset({"yuv420p10le", "yuv422p10le", "yuv444p10le", "p010le", "yuv420p12le"})
+_PLANAR_8BIT = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p",
+                          "yuv410p", "yuv411p", "yuv440p"})
+_PLANAR_16BIT = frozenset({"yuv420p10le", "yuv422p10le", "yuv444p10le", "yuv420p12le"})
 
 
-def _luma_thumb(frame) -> np.ndarray:
-    """A 64x36 grey thumbnail, by striding over the luma plane: an order of magnitude cheaper
-    than a scaler call, and shot detection runs on every decoded frame."""
+def _plane_thumb(plane, width: int, height: int, wide: bool, shift: int) -> np.ndarray | None:
+    data = np.frombuffer(plane, np.uint16 if wide else np.uint8)
+    data = data.reshape(-1, plane.line_size // (2 if wide else 1))[:height, :width]
+    step_y, step_x = max(1, height // _THUMB[1]), max(1, width // _THUMB[0])
+    thumb = data[::step_y, ::step_x][:_THUMB[1], :_THUMB[0]].astype(np.int16)
+    if shift:
+        thumb >>= shift
+    return thumb if thumb.shape == (_THUMB[1], _THUMB[0]) else None
+
+
+def _yuv_thumb(frame) -> np.ndarray:
+    """A 3x36x64 Y, U, V thumbnail, by striding over the planes: an order of magnitude cheaper
+    than a scaler call, and shot detection runs on every decoded frame. Colour matters: two dark
+    slides of different hues have nearly the same luma."""
     name = frame.format.name
-    if name in _LUMA_8BIT or name in _LUMA_16BIT:
-        plane = frame.planes[0]
-        wide = name in _LUMA_16BIT
-        luma = np.frombuffer(plane, np.uint16 if wide else np.uint8)
-        luma = luma.reshape(frame.height, plane.line_size // (2 if wide else 1))[:, :frame.width]
-        step_y, step_x = max(1, frame.height // _THUMB[1]), max(1, frame.width // _THUMB[0])
-        thumb = luma[::step_y, ::step_x][:_THUMB[1], :_THUMB[0]].astype(np.int16)
-        if wide:
-            thumb >>= int(name.endswith("12le")) * 2 + 2
-        if thumb.shape == (_THUMB[1], _THUMB[0]):
-            return thumb
-    thumb = frame.reformat(width=_THUMB[0], height=_THUMB[1], format="gray").to_ndarray()
-    return thumb[:, :_THUMB[0]].astype(np.int16)  # drop row padding, if any
+    if name in _PLANAR_8BIT or name in _PLANAR_16BIT:
+        wide = name in _PLANAR_16BIT
+        shift = (int(name.endswith("12le")) * 2 + 2) if wide else 0
+        planes = [_plane_thumb(p, p.width, p.height, wide, shift) for p in frame.planes[:3]]
+        if all(p is not None for p in planes):
+            return np.stack(planes)
+    small = frame.reformat(width=_THUMB[0], height=_THUMB[1], format="yuv444p")
+    return np.stack([_plane_thumb(p, _THUMB[0], _THUMB[1], False, 0) for p in small.planes[:3]])
+
+
+def _difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Mean absolute difference per plane (Y, U, V)."""
+    return np.abs(a - b).reshape(3, -1).mean(axis=1)
+
+
+_ADAPTIVE_WINDOW = 12  # frames on each side that set the local level of change
+_ADAPTIVE_RATIO = 4.0  # a change this many times the local level is a cut ...
+_ADAPTIVE_MIN = 8.0  # ... when it is at least this large (0-255 summed over Y, U, V)
+
+
+def shot_cuts(times: list[float], scores: list[float], threshold: float) -> list[float]:
+    """Cuts from per-frame change scores: above ``threshold``, or, like PySceneDetect's adaptive
+    detector, well above the change around it (a cut between two still, similar slides is small
+    in absolute terms but stands out against the stillness around it)."""
+    values = np.asarray(scores, np.float64)
+    cuts = []
+    for i, score in enumerate(values):
+        if score >= threshold:
+            cuts.append(times[i])
+            continue
+        if score < _ADAPTIVE_MIN:
+            continue
+        around = np.concatenate([values[max(0, i - _ADAPTIVE_WINDOW):i], values[i + 1:i + 1 + _ADAPTIVE_WINDOW]])
+        level = float(around.mean()) if len(around) else 0.0
+        if score >= _ADAPTIVE_RATIO * max(level, 1.0) and score == values[max(0, i - 2):i + 3].max():
+            cuts.append(times[i])
+    return cuts
 
 
 def _upright(image: np.ndarray, rotation: int) -> np.ndarray:
@@ -78,7 +113,7 @@ def _upright(image: np.ndarray, rotation: int) -> np.ndarray:
 
 def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, stats: dict):
     stream.thread_type = "AUTO"
-    frames, times, cuts = [], [], []
+    frames, times, change_times, changes = [], [], [], []
     previous = last_kept = None
     next_sample = 0.0
     interval = 1.0 / options.fps
@@ -90,22 +125,23 @@ def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, st
         if stats["decoded_frames"] == 1:
             info.rotation = int(getattr(frame, "rotation", 0) or info.rotation) % 360
             size = _scaled_size(frame.width, frame.height, options.frame_size)
-        thumb = _luma_thumb(frame)
-        if previous is not None and np.abs(thumb - previous).mean() > options.shot_threshold:
-            cuts.append(float(frame.time))
+        thumb = _yuv_thumb(frame)
+        if previous is not None:
+            change_times.append(float(frame.time))
+            changes.append(float(_difference(thumb, previous).sum()))
         previous = thumb
         if frame.time + 1e-6 < next_sample:
             continue
         next_sample = frame.time + interval
         stats["sampled_frames"] += 1
-        if last_kept is not None and np.abs(thumb - last_kept).mean() < options.dedup_threshold:
+        if last_kept is not None and _difference(thumb, last_kept).max() < options.dedup_threshold:
             stats["duplicate_frames"] += 1
             continue
         last_kept = thumb
         image = frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
         frames.append(_upright(image, info.rotation))
         times.append(float(frame.time))
-    return frames, times, cuts
+    return frames, times, shot_cuts(change_times, changes, options.shot_threshold)
 
 
 def _decode_audio(container, stream) -> np.ndarray:

@@ -3,9 +3,9 @@
 The kept frames of a file go through CLIP's image tower in batches, once: at most
 ``frames_per_segment`` evenly spaced ones per moment, since a moment's frame embeddings are
 averaged and frames of one shot are alike. A moment whose frames were all dropped as repeats
-borrows the last frame shown before it. A moment's spoken part is
-the transcript lines with a word inside it (whole sentences embed better than the few words that fall
-inside the cut); what it displays are the words spoken inside it.
+borrows the last frame shown before it. A moment's spoken part is the words spoken inside it:
+segments are cut between sentences (``segment``), so these are whole sentences, and no
+neighbour's words leak in.
 """
 from __future__ import annotations
 
@@ -28,15 +28,6 @@ def _words_inside(transcript: Transcript, start: float, end: float) -> str:
         elif start <= (line.start + line.end) / 2 < end:
             words.append(line.text)
     return " ".join(words).strip()
-
-
-def _lines_spoken_in(transcript: Transcript, start: float, end: float) -> str:
-    """Whole lines with a word spoken inside the span (Whisper's line edges are loose)."""
-    def inside(line) -> bool:
-        if line.words:
-            return any(start <= (s + e) / 2 < end for s, e, _ in line.words)
-        return line.start < end and line.end > start
-    return " ".join(line.text for line in transcript.lines if inside(line)).strip()
 
 
 def _frames_of(times: list[float], start: float, end: float, most: int) -> list[int]:
@@ -74,8 +65,7 @@ def embed_segments(decoded: Decoded, spans: list[tuple[float, float]], transcrip
         if frame_vecs and frames:
             seg.vectors["visual"] = pool(np.stack([frame_vecs[i] for i in frames]))
         segments.append(seg)
-    spoken = [(_lines_spoken_in(transcript, s.start, s.end), s) for s in segments]
-    spoken = [(text, s) for text, s in spoken if text]
+    spoken = [(s.transcript, s) for s in segments if s.transcript]
     if spoken:
         texts = [text for text, _ in spoken]
         speech = encoders.sentence

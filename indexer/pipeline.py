@@ -30,6 +30,7 @@ from .jobs import JobLog
 from .plan import plan_files, prune_missing
 from .report import STAGES, FileOutcome, IndexReport
 from .scan import IMAGE_EXTENSIONS, printable, scan
+from .segment import signature
 from .record import file_stat, make_record
 from .transcribe import EMPTY, AsrBackend, Transcript, is_silent, make_asr
 from .workers import Prepared, WorkerPool, WorkFailure
@@ -84,7 +85,9 @@ class Indexer:
         job = JobLog(self.library, [printable(Path(p).expanduser().resolve()) for p in paths], job_id)
         report.job_id = job.id
         job.plan([str(p) for p in files])
-        todo, settled = plan_files(self.library, files, force=force, retry_failed=retry_failed)
+        todo, settled = plan_files(self.library, files, force=force, retry_failed=retry_failed,
+                                   segmentation=signature(self.settings.segment_min, self.settings.segment_max,
+                                                          self.settings.shot_threshold))
         if prune:
             settled += prune_missing(self.library, [Path(p).expanduser() for p in paths])
         for outcome in settled:

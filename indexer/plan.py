@@ -8,6 +8,7 @@ was asked for, so a broken file is not decoded again on every run. Everything el
 """
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -16,19 +17,31 @@ from search.library import Library
 from .fingerprint import fingerprint
 from .report import FileOutcome
 
+log = logging.getLogger(__name__)
+
 
 def _same_stat(video, stat: os.stat_result) -> bool:
     return video.size == stat.st_size and abs(video.mtime - stat.st_mtime) < 1e-3
 
 
-def plan_files(library: Library, files: list[Path], *, force: bool = False,
-               retry_failed: bool = False) -> tuple[list[tuple[Path, str]], list[FileOutcome]]:
-    """([(path, fingerprint) to index], outcomes of the files that need no indexing)."""
+def plan_files(library: Library, files: list[Path], *, force: bool = False, retry_failed: bool = False,
+               segmentation: str | None = None) -> tuple[list[tuple[Path, str]], list[FileOutcome]]:
+    """([(path, fingerprint) to index], outcomes of the files that need no indexing).
+
+    ``segmentation``: the current segmenter's signature; an indexed file cut by another one is
+    indexed again (its segment borders, and so its vectors, would differ).
+    """
     todo, done = [], []
+    recut = 0
     for path in files:
         try:
             stat = path.stat()
             known = library.known_file(str(path))
+            if known is not None and known.status == "indexed" and segmentation is not None \
+                    and known.segmentation != segmentation:
+                recut += 1
+                todo.append((path, fingerprint(path)))
+                continue
             if known is not None and not force and _same_stat(known, stat):
                 if known.status == "indexed":
                     done.append(FileOutcome(str(path), "skipped", reason="unchanged since last index"))
@@ -54,6 +67,9 @@ def plan_files(library: Library, files: list[Path], *, force: bool = False,
                 done.append(FileOutcome(str(path), "moved", reason=f"moved from {old}", video_id=moved.id))
                 continue
         todo.append((path, digest))
+    if recut:
+        log.warning("%d indexed file(s) were cut into segments by an older segmenter or other segment "
+                    "settings: indexing them again", recut)
     return todo, done
 
 

@@ -13,7 +13,8 @@ from search.library import NewVideo
 from search.settings import Settings
 
 from .embed import embed_segments
-from .segment import make_spans
+from .segment import make_segments, signature, topic_change
+from .sentences import sentences_of
 from .workers import Prepared
 
 
@@ -33,9 +34,14 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
     """Segments and vectors of one file as a ``NewVideo``; its ``timings`` include ``embed``."""
     started = time.perf_counter()
     decoded, transcript = prepared.decoded, prepared.transcript
-    spans = make_spans(decoded.info.duration, decoded.cuts, settings.segment_min, settings.segment_max)
-    segments, models = embed_segments(decoded, spans, transcript, encoders, settings,
+    said = sentences_of(transcript.lines, transcript.voiced)
+    change = topic_change(encoders.sentence.encode([s.text for s in said])) if len(said) > 1 else None
+    cut = make_segments(decoded.info.duration, decoded.cuts, settings.segment_min, settings.segment_max,
+                        said, change)
+    segments, models = embed_segments(decoded, [(a, b) for a, b, _ in cut], transcript, encoders, settings,
                                       frames_per_segment=0 if naive else None)
+    for segment, (_, _, border) in zip(segments, cut):
+        segment.border = border
     if not any(seg.vectors for seg in segments):
         raise NothingToIndex("nothing to index: no frames could be embedded (visual search is off) "
                              "and no speech was found")
@@ -46,7 +52,8 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
         fps=info.fps, width=info.width, height=info.height, rotation=info.rotation,
         video_codec=info.video_codec, audio_codec=info.audio_codec, has_audio=info.has_audio,
         language=transcript.language, timings={**decoded.stats, **timings}, fingerprint=digest,
-        recorded_at=info.recorded_at,
+        recorded_at=info.recorded_at, asr_model=transcript.model,
+        segmentation=signature(settings.segment_min, settings.segment_max, settings.shot_threshold),
         segments=segments, models=models,
         transcript=[(l.start, l.end, l.text, [list(w) for w in l.words]) for l in transcript.lines],
     )

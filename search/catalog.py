@@ -65,6 +65,8 @@ class Video(Base):
     fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     tags: Mapped[list | None] = mapped_column(JSON, nullable=True)
     recorded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    segmentation: Mapped[str | None] = mapped_column(String(64), nullable=True)  # how it was cut (see indexer.segment)
+    asr_model: Mapped[str | None] = mapped_column(String(128), nullable=True)  # which model transcribed it
 
     segments: Mapped[list["Segment"]] = relationship(
         back_populates="video", cascade="all, delete-orphan", passive_deletes=True,
@@ -76,7 +78,7 @@ class Video(Base):
 
 
 class Segment(Base):
-    """One searchable moment of a video: a shot or a window, 2-10 s by default."""
+    """One searchable segment of a video: whole sentences and one shot, 2-10 s by default."""
 
     __tablename__ = "segments"
     __table_args__ = {"sqlite_autoincrement": True}  # ids are FAISS ids: never reuse them
@@ -89,6 +91,7 @@ class Segment(Base):
     transcript: Mapped[str] = mapped_column(Text, default="")
     frame_count: Mapped[int] = mapped_column(Integer, default=0)
     thumbnail_time: Mapped[float | None] = mapped_column(Float, nullable=True)
+    border: Mapped[float | None] = mapped_column(Float, nullable=True)  # strength of the cut at its start, 0-1+
 
     video: Mapped[Video] = relationship(back_populates="segments")
     vectors: Mapped[list["SegmentVector"]] = relationship(

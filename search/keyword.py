@@ -16,6 +16,7 @@ full-text index itself and are cached for a few minutes: they drift slowly as vi
 """
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -55,6 +56,7 @@ class KeywordSearch:
         self.budget = int(budget)
         self._df: dict[str, tuple[float, int]] = {}
         self._lock = threading.Lock()
+        self._segments: tuple[float, int] | None = None  # (when counted, segments in the archive)
 
     def search(self, session: Session, query: str, limit: int, *,
                all_common: str = "and") -> list[tuple[int, float]]:
@@ -71,6 +73,38 @@ class KeywordSearch:
         if chosen:
             return _ranked(session, dialect, chosen, "or", limit)
         return _ranked(session, dialect, words, "and", limit) if all_common == "and" else []
+
+    def coverage(self, session: Session, query: str, ids: list[int]) -> dict[int, float]:
+        """{segment id: share of the query's information its transcript holds}, for ``ids``.
+
+        The share is IDF-weighted: sum of the IDFs of the query words a segment holds over the
+        sum for all the query's words (stop words aside). One everyday word of a paraphrase that
+        happens to appear in another topic's sentence covers little; a rare term typed exactly
+        covers most of its query. Hybrid ranking weighs keyword evidence by it, so keyword hits
+        count in proportion to how much of the query they explain.
+        """
+        dialect = session.get_bind().dialect.name
+        words = query_words(query)
+        if not ids or not words or dialect not in ("sqlite", "postgresql"):
+            return {}
+        total = max(1, self.segment_count(session))
+        idf = {w: _idf(self.doc_frequency(session, w), total) for w in words}
+        mass = sum(idf.values())
+        found = dict.fromkeys(ids, 0.0)
+        for word in self.rare_words(session, words):
+            for segment_id in _holding(session, dialect, word, ids):
+                found[segment_id] += idf[word]
+        return {i: v / mass for i, v in found.items()}
+
+    def segment_count(self, session: Session) -> int:
+        """Segments in the archive (for IDF), cached like document frequencies."""
+        now = time.monotonic()
+        found = self._segments
+        if found is not None and now - found[0] < _DF_SECONDS:
+            return found[1]
+        count = int(session.scalar(text("SELECT count(*) FROM segments")) or 0)
+        self._segments = (now, count)
+        return count
 
     def rare_words(self, session: Session, words: list[str]) -> list[str]:
         """The rarest words whose matching segments together fit the budget (none if the rarest does not)."""
@@ -104,6 +138,26 @@ class KeywordSearch:
                 self._df.clear()  # simpler than an LRU, and refilled at a query's worth of lookups
             self._df[word] = (now, int(count or 0))
         return int(count or 0)
+
+
+def _idf(df: int, total: int) -> float:
+    """BM25's IDF; a word no segment holds gets the highest value there can be."""
+    return math.log(1.0 + (total - df + 0.5) / (df + 0.5))
+
+
+def _holding(session: Session, dialect: str, word: str, ids: list[int]) -> list[int]:
+    """Which of ``ids`` hold ``word`` (after the index's stemming)."""
+    if dialect == "sqlite":
+        marks = ",".join(str(int(i)) for i in ids)
+        rows = session.execute(text(
+            f"SELECT rowid FROM segments_fts WHERE segments_fts MATCH :q AND rowid IN ({marks})"),
+            {"q": f'"{word}"'})
+    else:
+        rows = session.execute(text(
+            "SELECT id FROM segments WHERE id = ANY(:ids) "
+            "AND to_tsvector('english', transcript) @@ plainto_tsquery('english', :q)"),
+            {"ids": [int(i) for i in ids], "q": word})
+    return [int(i) for (i,) in rows]
 
 
 def _ranked(session: Session, dialect: str, words: list[str], how: str, limit: int) -> list[tuple[int, float]]:

@@ -1,12 +1,16 @@
 """Turning nearest-neighbour hits into ranked, timestamped moments.
 
-Two steps that every search shares: reciprocal-rank fusion (RRF) of several ranked lists,
-which combines spaces whose scores are not comparable, and merging of adjacent hits of one
-video into one moment, so a long scene is one result rather than five neighbours.
+Two steps that every search shares: fusion of several ranked lists (by standardised scores, or
+reciprocal ranks), which combines spaces whose scores are not comparable, and merging of adjacent hits of one
+video into one moment, so a topic or scene is one result rather than five neighbours, while a
+moment stays short enough to be useful and never swallows a whole video.
 """
 from __future__ import annotations
 
 import dataclasses
+from typing import Iterable
+
+import numpy as np
 
 
 @dataclasses.dataclass
@@ -21,62 +25,136 @@ class Moment:
     score: float
     transcript: str
     segment_ids: list[int] = dataclasses.field(default_factory=list)
+    border: float = 1.0  # strength of the cut the moment starts at (internal: where it may grow)
 
     def as_dict(self) -> dict:
         data = dataclasses.asdict(self)
+        del data["border"]
         data["start"] = round(self.start, 3)
         data["end"] = round(self.end, 3)
         data["score"] = round(float(self.score), 6)
         return data
 
 
-def rrf(ranked: dict[str, list[int]], weights: dict[str, float], k: int = 60) -> list[tuple[int, float]]:
-    """Weighted reciprocal-rank fusion: score(id) = sum_w w / (k + rank); best first."""
+FUSION_METHODS = ("score", "rrf")
+_INCIDENTAL = 0.2  # a keyword hit holding no more than this share of the query is incidental
+
+
+def keyword_evidence(coverage: float) -> float:
+    """How much a keyword hit counts, from the share of the query it holds (``keyword.coverage``):
+    nothing up to a fifth (one everyday word of a paraphrase, found in another topic's sentence:
+    counting it flips near-ties of the meaning lists), then growing with the square of the
+    rest, so a rare term typed exactly (most of its query) counts fully."""
+    return max(0.0, (coverage - _INCIDENTAL) / (1.0 - _INCIDENTAL)) ** 2
+
+
+def rrf(ranked: dict[str, list[int]], weights: dict[str, float], k: int = 60,
+        evidence: dict[int, float] | None = None) -> list[tuple[int, float]]:
+    """Weighted reciprocal-rank fusion: score(id) = sum_w w / (k + rank); best first.
+
+    ``evidence`` scales the keyword list's contribution per item (its query coverage, counted
+    as ``keyword_evidence`` says)."""
     scores: dict[int, float] = {}
     for name, ids in ranked.items():
         weight = weights.get(name, 1.0)
         for rank, item in enumerate(ids, start=1):
-            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
+            scale = keyword_evidence(evidence.get(item, 1.0)) if evidence is not None and name == "keyword" else 1.0
+            scores[item] = scores.get(item, 0.0) + weight * scale / (k + rank)
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
-_TIE = 1e-6
+STANDARDISE_DEPTH = 100  # a list's scores are standardised against its best this many
+
+
+def score_fusion(lists: dict[str, list[tuple[int, float]]], weights: dict[str, float]) -> list[tuple[int, float]]:
+    """Weighted sum of per-list evidence; best first.
+
+    A vector list's scores are standardised ((s - mean) / std over the list's best
+    ``STANDARDISE_DEPTH``), so a hit that stands out from the rest counts more than one that is
+    merely first in a flat list: the list's confidence for this query is in the number. An item
+    a list did not return gets that list's lowest value. The keyword list's scores are the share
+    of the query a segment holds (``keyword.coverage``, in [0, 1]), counted as
+    ``keyword_evidence`` says (on the bench's paraphrases, plain shares cost right answers).
+    The statistics use a fixed depth so that a deeper search (a later page) scores alike.
+    """
+    totals: dict[int, float] = {}
+    floors = 0.0
+    for name, hits in lists.items():
+        if not hits:
+            continue
+        weight = weights.get(name, 1.0)
+        values = np.array([s for _, s in hits], np.float64)
+        if name == "keyword":
+            values = np.array([keyword_evidence(v) for v in values])
+        else:
+            head = values[:STANDARDISE_DEPTH]
+            values = (values - head.mean()) / max(float(head.std()), 1e-6)
+        floor = 0.0 if name == "keyword" else float(values.min())
+        floors += weight * floor
+        for (item, _), value in zip(hits, values):
+            totals[item] = totals.get(item, 0.0) + weight * (float(value) - floor)
+    return sorted(((i, v + floors) for i, v in totals.items()), key=lambda pair: (-pair[1], pair[0]))
+
+
+def score_spread(order: list[tuple[int, float]], depth: int = 10) -> float:
+    """How far scores fall from the first to the ``depth``-th hit: the scale on which two
+    scores are "close", whatever the list's units (cosine, BM25, fused)."""
+    if not order:
+        return 0.0
+    spread = order[0][1] - order[min(len(order), depth) - 1][1]
+    return spread if spread > 1e-9 else max(abs(order[0][1]), 1.0) * 1e-3
 
 
 def _touches(a: Moment, b: Moment, gap: float) -> bool:
     return a.video_id == b.video_id and b.start <= a.end + gap and b.end >= a.start - gap
 
 
+def _floor(moment: Moment, close: float, spread: float) -> float:
+    """The lowest score a neighbour may have to join ``moment``."""
+    return moment.score - (1.0 - close) * spread
+
+
+def _border_between(kept: Moment, other: Moment) -> float:
+    """The strength of the cut between a moment and a neighbour that touches it."""
+    return other.border if other.start >= kept.end - 1e-6 else kept.border
+
+
 def _absorb(target: Moment, other: Moment) -> None:
     """Extend ``target`` over ``other``; transcripts stay in time order."""
     first, second = sorted((target, other), key=lambda m: m.start)
+    target.border = first.border
     target.transcript = " ".join(t for t in (first.transcript, second.transcript) if t).strip()
     target.start = min(target.start, other.start)
     target.end = max(target.end, other.end)
     target.segment_ids.extend(other.segment_ids)
 
 
-def merge_adjacent(moments: list[Moment], limit: int, gap: float = 0.05) -> list[Moment]:
-    """Up to ``limit`` moments; hits of one video that touch or overlap merge into one.
+def merge_adjacent(moments: Iterable[Moment], limit: int, max_len: float = 30.0, close: float = 0.8,
+                   spread: float = 1.0, border: float = float("inf"), gap: float = 0.05) -> list[Moment]:
+    """Up to ``limit`` moments; a hit joins a kept moment of its video that it touches when it
+    scores close to it (less than ``(1 - close) * spread`` below it, ``spread`` being the
+    list's own scale, see ``score_spread``), the cut between them is weaker than ``border``
+    (a shot change or a new topic ends a moment) and the moment stays within ``max_len``
+    seconds. Otherwise it is a moment of its own.
 
-    ``moments`` must be best first. A hit that touches a kept moment joins it (keeping the
-    moment's best score and segment); otherwise it starts a new moment, until ``limit`` exist.
-    Hits ranked below the ``limit``-th moment are not merged in, so a strong moment does not
-    swallow the weak rest of its video, unless they tie with the moment they touch (two
-    segments that share one spoken sentence score the same in the speech space).
+    ``moments`` must be best first. A moment keeps its best hit's score and segment. Since a hit
+    only joins a better one, the first ``limit`` moments do not depend on ``limit`` except by
+    growing: a page computed with a larger limit never repeats a moment of an earlier page.
     """
     merged: list[Moment] = []
+    lowest_floor = float("inf")
     for moment in moments:
+        if len(merged) == limit and moment.score < lowest_floor:
+            break  # best first: nothing after this can join any kept moment
         moment = dataclasses.replace(moment, segment_ids=[moment.segment_id])
-        target = next((kept for kept in merged if _touches(kept, moment, gap)), None)
-        if len(merged) == limit and (target is None or moment.score < target.score - _TIE):
-            break  # only exact ties (one sentence spoken across a cut) still join a full list
-        if target is None:
+        target = next((kept for kept in merged if _touches(kept, moment, gap)
+                       and moment.score >= _floor(kept, close, spread)
+                       and _border_between(kept, moment) < border
+                       and max(kept.end, moment.end) - min(kept.start, moment.start) <= max_len + 1e-6),
+                      None)
+        if target is not None:
+            _absorb(target, moment)
+        elif len(merged) < limit:
             merged.append(moment)
-            continue
-        _absorb(target, moment)
-        # The grown moment can now bridge to another kept one of the same video: fold it in.
-        for other in [m for m in merged if m is not target and _touches(target, m, gap)]:
-            _absorb(target, other)
-            merged.remove(other)
+            lowest_floor = min(lowest_floor, _floor(moment, close, spread))
     return merged

@@ -3,9 +3,11 @@
 A query becomes one vector per space it can reach (CLIP text for the fused and visual spaces,
 the sentence-transformer for the speech space) and, for text, a keyword query over transcripts.
 ``fused``, ``visual``, ``speech`` and ``keyword`` modes use one list; ``hybrid`` fuses the ranked
-lists of every reachable space by weighted RRF. Filters narrow every list to the segments they
-allow. Hits of one video that touch merge into one moment; ``per_video`` keeps the best moment
-of each video.
+lists of every reachable space (``rank.score_fusion`` or RRF, with the ranking of the active
+profile, see ``profile``). Filters narrow every list to the segments they allow. Neighbouring hits
+of one video that score close merge into one bounded moment; ``per_video`` keeps the best moment
+of each video. Searching is two steps, ``gather`` (the lists) and ``rank`` (fusion and moments),
+so evaluation and tuning can re-rank the same lists many ways without searching again.
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from .encoders import Encoders, VisualSearchUnavailable
 from .filters import Filters, allowed_segments
 from .keyword import KeywordSearch
 from .library import Library
-from .rank import Moment, merge_adjacent, rrf
+from .profile import Ranking, ranking_for
+from .rank import STANDARDISE_DEPTH, Moment, merge_adjacent, rrf, score_fusion, score_spread
 from .settings import SEARCH_MODES
 from .store import normalize
 
@@ -35,6 +38,7 @@ class Searcher:
         self.encoders = encoders
         self.settings = library.settings
         self.keyword_search = KeywordSearch(self.settings.keyword_budget)
+        self.ranking = ranking_for(self.settings)
 
     # --- queries
     def text_vectors(self, text: str, mode: str) -> dict[str, np.ndarray]:
@@ -54,16 +58,16 @@ class Searcher:
         return vectors
 
     def search_text(self, text: str, mode: str | None = None, k: int = 10, filters: Filters | None = None,
-                    per_video: bool = False) -> list[Moment]:
+                    per_video: bool = False, offset: int = 0) -> list[Moment]:
         mode = self._mode(mode)
         vectors = {} if mode == "keyword" else self.text_vectors(text, mode)
         if mode == "keyword" and not text.strip():
             raise ValueError("the query text is empty")
         return self.search_vectors(vectors, mode, k, filters=filters, per_video=per_video,
-                                   keywords=text if mode in ("keyword", "hybrid") else None)
+                                   keywords=text if mode in ("keyword", "hybrid") else None, offset=offset)
 
     def similar_segment(self, segment_id: int, mode: str | None = None, k: int = 10,
-                        filters: Filters | None = None, per_video: bool = False) -> list[Moment]:
+                        filters: Filters | None = None, per_video: bool = False, offset: int = 0) -> list[Moment]:
         """Moments like an indexed one, using its stored vectors; the moment itself is excluded."""
         mode = self._mode(mode)
         found = self.library.segments([segment_id]).get(int(segment_id))
@@ -80,48 +84,75 @@ class Searcher:
         if not vectors:
             raise LookupError(f"segment {segment_id} has no vector in the {mode} space")
         return self.search_vectors(vectors, mode, k, exclude=(video.id, segment.start, segment.end),
-                                   filters=filters, per_video=per_video)
+                                   filters=filters, per_video=per_video, offset=offset)
 
     def search_vectors(self, vectors: dict[str, np.ndarray], mode: str, k: int = 10,
                        exclude: tuple[int, float, float] | None = None, filters: Filters | None = None,
-                       per_video: bool = False, keywords: str | None = None) -> list[Moment]:
-        """Nearest moments for per-space query vectors; ``exclude`` drops a (video, start, end) span."""
+                       per_video: bool = False, keywords: str | None = None, offset: int = 0) -> list[Moment]:
+        """Nearest moments for per-space query vectors; ``exclude`` drops a (video, start, end) span.
+
+        ``offset`` pages: moments ``offset`` to ``offset + k`` of the same ranking, never one that
+        an earlier page showed.
+        """
         if k < 1:
             raise ValueError("k must be at least 1")
+        if offset < 0:
+            raise ValueError("offset must not be negative")
         mode = self._mode(mode)
+        lists = self.gather(vectors, mode, offset + k, filters, per_video, keywords)
+        return self.rank(lists, mode, k, offset=offset, exclude=exclude, per_video=per_video)
+
+    def gather(self, vectors: dict[str, np.ndarray], mode: str, k: int, filters: Filters | None = None,
+               per_video: bool = False, keywords: str | None = None) -> dict[str, list[tuple[int, float]]]:
+        """The ranked hits of every list the mode uses: {space or "keyword": [(segment id, score)]}.
+
+        In hybrid mode the keyword list's scores are each hit's query coverage (see
+        ``KeywordSearch.coverage``); in keyword mode they are BM25 scores.
+        """
         allowed = None
         if filters is not None and filters.active:
             with self.library.sessions() as session:
                 allowed = allowed_segments(session, filters)
             if not allowed:
-                return []
-        want = k * (20 if per_video else 5) + 10
-        ranked: dict[str, list[int]] = {}
-        best_score: dict[int, float] = {}
+                return {}
+        # At least a fixed depth, so that fusion and merging see the same head of every list
+        # whatever page is asked for (pages must not repeat moments).
+        want = max(STANDARDISE_DEPTH, k * (20 if per_video else 5) + 10)
+        lists: dict[str, list[tuple[int, float]]] = {}
         for space in (list(vectors) if mode == "hybrid" else [mode] if mode in vectors else []):
             hits = self._nearest(space, vectors[space], want, allowed)
             if hits:
-                ranked[space] = [i for i, _ in hits]
-                for i, s in hits:
-                    best_score.setdefault(i, s)
+                lists[space] = hits
         if keywords and mode in ("keyword", "hybrid"):
             with self.library.sessions() as session:
                 hits = self.keyword_search.search(
                     session, keywords, want if allowed is None else want * 20,
                     all_common="and" if mode == "keyword" else "skip")
-            hits = [(i, s) for i, s in hits if allowed is None or i in allowed][:want]
+                hits = [(i, s) for i, s in hits if allowed is None or i in allowed][:want]
+                if hits and mode == "hybrid":
+                    covered = self.keyword_search.coverage(session, keywords, [i for i, _ in hits])
+                    hits = [(i, covered.get(i, 0.0)) for i, _ in hits]
             if hits:
-                ranked["keyword"] = [i for i, _ in hits]
-                for i, s in hits:
-                    best_score.setdefault(i, s)
-        if not ranked:
+                lists["keyword"] = hits
+        return lists
+
+    def rank(self, lists: dict[str, list[tuple[int, float]]], mode: str, k: int, *, offset: int = 0,
+             exclude=None, per_video: bool = False, ranking: Ranking | None = None) -> list[Moment]:
+        """Moments ``offset`` to ``offset + k`` from gathered lists (``gather``), fused as
+        ``ranking`` says (default: this searcher's ranking)."""
+        ranking = ranking or self.ranking
+        if not lists:
             return []
-        if mode == "hybrid" and len(ranked) > 1:
-            order = rrf(ranked, self.settings.hybrid_weights, self.settings.rrf_k)
+        if mode == "hybrid" and len(lists) > 1:
+            if ranking.fusion == "rrf":
+                evidence = dict(lists.get("keyword", []))
+                order = rrf({name: [i for i, _ in hits] for name, hits in lists.items()},
+                            ranking.weights, ranking.rrf_k, evidence)
+            else:
+                order = score_fusion(lists, ranking.weights)
         else:
-            (ids,) = ranked.values()
-            order = [(i, best_score[i]) for i in ids]
-        return self._moments(order, k, exclude, per_video)
+            (order,) = lists.values()
+        return self._moments(order, offset + k, exclude, per_video, ranking)[offset:]
 
     def _nearest(self, space: str, query: np.ndarray, want: int, allowed: set[int] | None) -> list[tuple[int, float]]:
         index = self.library.indexes.get(space)
@@ -147,16 +178,18 @@ class Searcher:
         top = np.argsort(-scores, kind="stable")[:want]
         return [(int(ids[i]), float(scores[i])) for i in top]
 
-    def _moments(self, order: list[tuple[int, float]], k: int, exclude, per_video: bool) -> list[Moment]:
-        moments = self._hits(order, k, exclude)
+    def _moments(self, order: list[tuple[int, float]], limit: int, exclude, per_video: bool,
+                 ranking: Ranking) -> list[Moment]:
+        moments = self._hits(order, limit, exclude)
         if not per_video:
-            return merge_adjacent(moments, k)
+            return merge_adjacent(moments, limit, ranking.moment_max, ranking.merge_close, score_spread(order),
+                                  ranking.merge_border)
         best, seen = [], set()
         for moment in moments:  # best first: the first hit of each video is its best moment
             if moment.video_id not in seen:
                 seen.add(moment.video_id)
                 best.append(dataclasses.replace(moment, segment_ids=[moment.segment_id]))
-                if len(best) == k:
+                if len(best) == limit:
                     break
         return best
 
@@ -166,18 +199,19 @@ class Searcher:
         Ranking over-fetches (each list holds 5k+10 hits) but a page of moments usually needs the
         first few; reading rows lazily keeps a search from loading hundreds it never shows.
         """
-        chunk, start = 2 * k + 10, 0
-        while start < len(order):
-            part = order[start:start + chunk]
+        chunk, position = 2 * k + 10, 0
+        while position < len(order):
+            part = order[position:position + chunk]
             rows = self.library.moment_rows([i for i, _ in part])
             for segment_id, score in part:
                 if segment_id not in rows:
                     continue  # removed since the index was loaded
-                path, video_id, start, end, transcript = rows[segment_id]
+                path, video_id, start, end, transcript, border = rows[segment_id]
                 if exclude and video_id == exclude[0] and start < exclude[2] and end > exclude[1]:
                     continue
-                yield Moment(path, video_id, segment_id, start, end, score, transcript)
-            start, chunk = start + len(part), chunk * 2
+                yield Moment(path, video_id, segment_id, start, end, score, transcript,
+                             border=0.0 if border is None else border)
+            position, chunk = position + len(part), chunk * 2
 
     def _mode(self, mode: str | None) -> str:
         mode = mode or self.settings.default_mode

@@ -70,7 +70,11 @@ class Settings(BaseSettings):
     hybrid_weights: dict[str, float] = Field(
         default_factory=lambda: {"fused": 1.0, "visual": 0.5, "speech": 1.0, "keyword": 1.0}
     )
-    rrf_k: int = 60
+    hybrid_fusion: Literal["score", "rrf"] = "score"  # score: standardised scores + keyword coverage; rrf: ranks
+    rrf_k: int = Field(default=60, ge=0)
+    moment_max: float = Field(default=30.0, gt=0)  # seconds a moment may grow to by merging neighbouring hits
+    moment_border: float = Field(default=0.6, gt=0)  # a neighbour joins a moment across a cut weaker than this ...
+    moment_merge: float = Field(default=0.0, ge=0, le=1)  # ... when it scores this close (0: any score)
     keyword_budget: int = Field(default=10_000, gt=0)  # segments one keyword query may rank (commonest words dropped)
     default_mode: Literal[SEARCH_MODES] = "hybrid"
 

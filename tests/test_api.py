@@ -92,6 +92,16 @@ def test_bad_search_parameters_are_client_errors(client, params, status):
     assert r.status_code == status and "detail" in r.json()
 
 
+def test_search_pages_with_offset_never_repeat_a_moment(client):
+    params = {"q": "the weather and the budget", "mode": "speech", "k": 2}
+    first = client.get("/api/search", params=params).json()
+    second = client.get("/api/search", params={**params, "offset": 2}).json()
+    assert first["offset"] == 0 and second["offset"] == 2 and len(first["moments"]) == 2
+    shown = {s for m in first["moments"] for s in m["segment_ids"]}
+    assert second["moments"] and not shown & {s for m in second["moments"] for s in m["segment_ids"]}
+    assert client.get("/api/search", params={**params, "offset": -1}).status_code == 422
+
+
 def test_more_like_this_excludes_the_moment_itself(client):
     r = client.get("/api/segments/1/similar", params={"k": 20})
     assert r.status_code == 200

@@ -4,7 +4,7 @@ import pytest
 
 from bench.corpus import Spec, make_video
 from indexer.decode import DecodeOptions, decode_file
-from indexer.embed import _lines_spoken_in, _words_inside, embed_segments
+from indexer.embed import _words_inside, embed_segments
 from indexer.segment import make_spans
 from indexer.transcribe import EMPTY, Line, Transcript
 from search.fusion import fuse, pool
@@ -35,8 +35,6 @@ def test_words_belong_to_the_moment_they_are_spoken_in():
     assert _words_inside(transcript, 0.0, 5.0) == ""
     assert _words_inside(transcript, 5.0, 8.0) == "heavy rain"
     assert _words_inside(transcript, 8.0, 10.0) == "tonight"
-    assert _lines_spoken_in(transcript, 0.0, 5.0) == ""  # the line starts at 4.8 but no word does
-    assert _lines_spoken_in(transcript, 8.0, 10.0) == "heavy rain tonight"
 
 
 def test_fusion_weights_and_missing_parts():

@@ -26,6 +26,7 @@ router = APIRouter(prefix="/api", tags=["search"], dependencies=[KeyDep])
 
 SegmentId = Annotated[int, PathParam(ge=1, le=2**62)]
 K = Annotated[int, Query(ge=1, le=100, description="number of moments")]
+Offset = Annotated[int, Query(ge=0, le=10_000, description="moments to skip (pages never repeat a moment)")]
 _ERRORS = {400: {"model": Message}, 404: {"model": Message}, 409: {"model": Message}}
 _CACHED_TIMING = "encode;dur=0.00, search;dur=0.00"
 
@@ -39,9 +40,10 @@ def moment_out(moment: Moment) -> MomentOut:
     )
 
 
-def _answer(response: Response, query, mode, k, moments, encode_s, search_s, cached=False) -> SearchOut:
+def _answer(response: Response, query, mode, k, moments, encode_s, search_s, cached=False,
+            offset: int = 0) -> SearchOut:
     response.headers["Server-Timing"] = f"encode;dur={encode_s * 1000:.2f}, search;dur={search_s * 1000:.2f}"
-    return SearchOut(query=query, mode=mode, k=k, moments=[moment_out(m) for m in moments],
+    return SearchOut(query=query, mode=mode, k=k, offset=offset, moments=[moment_out(m) for m in moments],
                      timings=Timings(encode_ms=round(encode_s * 1000, 3), search_ms=round(search_s * 1000, 3),
                                      cached=cached))
 
@@ -67,6 +69,7 @@ async def search(services: ServicesDep, response: Response,
                  min_duration: Annotated[float | None, Query(ge=0)] = None,
                  max_duration: Annotated[float | None, Query(ge=0)] = None,
                  per_video: Annotated[bool, Query(description="only the best moment of each video")] = False,
+                 offset: Offset = 0,
                  ) -> SearchOut:
     """Moments that match a text, best first; optionally narrowed by metadata filters."""
     chosen = mode or services.settings.default_mode
@@ -75,7 +78,7 @@ async def search(services: ServicesDep, response: Response,
                       recorded_after=after, recorded_before=before,
                       min_duration=min_duration, max_duration=max_duration)
     # The raw text is part of the key because the answer echoes it back.
-    key = queries.result_key(q, chosen, k) + (q, repr(filters), per_video)
+    key = queries.result_key(q, chosen, k) + (q, repr(filters), per_video, offset)
     body = queries.results.get(key)
     if body is not None:  # the answer as it was sent, marked cached: nothing to rank or serialise again
         services.metrics.cache.labels("result").inc()
@@ -84,14 +87,14 @@ async def search(services: ServicesDep, response: Response,
         vectors, encode_s, cached = await queries.encode(q, chosen)
         started = time.perf_counter()
         moments = await services.run(services.searcher.search_vectors, vectors, chosen, k,
-                                     filters=filters, per_video=per_video, keywords=q)
+                                     filters=filters, per_video=per_video, keywords=q, offset=offset)
         search_s = time.perf_counter() - started
     except (ValueError, LookupError, VisualSearchUnavailable) as exc:
         raise _client_error(exc) from exc
     services.metrics.cache.labels("vectors" if cached else "miss").inc()
     if not cached:
         services.metrics.encode.labels(chosen).observe(encode_s)
-    answer = _answer(response, q, chosen, k, moments, encode_s, search_s, cached)
+    answer = _answer(response, q, chosen, k, moments, encode_s, search_s, cached, offset)
     queries.results.put(key, answer.model_copy(update={"timings": Timings(encode_ms=0, search_ms=0, cached=True)})
                         .model_dump_json().encode())
     return answer
@@ -99,15 +102,15 @@ async def search(services: ServicesDep, response: Response,
 
 @router.get("/segments/{segment_id}/similar", response_model=SearchOut, responses=_ERRORS)
 async def similar_segment(services: ServicesDep, response: Response, segment_id: SegmentId,
-                          k: K = 10, mode: Mode | None = None) -> SearchOut:
+                          k: K = 10, mode: Mode | None = None, offset: Offset = 0) -> SearchOut:
     """Moments like an indexed one ("more like this"); the moment itself is left out."""
     chosen = mode or services.settings.default_mode
     started = time.perf_counter()
     try:
-        moments = await services.run(services.searcher.similar_segment, segment_id, chosen, k)
+        moments = await services.run(services.searcher.similar_segment, segment_id, chosen, k, offset=offset)
     except (ValueError, LookupError, VisualSearchUnavailable) as exc:
         raise _client_error(exc) from exc
-    return _answer(response, None, chosen, k, moments, 0.0, time.perf_counter() - started)
+    return _answer(response, None, chosen, k, moments, 0.0, time.perf_counter() - started, offset=offset)
 
 
 @router.post(

@@ -34,7 +34,7 @@ def video_out(video: Video, segments: int = 0) -> dict:
     return dict(id=video.id, path=video.path, name=Path(video.path).name, status=video.status,
                 duration=video.duration or 0.0, error_stage=video.error_stage, error=video.error,
                 width=video.width, height=video.height, has_audio=bool(video.has_audio),
-                language=video.language, segments=segments,
+                language=video.language, asr_model=video.asr_model, segments=segments,
                 stream_url=f"/api/videos/{video.id}/stream" if video.status == "indexed" else None)
 
 

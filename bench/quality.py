@@ -1,0 +1,178 @@
+"""Retrieval quality on the labelled lecture corpus: eval tables per mode and query kind, a naive
+peer, segment borders against spoken sentences, moment lengths, and tuning before/after.
+
+    python -m bench.quality [--work-dir DIR] [--only NAME ...] [--clip-checkpoint FILE --clip-model NAME]
+
+The corpus (``bench.quality_corpus``) is split by lecture: defaults are chosen on ``dev`` and
+reported on ``test`` (held out), and ``vidsearch tune`` learns on ``dev`` only; its profile is then
+measured on ``test``. Without CLIP weights (none can be downloaded here) vidsearch runs speech-only:
+hybrid then fuses the speech list and keywords.
+
+The naive peer is what a weekend script does: Whisper's own segments as moments, ranked by the
+same MiniLM. Targets (issue #6): paraphrase R@1 >= 0.9 in hybrid; hybrid >= the best single mode
+per query kind; top moment starts within 2 s for >= 0.85 of queries; -k 20 gives 20 moments.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.quality_corpus import build_corpus
+
+
+def _split_queries(queries: Path) -> dict[str, Path]:
+    by_split: dict[str, list[str]] = {}
+    for line in queries.read_text().splitlines():
+        if line.strip():
+            by_split.setdefault(json.loads(line)["split"], []).append(line)
+    out = {}
+    for name, lines in by_split.items():
+        out[name] = queries.with_name(f"queries-{name}.jsonl")
+        out[name].write_text("\n".join(lines) + "\n")
+    return out
+
+
+def naive_peer(library, encoders, queryset, k: int) -> dict:
+    """Whisper's lines as moments, ranked by MiniLM cosine: the table's first column."""
+    from sqlalchemy import select
+
+    from search.catalog import TranscriptLine, Video
+    from search.quality.metrics import QueryOutcome, by_kind
+    from search.quality.querysets import VideoMatcher
+
+    with library.sessions() as session:
+        rows = session.execute(select(TranscriptLine.video_id, TranscriptLine.start, TranscriptLine.end,
+                                      TranscriptLine.text, Video.path).join(Video)).all()
+    vectors = encoders.sentence.encode([r.text for r in rows])
+    matcher = VideoMatcher({v.id: v.path for v in library.videos(status="indexed")})
+    outcomes = []
+    for query in queryset.queries:
+        target = matcher.match(query.video)
+        scores = vectors @ encoders.sentence.encode([query.text])[0]
+        top = [rows[i] for i in np.argsort(-scores, kind="stable")[:k]]
+        rank = next((n for n, r in enumerate(top, 1) if r.video_id == target), None)
+        outcomes.append(QueryOutcome(rank, [(r.video_id == target, r.start, r.end) for r in top],
+                                     query.spans, query.kind))
+    return by_kind(outcomes, k)
+
+
+def segment_report(library, sentences: dict) -> dict:
+    """Segment borders against the spoken sentences of the generated videos."""
+    from search.catalog import Segment, Video
+    from sqlalchemy import select
+
+    with library.sessions() as session:
+        rows = session.execute(select(Video.path, Segment.start, Segment.end).join(Video)).all()
+    by_video: dict[str, list[tuple[float, float]]] = {}
+    for path, start, end in rows:
+        by_video.setdefault(Path(path).name, []).append((start, end))
+    inside, near, borders, lengths = 0, 0, 0, []
+    for name, spans in by_video.items():
+        said = sentences.get(name, [])
+        spans.sort()
+        lengths += [e - s for s, e in spans]
+        for start, _ in spans[1:]:
+            borders += 1
+            inside += any(s + 0.3 < start < e - 0.3 for s, e, *_ in said)
+            near += any(abs(start - s) <= 0.5 for s, *_ in said) or \
+                any(e <= start <= s2 for (_, e, *_), (s2, *_) in zip(said, said[1:]))
+    return {"segments": len(lengths), "borders": borders,
+            "inside a sentence": inside / max(borders, 1),
+            "at a sentence border (+-0.5 s or in the pause)": near / max(borders, 1),
+            "length p10/p50/p90 s": _quantiles(lengths)}
+
+
+def moment_report(searcher, queryset, mode: str = "hybrid") -> dict:
+    """Top-moment lengths, and how many moments -k 20 returns for broad queries."""
+    tops = []
+    for query in queryset.queries:
+        found = searcher.search_text(query.text, mode, 1)
+        if found:
+            tops.append(found[0].end - found[0].start)
+    broad = ["what does the lecture explain", "examples and history", "the main idea"]
+    counts = [len(searcher.search_text(q, mode, 20)) for q in broad]
+    return {"top moment length p10/p50/p90 s": _quantiles(tops), "max s": round(max(tops, default=0), 1),
+            "-k 20 returns": counts}
+
+
+def _quantiles(values: list[float]) -> str:
+    if not values:
+        return "-"
+    q = statistics.quantiles(values, n=10) if len(values) > 1 else [values[0]] * 9
+    return f"{q[0]:.1f} / {statistics.median(values):.1f} / {q[8]:.1f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/vidsearch-quality"))
+    parser.add_argument("--only", nargs="*", help="only these lectures (file names)")
+    parser.add_argument("-k", type=int, default=10)
+    parser.add_argument("--clip-checkpoint", help="real CLIP weights (a checkpoint file) for fused/visual rows")
+    parser.add_argument("--clip-model", default="ViT-B-32")
+    parser.add_argument("--keep-index", action="store_true", help="reuse an index already in the work dir")
+    args = parser.parse_args(argv)
+
+    from search.encoders import Encoders
+    from search.library import Library
+    from search.profile import reset_profile, save_profile
+    from search.quality.evaluate import evaluate, format_table
+    from search.quality.querysets import load_queries
+    from search.quality.tune import tune
+    from search.service import Searcher
+    from search.settings import Settings
+    from indexer.pipeline import Indexer
+
+    videos = args.work_dir / "videos"
+    started = time.perf_counter()
+    queries = build_corpus(videos, only=args.only)
+    print(f"corpus: {videos} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    splits = _split_queries(queries)
+    clip = {"clip_model": args.clip_model, "clip_pretrained": args.clip_checkpoint} if args.clip_checkpoint \
+        else {"clip_pretrained": str(args.work_dir / "no-clip-weights.pt")}  # speech-only, said plainly
+    settings = Settings(data_dir=args.work_dir / "index", **clip)
+    if not args.keep_index and settings.data_dir.exists():
+        import shutil
+
+        shutil.rmtree(settings.data_dir)
+    library, encoders = Library(settings), Encoders(settings)
+    started = time.perf_counter()
+    report = Indexer(library, encoders, settings, progress=False).index([videos])
+    print(f"indexed {len(report.of('indexed'))} videos in {time.perf_counter() - started:.0f} s "
+          f"(visual: {report.visual})", file=sys.stderr)
+    reset_profile(settings)
+    searcher = Searcher(library, encoders)
+    sentences = json.loads((videos / "sentences.json").read_text())
+
+    print("\n== segments against spoken sentences")
+    print(json.dumps(segment_report(library, sentences), indent=1))
+    for split, path in sorted(splits.items()):
+        queryset = load_queries(path)
+        print(f"\n== {split}: {len(queryset.queries)} queries, k={args.k}")
+        table = {"naive": naive_peer(library, encoders, queryset, args.k),
+                 **evaluate(searcher, queryset, k=args.k, progress=False).table()}
+        print(format_table(table))
+        print(json.dumps(moment_report(searcher, queryset)))
+
+    if "dev" in splits and "test" in splits:
+        print("\n== tune on dev, measure on test (held out)")
+        result = tune(searcher, load_queries(splits["dev"]), k=args.k, progress=False)
+        print("learned: " + json.dumps(result.after.as_dict()))
+        print(format_table({"before": {"dev held-out": result.held_out[0]},
+                            "after": {"dev held-out": result.held_out[1]}}))
+        save_profile(settings, "bench", result.after, {"tuned": result.as_dict()})
+        tuned = Searcher(library, encoders)
+        test = load_queries(splits["test"])
+        print(format_table({"default": evaluate(searcher, test, ["hybrid"], args.k, progress=False).table()["hybrid"],
+                            "tuned": evaluate(tuned, test, ["hybrid"], args.k, progress=False).table()["hybrid"]}))
+        reset_profile(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Segments against spoken sentences, and eval numbers, on generated narrated lectures.
+
+Two short lectures from the bench's labelled corpus (one with a slide per topic in colours of one
+brightness, one on a static background), indexed with the real tiny.en and MiniLM, speech-only:
+the test CLIP has random weights, and lists of noise say nothing about ranking quality. Their
+sentence timings are exact (measured in the rendered audio), so borders can be checked.
+"""
+import dataclasses
+import json
+
+import pytest
+
+from bench.quality_corpus import build_corpus
+from bench.quality_topics import BIOLOGY, EARTH, Lecture
+from indexer.pipeline import Indexer
+from search.library import Library
+from search.quality.evaluate import evaluate
+from search.quality.querysets import load_queries
+from search.service import Searcher
+
+pytestmark = pytest.mark.slow
+
+LECTURES = [Lecture("slides.mp4", BIOLOGY[:4], "en-us", 150, slides=True, split="dev"),
+            Lecture("static.mp4", EARTH[:4], "en-gb", 140, slides=False, split="dev")]
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory, asr):
+    from search.encoders import Encoders
+    from search.settings import Settings
+
+    folder = tmp_path_factory.mktemp("lectures")
+    queries = build_corpus(folder, LECTURES)
+    data = tmp_path_factory.mktemp("data")
+    settings = Settings(data_dir=data, clip_pretrained=str(data / "no-clip-weights.pt"))
+    encoders = Encoders(settings)
+    library = Library(settings)
+    report = Indexer(library, encoders, settings, asr=asr, progress=False).index([folder])
+    assert len(report.of("indexed")) == 2, [(o.path, o.stage, o.reason) for o in report.outcomes]
+    sentences = json.loads((folder / "sentences.json").read_text())
+    topics = json.loads((folder / "topics.json").read_text())
+    return library, Searcher(library, encoders), queries, sentences, topics
+
+
+def _segments(library, name):
+    video = next(v for v in library.videos() if v.path.endswith(name))
+    found = library.segments([s.id for s in _all_segments(library, video.id)])
+    return sorted((seg.start, seg.end, seg.transcript) for seg, _ in found.values())
+
+
+def _all_segments(library, video_id):
+    from sqlalchemy import select
+
+    from search.catalog import Segment
+
+    with library.sessions() as session:
+        return list(session.scalars(select(Segment).where(Segment.video_id == video_id)))
+
+
+@pytest.mark.parametrize("name", ["slides.mp4", "static.mp4"])
+def test_segments_hold_whole_sentences(indexed, name):
+    library, _, _, sentences, _ = indexed
+    said = sentences[name]
+    segments = _segments(library, name)
+    for start, _, text in segments[1:]:
+        # every border lies in a pause between sentences, or within 0.5 s of a sentence's start
+        in_pause = any(end <= start <= nxt for (_, end, _), (nxt, _, _) in zip(said, said[1:]))
+        near_onset = any(abs(start - s) <= 0.5 for s, _, _ in said)
+        assert in_pause or near_onset, f"{name}: a segment starts at {start:.2f}, inside a sentence"
+    for start, end, _ in said:  # and no sentence is cut in two
+        assert not any(start + 0.5 < b < end - 0.5 for b, _, _ in segments), f"{name}: cut inside {start}-{end}"
+
+
+def test_slide_changes_of_one_brightness_are_found(indexed):
+    library, _, _, _, topics = indexed
+    borders = [s for s, _, _ in _segments(library, "slides.mp4")]
+    for start, _, key in topics["slides.mp4"][1:]:
+        assert any(abs(start - b) <= 0.5 for b in borders), f"no border at the start of {key} ({start})"
+
+
+def test_moment_starts_where_its_topic_starts(indexed):
+    _, searcher, queries, _, _ = indexed
+    queryset = load_queries(queries)
+    result = evaluate(searcher, queryset, ["speech"], k=5, progress=False)
+    summary = result.table()["speech"]["all"]
+    assert summary["queries"] == len(queryset.queries) == 21
+    assert summary["R@1"] >= 0.85 and summary["start<=2s"] >= 0.75, summary
+
+
+def test_eval_numbers_are_exact_for_a_fixed_corpus(indexed):
+    _, searcher, queries, _, _ = indexed
+    table = evaluate(searcher, load_queries(queries), ["hybrid", "speech", "keyword"], k=5,
+                     progress=False).table()
+    counts = {mode: {kind: s["queries"] for kind, s in kinds.items()} for mode, kinds in table.items()}
+    assert counts == {m: {"all": 21, "exact": 7, "paraphrase": 14} for m in ("hybrid", "speech", "keyword")}
+    # queries (of 21) whose right video comes first, whose top moment is the right one, and
+    # whose top moment starts within 2 s of the topic; counts, so no tolerance
+    found = {mode: tuple(round(kinds["all"][m] * 21) for m in ("R@1", "hit@1", "start<=2s"))
+             for mode, kinds in table.items()}
+    assert found == EXPECTED
+    for kind in ("exact", "paraphrase"):  # hybrid is at least as good as its best list
+        best = max(table[mode][kind]["hit@1"] for mode in ("speech", "keyword"))
+        assert table["hybrid"][kind]["hit@1"] >= best
+
+
+EXPECTED = {"hybrid": (21, 20, 18), "speech": (21, 19, 18), "keyword": (11, 8, 3)}

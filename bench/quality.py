@@ -44,7 +44,7 @@ def naive_peer(library, encoders, queryset, k: int) -> dict:
 
     from search.catalog import TranscriptLine, Video
     from search.quality.metrics import QueryOutcome, by_kind
-    from search.quality.querysets import VideoMatcher
+    from search.quality.videos import VideoMatcher
 
     with library.sessions() as session:
         rows = session.execute(select(TranscriptLine.video_id, TranscriptLine.start, TranscriptLine.end,

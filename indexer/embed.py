@@ -13,6 +13,7 @@ import numpy as np
 
 from search.encoders import Encoders
 from search.fusion import fuse, pool
+from search.store import normalize
 from search.library import NewSegment
 from search.settings import Settings
 
@@ -82,6 +83,25 @@ def embed_segments(decoded: Decoded, spans: list[tuple[float, float]], transcrip
         if fused is not None:
             seg.vectors["fused"] = fused
     return segments, models
+
+
+CONTEXT_WEIGHT = 0.3  # share of each neighbouring sentence in a segment's speech vector
+_CONTEXT_BORDER = 0.9  # ... when the cut between them is weaker than this (not a shot change)
+
+
+def add_context(segments: list[NewSegment], weight: float = CONTEXT_WEIGHT) -> None:
+    """Give each segment's speech vector a little of its neighbours' meaning (same scene, weak
+    cut between): a question is often about the topic a sentence belongs to more than about the
+    sentence, and one sentence alone says too little of it."""
+    own = [seg.vectors.get("speech") for seg in segments]
+    for i, seg in enumerate(segments):
+        if own[i] is None or weight <= 0:
+            continue
+        mixed = own[i].astype(np.float32).copy()
+        for j, edge in ((i - 1, seg.border), (i + 1, segments[i + 1].border if i + 1 < len(segments) else None)):
+            if 0 <= j < len(segments) and own[j] is not None and edge is not None and edge < _CONTEXT_BORDER:
+                mixed += weight * own[j]
+        seg.vectors["speech"] = normalize(mixed)[0]
 
 
 def query_vectors(decoded: Decoded, transcript: Transcript, encoders: Encoders,

@@ -12,7 +12,7 @@ from search.encoders import Encoders
 from search.library import NewVideo
 from search.settings import Settings
 
-from .embed import embed_segments
+from .embed import add_context, embed_segments
 from .segment import make_segments, signature, topic_change
 from .sentences import sentences_of
 from .workers import Prepared
@@ -42,6 +42,8 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
                                       frames_per_segment=0 if naive else None)
     for segment, (_, _, border) in zip(segments, cut):
         segment.border = border
+    if not naive:
+        add_context(segments)
     if not any(seg.vectors for seg in segments):
         raise NothingToIndex("nothing to index: no frames could be embedded (visual search is off) "
                              "and no speech was found")

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     fps: float = 1.0  # frames sampled per second of video
     frame_size: int = 224  # short side of decoded frames (CLIP's input size)
     dedup_threshold: float = 3.0  # mean abs difference (0-255) below which a sample repeats the last one
-    shot_threshold: float = 30.0  # mean abs difference between consecutive frames that marks a cut
+    shot_threshold: float = 45.0  # mean abs difference of consecutive frames, summed over Y, U, V, that marks a cut
     frames_per_segment: int = 4  # most frames of one segment sent to CLIP (evenly spaced; 0 = all)
     segment_min: float = 2.0
     segment_max: float = 10.0

@@ -78,3 +78,63 @@ def test_visual_mode_without_clip_says_so(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("VIDSEARCH_CLIP_PRETRAINED", str(tmp_path / "no-such-checkpoint.pt"))
     code, _, err = run(capsys, "search", "a red flower", "--mode", "visual")
     assert code == 2 and "needs CLIP" in err and "no-such-checkpoint" in err
+
+
+QUERIES = [
+    ("a storm is coming to the seaside", "weather.mp4", 10.0, 14.0),
+    ("rain and wind by the sea", "weather.mp4", 10.0, 14.0),
+    ("what will the weather be like", "weather.mp4", 0.0, 5.0),
+    ("tomorrow's forecast", "weather.mp4", 0.0, 5.0),
+    ("money for education went up", "budget.mp4", 6.0, 12.0),
+    ("the town spends more on schools", "budget.mp4", 6.0, 12.0),
+    ("ten percent increase", "budget.mp4", 6.0, 12.0),
+    ("a pet playing fetch", "dog.mp4", 4.0, 9.0),
+    ("catching a flying disc", "dog.mp4", 4.0, 9.0),
+    ("the dog in the park", "dog.mp4", 4.0, 9.0),
+    ("morning walk with my dog", "dog.mp4", 4.0, 9.0),
+    ("a video that was never indexed", "elsewhere.mp4", 0.0, 1.0),
+]
+
+
+def test_eval_and_tune_from_the_command_line(env, corpus, capsys, tmp_path):
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text("".join(json.dumps({"query": q, "video": v, "start": s, "end": e, "kind": "spoken"}) + "\n"
+                               for q, v, s, e in QUERIES))
+    assert run(capsys, "index", str(corpus), "-q")[0] == 0
+    code, out, _ = run(capsys, "status", "--json")
+    assert json.loads(out)["transcribed_by"] == {"faster-whisper:tiny.en": 3, "none": 1}  # one is silent
+
+    per_query = tmp_path / "per-query.jsonl"
+    code, out, _ = run(capsys, "eval", str(queries), "--mode", "speech", "--mode", "keyword", "-k", "5",
+                       "--json", "--per-query", str(per_query), "-q")
+    report = json.loads(out)
+    assert code == 0 and report["format"] == "jsonl" and report["evaluated"] == 11
+    assert [q["video"] for q in report["not_indexed"]] == ["elsewhere.mp4"]
+    assert set(report["modes"]) == {"speech", "keyword"}
+    speech = report["modes"]["speech"]["all"]
+    assert speech["queries"] == 11 and speech["R@1"] >= 0.8 and {"hit@1", "mR@1 IoU0.5", "start<=2s"} <= set(speech)
+    records = [json.loads(line) for line in per_query.read_text().splitlines()]
+    assert len(records) == 22 and {r["mode"] for r in records} == {"speech", "keyword"}
+
+    code, out, _ = run(capsys, "eval", str(queries), "-q")  # the table, every mode the library answers
+    assert code == 0 and "11 of 12 queries evaluated" in out and "hybrid" in out and "not indexed" in out
+
+    code, out, _ = run(capsys, "tune", str(queries), "--dry-run", "--json", "-q")
+    tuned = json.loads(out)
+    assert code in (0, 1) and tuned["saved"] is None
+    assert tuned["train"]["queries"] + tuned["held_out"]["queries"] == 11
+    code, out, _ = run(capsys, "tune", "--show", "--json")
+    assert code == 0 and json.loads(out)["active"] is None
+    code, out, _ = run(capsys, "tune", "--reset")
+    assert code == 0 and "no profile was active" in out
+
+
+def test_eval_and_tune_errors_are_one_clear_line(env, capsys, tmp_path):
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"query": "fine", "video": "a.mp4"}\n{"query": "no video"}\n')
+    code, _, err = run(capsys, "eval", str(broken))
+    assert code == 2 and f"{broken}:2:" in err and "video" in err
+    code, _, err = run(capsys, "eval", str(tmp_path / "missing.jsonl"))
+    assert code == 2 and "missing.jsonl" in err
+    code, _, err = run(capsys, "tune")
+    assert code == 2 and "give the labelled queries" in err

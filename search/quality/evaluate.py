@@ -14,7 +14,8 @@ from typing import Callable, Iterable
 from ..profile import Ranking
 from ..service import Searcher
 from .metrics import QueryOutcome, best_iou, by_kind
-from .querysets import AMBIGUOUS, LabelledQuery, QuerySet, VideoMatcher
+from .querysets import LabelledQuery, QuerySet
+from .videos import AMBIGUOUS, VideoMatcher
 
 MODE_ORDER = ("hybrid", "fused", "visual", "speech", "keyword")
 

@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from search.encoders import Encoders
     from search.library import Library
-    from search.profile import reset_profile, save_profile
+    from search.profile import reset_profile
     from search.quality.evaluate import evaluate, format_table
     from search.quality.querysets import load_queries
     from search.quality.tune import tune
@@ -160,17 +160,22 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(moment_report(searcher, queryset)))
 
     if "dev" in splits and "test" in splits:
-        print("\n== tune on dev, measure on test (held out)")
-        result = tune(searcher, load_queries(splits["dev"]), k=args.k, progress=False)
-        print("learned: " + json.dumps(result.after.as_dict()))
-        print(format_table({"before": {"dev held-out": result.held_out[0]},
-                            "after": {"dev held-out": result.held_out[1]}}))
-        save_profile(settings, "bench", result.after, {"tuned": result.as_dict()})
-        tuned = Searcher(library, encoders)
         test = load_queries(splits["test"])
-        print(format_table({"default": evaluate(searcher, test, ["hybrid"], args.k, progress=False).table()["hybrid"],
-                            "tuned": evaluate(tuned, test, ["hybrid"], args.k, progress=False).table()["hybrid"]}))
-        reset_profile(settings)
+        # From the defaults, and from the ranking of the previous release (RRF, k 60, equal
+        # weights, neighbours merged on score alone): tuning must find its way from either.
+        legacy = searcher.ranking.replace(fusion="rrf", rrf_k=60, weights={"speech": 1.0, "keyword": 1.0},
+                                          merge_close=0.8, merge_border=float("inf"))
+        for name, start in (("defaults", searcher.ranking), ("previous release", legacy)):
+            print(f"\n== tune on dev from the {name}, measure on test (held out)")
+            searcher.ranking = start
+            result = tune(searcher, load_queries(splits["dev"]), k=args.k, progress=False)
+            print("learned: " + json.dumps(result.after.as_dict()))
+            tuned = Searcher(library, encoders)
+            tuned.ranking = result.after
+            print(format_table({"before": {"dev held-out": result.held_out[0]},
+                                "after": {"dev held-out": result.held_out[1]},
+                                "start": evaluate(searcher, test, ["hybrid"], args.k, progress=False).table()["hybrid"],
+                                "tuned": evaluate(tuned, test, ["hybrid"], args.k, progress=False).table()["hybrid"]}))
     return 0
 
 

@@ -189,12 +189,17 @@ def cmd_tune(app: App, args) -> int:
     queryset = _load_queries(args)
     result = tune(app.searcher(), queryset, k=args.k, held_out=args.held_out, seed=args.seed,
                   progress=not args.quiet)
-    saved = None
+    saved, refused = None, 0
     if result.improved and not args.dry_run:
         saved = save_profile(app.settings, args.name, result.after,
                              {"queries": str(queryset.path), "tuned": result.as_dict()})
+        if result.fused_after != result.fused_before:
+            from search.refuse import refuse
+
+            refused = refuse(app.library, *result.fused_after)
     if args.json:
-        print(json.dumps({**result.as_dict(), "saved": str(saved) if saved else None}, indent=1))
+        print(json.dumps({**result.as_dict(), "saved": str(saved) if saved else None, "refused": refused},
+                         indent=1))
         return 0 if result.improved else 1
     print(f"tuned on {result.train_queries} queries, checked on {result.held_out_queries} held out "
           f"(objective: {result.objective})")
@@ -203,6 +208,9 @@ def cmd_tune(app: App, args) -> int:
     print(format_table({"before": {"held-out": result.held_out[0]}, "after": {"held-out": result.held_out[1]}}))
     if saved:
         print(f"saved as profile {args.name!r} ({saved}); search, similar and the server use it now")
+    if refused:
+        print(f"re-fused {refused} fused vectors: frames {result.fused_after[0]:g}, speech "
+              f"{result.fused_after[1]:g} (was {result.fused_before[0]:g}, {result.fused_before[1]:g})")
     elif args.dry_run:
         print("dry run: nothing saved")
     else:

@@ -14,6 +14,7 @@ import numpy as np
 from search.encoders import Encoders
 from search.fusion import fuse, pool
 from search.store import normalize
+from search.catalog import SPOKEN
 from search.library import NewSegment
 from search.settings import Settings
 
@@ -74,11 +75,11 @@ def embed_segments(decoded: Decoded, spans: list[tuple[float, float]], transcrip
         for (_, seg), vec in zip(spoken, speech.encode(texts)):
             seg.vectors["speech"] = vec
         if clip is not None:
-            models["fused"] = (clip.model_id, clip.dim)
+            models["fused"] = models[SPOKEN] = (clip.model_id, clip.dim)
             for (_, seg), vec in zip(spoken, clip.encode_texts(texts)):
-                seg.vectors["clip_text"] = vec
+                seg.vectors[SPOKEN] = vec  # kept in the catalog: the fused space can be re-fused
     for seg in segments:
-        fused = fuse(seg.vectors.get("visual"), seg.vectors.pop("clip_text", None),
+        fused = fuse(seg.vectors.get("visual"), seg.vectors.get(SPOKEN),
                      settings.visual_weight, settings.speech_weight)
         if fused is not None:
             seg.vectors["fused"] = fused
@@ -110,4 +111,4 @@ def query_vectors(decoded: Decoded, transcript: Transcript, encoders: Encoders,
     end = max(decoded.info.duration, decoded.frame_times[-1] + 1e-3 if decoded.frame_times else 0.0, 1e-3)
     segments, _ = embed_segments(decoded, [(0.0, end)], transcript, encoders, settings,
                                  frames_per_segment=0)  # a query clip is one moment: use all it shows
-    return segments[0].vectors
+    return {space: vec for space, vec in segments[0].vectors.items() if space != SPOKEN}

@@ -60,6 +60,7 @@ class Indexer:
         self._asr = asr
         self.naive, self.progress = naive, progress
         self.workers = max(1, workers or settings.workers)
+        self._record_settings = settings
 
     @property
     def asr(self) -> AsrBackend:
@@ -76,6 +77,7 @@ class Indexer:
         ``job_id``: the catalog job this run carries out (one the server queued), instead of its own.
         """
         started = time.perf_counter()
+        self._record_settings = self._with_catalog_fusion()
         report = IndexReport(visual=self.encoders.clip is not None)
         files, problems = scan(paths)
         for path, why in problems:
@@ -103,6 +105,15 @@ class Indexer:
         job.finish()
         report.wall_seconds = time.perf_counter() - started
         return report
+
+    def _with_catalog_fusion(self) -> Settings:
+        """The settings to embed with: the catalog's fused weights win over the configured ones
+        (``vidsearch tune`` may have changed them; every fused vector must share them)."""
+        weights = self.library.fused_weights()
+        if weights is None or weights == (self.settings.visual_weight, self.settings.speech_weight):
+            return self.settings
+        log.info("fusing with the catalog's weights: visual %g, speech %g", *weights)
+        return self.settings.model_copy(update={"visual_weight": weights[0], "speech_weight": weights[1]})
 
     def _run(self, todo: list[tuple[Path, str]], progress: "_Progress") -> None:
         queue = list(todo)
@@ -134,14 +145,14 @@ class Indexer:
         from .distribute import run_on_ray
 
         work = [(str(path), digest) for path, digest in todo]
-        for result in run_on_ray(address, work, self.settings, naive=self.naive, on_start=progress.started):
+        for result in run_on_ray(address, work, self._record_settings, naive=self.naive, on_start=progress.started):
             progress.finished(self.write(result))
 
     def _store(self, path: Path, digest: str, result: Prepared | WorkFailure) -> FileOutcome:
         """Embed one prepared file here, then write it (see ``write``)."""
         if isinstance(result, Prepared):
             try:
-                result = make_record(result, digest, self.encoders, self.settings, self.naive)
+                result = make_record(result, digest, self.encoders, self._record_settings, self.naive)
             except Exception as exc:
                 log.debug("failed %s at embed", path, exc_info=True)
                 result = WorkFailure(str(path), "embed", str(exc) or type(exc).__name__, "error",

@@ -57,5 +57,6 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
         recorded_at=info.recorded_at, asr_model=transcript.model,
         segmentation=signature(settings.segment_min, settings.segment_max, settings.shot_threshold),
         segments=segments, models=models,
+        fusion=(settings.visual_weight, settings.speech_weight) if "fused" in models else None,
         transcript=[(l.start, l.end, l.text, [list(w) for w in l.words]) for l in transcript.lines],
     )

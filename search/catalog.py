@@ -30,6 +30,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship,
 
 SPACES = ("fused", "visual", "speech")
 """The vector spaces: CLIP fused (frames + transcript), CLIP visual only, sentence-transformer speech."""
+SPOKEN = "spoken"
+"""A segment's transcript in CLIP's space, kept in the catalog only (no index searches it), so the
+fused space can be re-fused with other weights without decoding anything again."""
 
 
 def _now() -> dt.datetime:
@@ -133,6 +136,7 @@ class ModelVersion(Base):
     model: Mapped[str] = mapped_column(Text)
     dim: Mapped[int] = mapped_column(Integer)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    params: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # fused: {"visual": w, "speech": w}
 
 
 class Job(Base):

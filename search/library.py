@@ -68,6 +68,7 @@ class NewVideo:
     segments: list[NewSegment] = dataclasses.field(default_factory=list)
     transcript: list[tuple[float, float, str, list]] = dataclasses.field(default_factory=list)
     models: dict[str, tuple[str, int]] = dataclasses.field(default_factory=dict)  # space -> (model, dim)
+    fusion: tuple[float, float] | None = None  # (visual, speech) weights of the fused vectors
 
 
 class Library:
@@ -148,27 +149,44 @@ class Library:
         return session.scalar(select(ModelVersion.model).where(ModelVersion.space == space))
 
     # --- writes
-    def _check_models(self, session: Session, models: dict[str, tuple[str, int]]) -> None:
+    def _check_models(self, session: Session, models: dict[str, tuple[str, int]],
+                      fusion: tuple[float, float] | None = None) -> None:
         for space, (model, dim) in models.items():
             known = session.get(ModelVersion, space)
             if known is None:
-                session.add(ModelVersion(space=space, model=model, dim=dim))
+                known = ModelVersion(space=space, model=model, dim=dim)
+                session.add(known)
             elif known.model != model or known.dim != dim:
                 raise ModelMismatchError(
                     f"the {space} vectors in this catalog come from {known.model} (dim {known.dim}), "
                     f"but the configured model is {model} (dim {dim}); use the same model, or a new "
                     f"data dir / database to index with a different one"
                 )
+            if space == "fused" and fusion is not None:
+                weights = {"visual": float(fusion[0]), "speech": float(fusion[1])}
+                if known.params is None:
+                    known.params = weights  # catalogs from before weights were recorded adopt them
+                elif known.params != weights:
+                    raise ModelMismatchError(
+                        f"the fused vectors in this catalog weigh frames {known.params['visual']:g} and speech "
+                        f"{known.params['speech']:g}, this file was fused with {weights['visual']:g} and "
+                        f"{weights['speech']:g}; index with the catalog's weights (vidsearch tune changes them)")
+
+    def fused_weights(self) -> tuple[float, float] | None:
+        """(visual, speech) weights of the catalog's fused vectors, when recorded."""
+        with self.sessions() as session:
+            params = session.scalar(select(ModelVersion.params).where(ModelVersion.space == "fused"))
+        return (float(params["visual"]), float(params["speech"])) if params else None
 
     def write_video(self, record: NewVideo) -> int:
         """Store one indexed file (replacing an earlier version of the same path); returns its id."""
         with self._write_lock():
             with self.sessions.begin() as session:
-                self._check_models(session, record.models)
+                self._check_models(session, record.models, record.fusion)
                 old_ids = self._delete_path(session, record.path)
                 video = Video(
                     **{f.name: getattr(record, f.name) for f in dataclasses.fields(record)
-                       if f.name not in ("segments", "transcript", "models")},
+                       if f.name not in ("segments", "transcript", "models", "fusion")},
                     status="indexed",
                 )
                 session.add(video)
@@ -219,6 +237,15 @@ class Library:
                     log.warning("the %s index should be rebuilt (%s); it will be when the library "
                                 "is next opened", space, reason)
                 index.save(self._index_path(space), {"model": self._model_of(session, space)})
+
+    def rebuild(self, space: str) -> None:
+        """Build ``space``'s index again from the catalog's vectors (after they were rewritten)."""
+        with self._write_lock(), self.sessions() as session:
+            dim = session.scalar(select(ModelVersion.dim).where(ModelVersion.space == space))
+            if dim is None:
+                return
+            index = self._adopt(space, self._build_from_catalog(session, space, dim))
+            index.save(self._index_path(space), {"model": self._model_of(session, space)})
 
     # --- index types
     def _budget(self) -> int:

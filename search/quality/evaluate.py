@@ -27,6 +27,7 @@ class Gathered:
     query: LabelledQuery
     video_id: int
     lists: dict[str, dict[str, list[tuple[int, float]]]]  # mode -> list name -> [(segment, score)]
+    vectors: dict = dataclasses.field(default_factory=dict)  # the query's vector per space
 
 
 @dataclasses.dataclass
@@ -107,7 +108,7 @@ def gather_queries(searcher: Searcher, matched: list[tuple[LabelledQuery, int]],
             wanted = vectors if mode == "hybrid" else {mode: vectors[mode]} if mode in vectors else {}
             lists[mode] = searcher.gather(wanted, mode, k, per_video=not query.spans,
                                           keywords=query.text if mode in ("hybrid", "keyword") else None)
-        gathered.append(Gathered(query, video_id, lists))
+        gathered.append(Gathered(query, video_id, lists, vectors))
         if on_query is not None:
             on_query()
     return gathered

@@ -7,15 +7,24 @@ each list's weight, the RRF constant, how eagerly neighbours merge into a moment
 value only when it is strictly better, so ties keep the current choice and the result does not
 wander. The held-out part then says whether the learned ranking is better than the current one;
 a ranking that is worse there is not saved. Every search is done once: the gathered lists are
-re-ranked in memory for each candidate (``Searcher.rank``).
+re-ranked in memory for each candidate (``Searcher.rank``). Where the library has a fused space,
+the share of frames in the fused vector is learned too: candidates re-fuse the stored visual and
+spoken vectors in memory and search them exactly; a saved result re-fuses the catalog
+(``search.refuse``).
 """
 from __future__ import annotations
 
 import dataclasses
 import random
 
+import numpy as np
+
+from ..catalog import SPOKEN
+from ..fusion import fuse
 from ..profile import Ranking
+from ..rank import STANDARDISE_DEPTH
 from ..service import Searcher
+from ..store import normalize
 from .evaluate import Gathered, gather_queries, match_videos, outcome_of
 from .metrics import summarize
 from .querysets import QuerySet
@@ -24,6 +33,8 @@ WEIGHT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 RRF_K_GRID = (2, 5, 10, 20, 40, 60, 100)
 MERGE_GRID = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 BORDER_GRID = (0.55, 0.6, 0.65, 0.7, 0.8, 0.9, 1.0, 1.5)
+SHARE_GRID = (0.2, 0.35, 0.5, 0.65, 0.8)  # share of the frames in a fused vector
+MAX_REFUSED = 200_000  # fused vectors re-fused in memory to learn the share; beyond, it is left as is
 ROUNDS = 3
 MIN_QUERIES = 10
 
@@ -32,6 +43,8 @@ MIN_QUERIES = 10
 class TuneResult:
     before: Ranking
     after: Ranking
+    fused_before: tuple[float, float] | None  # (visual, speech) weights of the fused space
+    fused_after: tuple[float, float] | None
     train: tuple[dict, dict]  # (before, after) summaries on the training part
     held_out: tuple[dict, dict]  # the same on the held-out part
     train_queries: int
@@ -44,6 +57,7 @@ class TuneResult:
 
     def as_dict(self) -> dict:
         return {"before": self.before.as_dict(), "after": self.after.as_dict(),
+                "fused_before": self.fused_before, "fused_after": self.fused_after,
                 "train": {"queries": self.train_queries, "before": self.train[0], "after": self.train[1]},
                 "held_out": {"queries": self.held_out_queries, "before": self.held_out[0],
                              "after": self.held_out[1]},
@@ -67,6 +81,56 @@ def split(items: list, held_out: float, seed: int) -> tuple[list, list]:
     return [items[i] for i in sorted(order[cut:])], [items[i] for i in sorted(order[:cut])]
 
 
+class FusedParts:
+    """The catalog's visual and spoken vectors, to re-fuse the fused space in memory."""
+
+    def __init__(self, searcher: Searcher, weights: tuple[float, float]):
+        library = searcher.library
+        index = library.indexes.get("fused")
+        ids = index.ids() if index is not None and len(index) <= MAX_REFUSED else np.zeros(0, np.int64)
+        self.weights = weights
+        self.ids = np.asarray(sorted(int(i) for i in ids), np.int64)
+        self.visual = _rows(*library.exact_vectors("visual", self.ids))
+        self.spoken = _rows(*library.exact_vectors(SPOKEN, self.ids))
+        self._fused: dict[float, np.ndarray] = {}
+
+    @property
+    def usable(self) -> bool:
+        return len(self.ids) > 0 and len(self.spoken) > 0
+
+    def share(self) -> float:
+        return self.weights[0] / (self.weights[0] + self.weights[1])
+
+    def matrix(self, share: float) -> np.ndarray:
+        if share not in self._fused:
+            rows = [fuse(self.visual.get(int(i)), self.spoken.get(int(i)), share, 1.0 - share)
+                    for i in self.ids]
+            dim = next(len(r) for r in rows if r is not None)
+            self._fused[share] = np.stack([r if r is not None else np.zeros(dim, np.float32) for r in rows])
+        return self._fused[share]
+
+    def relist(self, gathered: list[Gathered], share: float) -> list[Gathered]:
+        """``gathered`` with each hybrid fused list searched again in the space fused at ``share``."""
+        if abs(share - self.share()) < 1e-9:
+            return gathered
+        fused = self.matrix(share)
+        out = []
+        for g in gathered:
+            if "fused" not in g.vectors or "fused" not in g.lists["hybrid"]:
+                out.append(g)
+                continue
+            scores = fused @ normalize(g.vectors["fused"])[0]
+            top = np.argsort(-scores, kind="stable")[:max(STANDARDISE_DEPTH, len(g.lists["hybrid"]["fused"]))]
+            lists = {**g.lists, "hybrid": {**g.lists["hybrid"],
+                                           "fused": [(int(self.ids[i]), float(scores[i])) for i in top]}}
+            out.append(dataclasses.replace(g, lists=lists))
+        return out
+
+
+def _rows(ids: np.ndarray, vectors: np.ndarray) -> dict[int, np.ndarray]:
+    return {int(i): row for i, row in zip(ids, vectors)}
+
+
 def _score(searcher: Searcher, gathered: list[Gathered], ranking: Ranking, k: int) -> dict:
     return summarize([outcome_of(searcher, g, "hybrid", k, ranking)[0] for g in gathered], k)
 
@@ -84,20 +148,29 @@ def _candidates(ranking: Ranking, lists: set[str]) -> list[tuple[str, list[Ranki
     return out
 
 
-def climb(searcher: Searcher, gathered: list[Gathered], start: Ranking, k: int) -> Ranking:
-    """Coordinate ascent from ``start`` on ``gathered``; strictly better steps only."""
+def climb(searcher: Searcher, gathered: list[Gathered], start: Ranking, k: int,
+          parts: FusedParts | None = None) -> tuple[Ranking, float | None]:
+    """Coordinate ascent from ``start`` (and the fused space's share of frames, given ``parts``)
+    on ``gathered``; strictly better steps only. Returns (ranking, share or None)."""
     lists = {name for g in gathered for name in g.lists["hybrid"]}
-    best, best_value = start, objective(_score(searcher, gathered, start, k))
+    share = parts.share() if parts is not None else None
+    current = parts.relist(gathered, share) if parts is not None else gathered
+    best, best_value = start, objective(_score(searcher, current, start, k))
     for _ in range(ROUNDS):
         moved = False
         for _, options in _candidates(best, lists):
             for option in options:
-                value = objective(_score(searcher, gathered, option, k))
+                value = objective(_score(searcher, current, option, k))
                 if value > best_value + 1e-9:
                     best, best_value, moved = option, value, True
+        for option in (SHARE_GRID if parts is not None else ()):
+            relisted = parts.relist(gathered, option)
+            value = objective(_score(searcher, relisted, best, k))
+            if value > best_value + 1e-9:
+                share, current, best_value, moved = option, relisted, value, True
         if not moved:
             break
-    return best
+    return best, share
 
 
 def tune(searcher: Searcher, queryset: QuerySet, *, k: int = 10, held_out: float = 0.3, seed: int = 0,
@@ -116,8 +189,17 @@ def tune(searcher: Searcher, queryset: QuerySet, *, k: int = 10, held_out: float
         gathered = gather_queries(searcher, matched, ["hybrid"], k, on_query=bar.update)
     train, test = split(gathered, held_out, seed)
     before = searcher.ranking
-    after = climb(searcher, train, before, k)
-    return TuneResult(before, after,
-                      (_score(searcher, train, before, k), _score(searcher, train, after, k)),
-                      (_score(searcher, test, before, k), _score(searcher, test, after, k)),
+    weights = searcher.library.fused_weights()
+    parts = FusedParts(searcher, weights) if weights is not None else None
+    parts = parts if parts is not None and parts.usable else None
+    after, share = climb(searcher, train, before, k, parts)
+    fused_after = weights if parts is None or share is None else (round(share, 4), round(1.0 - share, 4))
+    if parts is not None and abs(share - parts.share()) < 1e-9:
+        fused_after = weights
+    old_test = parts.relist(test, parts.share()) if parts is not None else test
+    new_test = parts.relist(test, share) if parts is not None else test
+    new_train = parts.relist(train, share) if parts is not None else train
+    return TuneResult(before, after, weights, fused_after,
+                      (_score(searcher, train, before, k), _score(searcher, new_train, after, k)),
+                      (_score(searcher, old_test, before, k), _score(searcher, new_test, after, k)),
                       len(train), len(test), OBJECTIVE)

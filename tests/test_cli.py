@@ -119,6 +119,19 @@ def test_eval_and_tune_from_the_command_line(env, corpus, capsys, tmp_path):
     code, out, _ = run(capsys, "eval", str(queries), "-q")  # the table, every mode the library answers
     assert code == 0 and "11 of 12 queries evaluated" in out and "hybrid" in out and "not indexed" in out
 
+    # The public formats: MSR-VTT ranks videos (no time spans), Charades-STA moments.
+    msrvtt = tmp_path / "MSRVTT_JSFUSION_test.csv"
+    msrvtt.write_text("key,vid_key,video_id,sentence\n" + "".join(
+        f"ret{n},msr{n},{v.removesuffix('.mp4')},{q}\n" for n, (q, v, _, _) in enumerate(QUERIES[:11])))
+    code, out, _ = run(capsys, "eval", str(msrvtt), "--mode", "speech", "--json", "-q")
+    video_only = json.loads(out)["modes"]["speech"]["all"]
+    assert code == 0 and json.loads(out)["format"] == "msrvtt" and video_only["queries"] == 11
+    assert "mIoU" not in video_only and video_only["R@1"] >= 0.8
+    charades = tmp_path / "charades_sta_test.txt"
+    charades.write_text("".join(f"{v.removesuffix('.mp4')} {s} {e}##{q}\n" for q, v, s, e in QUERIES[:11]))
+    code, out, _ = run(capsys, "eval", str(charades), "--mode", "speech", "--json", "-q")
+    assert code == 0 and json.loads(out)["modes"]["speech"]["all"] == speech
+
     code, out, _ = run(capsys, "tune", str(queries), "--dry-run", "--json", "-q")
     tuned = json.loads(out)
     assert code in (0, 1) and tuned["saved"] is None

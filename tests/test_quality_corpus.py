@@ -98,9 +98,22 @@ def test_eval_numbers_are_exact_for_a_fixed_corpus(indexed):
     found = {mode: tuple(round(kinds["all"][m] * 21) for m in ("R@1", "hit@1", "start<=2s"))
              for mode, kinds in table.items()}
     assert found == EXPECTED
-    for kind in ("exact", "paraphrase"):  # hybrid is at least as good as its best list
-        best = max(table[mode][kind]["hit@1"] for mode in ("speech", "keyword"))
-        assert table["hybrid"][kind]["hit@1"] >= best
+    # Hybrid ranks the right segment first at least as often as its best list does, per kind
+    # (how far a moment then grows is the moment policy's business, measured by the bench).
+    firsts = {mode: _right_first(searcher, load_queries(queries), mode) for mode in ("hybrid", "speech", "keyword")}
+    for kind in ("exact", "paraphrase"):
+        assert firsts["hybrid"][kind] >= max(firsts["speech"][kind], firsts["keyword"][kind]), firsts
 
+
+def _right_first(searcher, queryset, mode) -> dict[str, int]:
+    """Per kind, how many queries get a first moment whose best segment lies in the true span."""
+    counts = {"exact": 0, "paraphrase": 0}
+    for query in queryset.queries:
+        found = searcher.search_text(query.text, mode, 1)
+        if found and found[0].video_path.endswith(query.video):
+            segment, _ = searcher.library.segments([found[0].segment_id])[found[0].segment_id]
+            middle = (segment.start + segment.end) / 2
+            counts[query.kind] += any(s <= middle <= e for s, e in query.spans)
+    return counts
 
 EXPECTED = {"hybrid": (21, 19, 17), "speech": (21, 19, 17), "keyword": (11, 8, 3)}

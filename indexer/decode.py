@@ -25,7 +25,7 @@ class DecodeOptions:
     fps: float = 1.0
     frame_size: int = 224
     dedup_threshold: float = 3.0
-    shot_threshold: float = 30.0
+    shot_threshold: float = 45.0
     audio: bool = True
 
 

@@ -7,7 +7,9 @@ and it should not mix two topics or two scenes.
 
 Where to cut is an optimisation over candidate borders: the pause before every spoken sentence
 (placed just before its first word, so a segment starts where its first sentence starts), shot
-changes that fall in silence (a cut inside a sentence is ignored: the sentence wins), and, only
+changes that fall in silence (a cut inside a sentence is ignored: the sentence wins; a cut in
+the pause before a sentence replaces that sentence's border, so the segment starts with the new
+picture, even a few seconds before the first word), and, only
 for a sentence longer than ``max_len``, the pauses between its words. Each border has a strength
 (a shot change is strong; a sentence border grows with the pause and, when the caller knows it,
 with how much the topic changes there). A dynamic programme picks the borders that maximise

@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     text_runtime: Literal["auto", "torch", "onnx"] = "auto"  # text encoders; auto: ONNX Runtime on CPUs (same vectors, faster)
     onnx_cache_dir: Path | None = None  # exported text towers (None = ~/.cache/vidsearch/onnx)
     asr_backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
-    asr_model: str | None = None  # name or path; default: packaged tiny.en, then "tiny.en"
+    asr_model: str | None = None  # name or path; default: base (CPU) / large-v3-turbo (GPU), else packaged tiny.en
     asr_compute_type: str = "int8"
     asr_language: str | None = None  # None = detect
     model_cache_dir: Path | None = None  # where downloaded weights go (None = each library's cache)

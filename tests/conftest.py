@@ -66,7 +66,7 @@ def tiny_clip(tmp_path_factory) -> dict:
 @pytest.fixture
 def make_settings(tmp_path, tiny_clip):
     def make(**overrides) -> Settings:
-        values = {"data_dir": tmp_path / "data", **tiny_clip, **overrides}
+        values = {"data_dir": tmp_path / "data", "asr_model": "tiny.en", **tiny_clip, **overrides}
         return Settings(**values)
     return make
 
@@ -87,7 +87,9 @@ def encoders(tiny_clip, tmp_path_factory):
 def asr(tmp_path_factory):
     from indexer.transcribe import make_asr
 
-    return make_asr(Settings(data_dir=tmp_path_factory.mktemp("asr")))
+    # The packaged tiny.en by name: the default (base, downloaded when possible) would make the
+    # suite depend on the network.
+    return make_asr(Settings(data_dir=tmp_path_factory.mktemp("asr"), asr_model="tiny.en"))
 
 
 @pytest.fixture(scope="session")
@@ -143,5 +145,6 @@ def cli_env(tiny_clip: dict, data_dir, **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIDSEARCH_")}
     env.update(VIDSEARCH_DATA_DIR=str(data_dir), VIDSEARCH_CLIP_MODEL=tiny_clip["clip_model"],
                VIDSEARCH_CLIP_PRETRAINED=tiny_clip["clip_pretrained"],
-               VIDSEARCH_CLIP_MODEL_CONFIG=str(tiny_clip["clip_model_config"]), **extra)
+               VIDSEARCH_CLIP_MODEL_CONFIG=str(tiny_clip["clip_model_config"]), VIDSEARCH_ASR_MODEL="tiny.en",
+               **extra)
     return env

@@ -14,6 +14,7 @@ def env(monkeypatch, tmp_path, tiny_clip):
     monkeypatch.setenv("VIDSEARCH_CLIP_MODEL", tiny_clip["clip_model"])
     monkeypatch.setenv("VIDSEARCH_CLIP_PRETRAINED", tiny_clip["clip_pretrained"])
     monkeypatch.setenv("VIDSEARCH_CLIP_MODEL_CONFIG", str(tiny_clip["clip_model_config"]))
+    monkeypatch.setenv("VIDSEARCH_ASR_MODEL", "tiny.en")  # the packaged copy: no download
     return tmp_path
 
 

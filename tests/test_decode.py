@@ -1,12 +1,15 @@
 """Probe and decode on real media and on generated videos whose content is known."""
 import subprocess
 
+import av
 import numpy as np
 import pytest
 
 from bench.corpus import Spec, make_video
-from indexer.decode import SAMPLE_RATE, DecodeOptions, decode_file
+from indexer.decode import MIN_SHOT, SAMPLE_RATE, DecodeOptions, _yuv_thumb, decode_file, shot_cuts
+from indexer.pipeline import decode_options
 from indexer.probe import probe
+from search.settings import Settings
 
 from .conftest import media
 
@@ -61,3 +64,63 @@ def test_truncated_file_raises(tmp_path):
     broken.write_bytes(media("friday.mp4").read_bytes()[:3000])
     with pytest.raises(Exception):
         decode_file(str(broken), DecodeOptions())
+
+
+# Dark blue and dark green of the same luma: only the chroma planes tell the two slides apart.
+BLUE, GREEN = "color=c=0x172a5c", "color=c=0x0f3c16"
+
+
+def test_a_change_of_hue_at_the_same_brightness_is_a_cut(tmp_path):
+    path = make_video(Spec("hues.mp4", [(BLUE, 3), (GREEN, 3)], audio=False), tmp_path)
+    with av.open(str(path)) as container:
+        thumbs = [_yuv_thumb(f) for f in container.decode(video=0)]
+    first, last = thumbs[0].astype(float), thumbs[-1].astype(float)
+    assert abs(first[0].mean() - last[0].mean()) < 1.0  # the luma alone would see no cut
+    assert abs(first[1].mean() - last[1].mean()) > 20.0
+    decoded = decode_file(str(path), decode_options(Settings(data_dir=tmp_path / "data")))
+    assert decoded.cuts == [pytest.approx(3.0, abs=1 / 24)]  # within one frame at 24 fps
+
+
+def test_two_shots_of_the_same_colour_give_no_cut(tmp_path):
+    path = make_video(Spec("same.mp4", [(BLUE, 3), (BLUE, 3)], audio=False), tmp_path)
+    assert decode_file(str(path), decode_options(Settings(data_dir=tmp_path / "data"))).cuts == []
+
+
+TIMES = [float(t) for t in range(25)]
+
+
+def scores(level: float, at: dict[int, float]) -> list[float]:
+    """Per-frame change scores: ``level`` everywhere but at the frames given."""
+    return [at.get(i, level) for i in range(25)]
+
+
+def test_a_change_above_the_fixed_threshold_is_a_cut_whatever_is_around_it():
+    assert shot_cuts(TIMES, scores(20.0, {12: 30.0}), threshold=30.0) == [12.0]
+    assert shot_cuts(TIMES, scores(20.0, {12: 29.0}), threshold=30.0) == []
+    assert shot_cuts(TIMES, scores(20.0, {12: 29.0}), threshold=25.0) == [12.0]
+
+
+def test_a_small_change_that_stands_out_from_stillness_is_a_cut():
+    assert shot_cuts(TIMES, scores(0.5, {12: 10.0}), threshold=30.0) == [12.0]
+
+
+def test_the_same_small_change_amid_constant_motion_is_not_a_cut():
+    assert shot_cuts(TIMES, scores(6.0, {12: 10.0}), threshold=30.0) == []
+
+
+def test_a_change_too_small_to_see_is_not_a_cut_even_in_stillness():
+    assert shot_cuts(TIMES, scores(0.0, {12: 7.5}), threshold=30.0) == []
+
+
+def test_a_change_spread_over_two_frames_is_one_cut_at_its_peak():
+    assert shot_cuts(TIMES, scores(0.5, {12: 12.0, 13: 14.0}), threshold=30.0) == [13.0]
+
+
+def test_of_cuts_closer_than_min_shot_only_the_strongest_is_kept():
+    times = [i / 24 for i in range(96)]  # 4 s at 24 fps
+    flashes = {24: 60.0, 28: 90.0, 33: 50.0, 72: 50.0}  # 1.0, 1.167 and 1.375 s: one flash; then 3.0 s
+    assert shot_cuts(times, [flashes.get(i, 0.0) for i in range(96)], threshold=45.0) == [28 / 24, 3.0]
+    assert MIN_SHOT == 0.6
+    near, apart = {24: 60.0, 38: 50.0}, {24: 60.0, 39: 50.0}  # 14 frames (0.583 s), 15 frames (0.625 s)
+    assert shot_cuts(times, [near.get(i, 0.0) for i in range(96)], threshold=45.0) == [1.0]
+    assert shot_cuts(times, [apart.get(i, 0.0) for i in range(96)], threshold=45.0) == [1.0, 39 / 24]

@@ -1,10 +1,13 @@
 """Keyword + vector hybrid ranking, metadata filters with exact results, best moment per video."""
 import datetime as dt
+import math
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 import search.service as service
+from search.catalog import Segment
 from search.keyword import KeywordSearch, query_words
 from search.filters import Filters
 from search.library import Library, NewSegment, NewVideo
@@ -107,3 +110,43 @@ def test_best_moment_per_video(searcher):
     moments = searcher.search_vectors({"visual": unit(0)}, "visual", 10, per_video=True)
     assert len(moments) == 5 and len({m.video_id for m in moments}) == 5
     assert moments[0].video_path == "/a/deploy.mp4" and moments[0].start == 0.0
+
+
+def coverage(searcher, query):
+    """(how many of the archive's 20 segments got a share, {first words of a transcript: its
+    share} for the segments holding any of ``query``)."""
+    with searcher.library.sessions() as session:
+        rows = session.execute(select(Segment.id, Segment.transcript)).all()
+        found = KeywordSearch().coverage(session, query, [i for i, _ in rows])
+    return len(found), {" ".join(text.split()[:2]): round(found[i], 4) for i, text in rows if found.get(i)}
+
+
+def test_coverage_is_the_share_of_the_query_a_segment_holds(searcher):
+    assert coverage(searcher, "Kestrel release") == (20, {"Deploy the": 1.0})  # the other 19: 0.0
+    assert coverage(searcher, "releases kestrels") == (20, {"Deploy the": 1.0})  # stemmed like the index
+
+
+def test_a_segment_holding_one_of_two_equally_rare_words_covers_half(searcher):
+    assert coverage(searcher, "kestrel falcon") == (20, {"Deploy the": 0.5, "A small": 0.5})
+
+
+def test_stop_words_do_not_count_towards_coverage(searcher):
+    # "the" is said in all five videos, "for" in two: neither takes a share of the query
+    assert coverage(searcher, "the kestrel for") == (20, {"Deploy the": 1.0})
+    assert coverage(searcher, "for the") == (0, {})  # nothing but stop words: nothing to cover
+
+
+def test_words_no_segment_holds_lower_every_share(searcher):
+    # BM25's IDF over 20 segments: "kestrel" is in one, "zeppelin" in none (the highest IDF there is)
+    kestrel, zeppelin = math.log(1 + 19.5 / 1.5), math.log(1 + 20.5 / 0.5)
+    assert round(kestrel / (kestrel + zeppelin), 4) == 0.4139
+    assert coverage(searcher, "kestrel zeppelin") == (20, {"Deploy the": 0.4139})
+    assert coverage(searcher, "zeppelin") == (20, {})
+
+
+def test_a_paraphrase_ranks_by_meaning_over_one_shared_everyday_word(searcher):
+    query = "A footballer netted two goals in the last game"  # "last": only the budget video says it
+    assert names(searcher.search_text(query, mode="keyword", k=5)) == ["budget.mp4"]
+    ranked = names(searcher.search_text(query, mode="hybrid", k=5))
+    assert ranked[0] == "sport.mp4"
+    assert ranked.index("budget.mp4") > ranked.index("sport.mp4")

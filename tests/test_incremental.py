@@ -9,6 +9,7 @@ from bench.corpus import Spec, make_video
 from indexer.fingerprint import fingerprint
 from indexer.pipeline import Indexer
 from indexer.scan import scan
+from indexer.segment import signature
 from search.catalog import Segment
 from search.library import Library
 
@@ -91,3 +92,27 @@ def test_fingerprint_sees_content_not_names(tmp_path):
     assert fingerprint(a) == fingerprint(b)
     b.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
     assert fingerprint(a) != fingerprint(b)
+
+
+def test_files_cut_under_other_segment_settings_are_indexed_again_once(setup, settings, make_settings, encoders):
+    folder, library, indexer = setup
+    first = signature(settings.segment_min, settings.segment_max, settings.shot_threshold)
+    assert (settings.segment_min, settings.segment_max) == (2.0, 10.0)
+    assert len(indexer.index([folder]).of("indexed")) == 2
+    old = segment_ids(library, folder / "v0.mp4") + segment_ids(library, folder / "v1.mp4")
+    assert library.known_file(str(folder / "v0.mp4")).segmentation == first
+    assert len(indexer.index([folder]).of("skipped")) == 2  # same settings: nothing to do
+
+    shorter = Indexer(library, encoders, make_settings(segment_max=8.0), progress=False)
+    report = shorter.index([folder])
+    assert sorted(o.path for o in report.of("indexed")) == [str(folder / "v0.mp4"), str(folder / "v1.mp4")]
+    assert not report.of("skipped")
+    recut = library.known_file(str(folder / "v0.mp4")).segmentation
+    assert recut == signature(2.0, 8.0, settings.shot_threshold) != first
+    new = segment_ids(library, folder / "v0.mp4") + segment_ids(library, folder / "v1.mp4")
+    assert not set(new) & set(old) and len(new) == 4  # a cut at 3 s in each 6 s file
+    assert set(library.indexes["visual"].ids().tolist()) == set(new)
+
+    again = shorter.index([folder])
+    assert [o.reason for o in again.of("skipped")] == ["unchanged since last index"] * 2
+    assert not again.of("indexed")

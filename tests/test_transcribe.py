@@ -1,9 +1,17 @@
-"""Real faster-whisper tiny.en (the packaged weights) on real and generated speech."""
+"""Real faster-whisper tiny.en (the packaged weights) on real and generated speech.
+
+The default model's download is the one thing faked (this machine is offline, and a test must
+not depend on the network either way): ``download_model``, where faster-whisper reaches the Hub.
+"""
+import json
+import logging
+import time
+
 import numpy as np
 import pytest
 
 from indexer.decode import DecodeOptions, decode_file
-from indexer.transcribe import EMPTY, is_silent, make_asr, packaged_whisper_model
+from indexer.transcribe import DEFAULT_MODELS, EMPTY, FasterWhisper, is_silent, make_asr, packaged_whisper_model
 from search.encoders import ModelUnavailable
 from search.settings import Settings
 
@@ -42,3 +50,74 @@ def test_unknown_backend_and_missing_openai_whisper_fail_clearly(tmp_path):
     except ImportError:
         with pytest.raises(ModelUnavailable, match="vidsearch\\[whisper\\]"):
             make_asr(Settings(data_dir=tmp_path, asr_backend="openai-whisper"))
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """The Hub out of reach: the cache lookup and the download both fail; every call is recorded."""
+    import faster_whisper.transcribe
+    import faster_whisper.utils
+
+    calls = []
+
+    def download_model(size_or_id, output_dir=None, local_files_only=False, cache_dir=None, **_):
+        calls.append((size_or_id, local_files_only))
+        if local_files_only:
+            raise FileNotFoundError(f"{size_or_id} is not in the cache")
+        raise ConnectionError("Name or service not known")
+
+    monkeypatch.setattr(faster_whisper.utils, "download_model", download_model)
+    monkeypatch.setattr(faster_whisper.transcribe, "download_model", download_model)
+    return calls
+
+
+def test_without_the_default_model_the_packaged_tiny_en_is_used_with_a_warning(offline, tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="indexer.transcribe"):
+        backend = FasterWhisper(None, marker_dir=tmp_path)
+    assert backend.model_id == "faster-whisper:tiny.en"
+    name = DEFAULT_MODELS["cpu"]  # looked up in the cache, then downloaded
+    assert offline == [(name, True), (name, False)]
+    fallback = [r.getMessage() for r in caplog.records if "packaged tiny.en" in r.getMessage()]
+    assert len(fallback) == 1 and fallback[0].startswith(f"Whisper {name} is not available (Name or service not known)")
+    marker = json.loads((tmp_path / "whisper-download-failed.json").read_text())
+    assert (marker["model"], marker["error"]) == (name, "Name or service not known")
+
+
+def test_a_failed_download_is_not_tried_again_on_the_next_run(offline, tmp_path, caplog):
+    FasterWhisper(None, marker_dir=tmp_path)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="indexer.transcribe"):
+        backend = FasterWhisper(None, marker_dir=tmp_path)
+    assert backend.model_id == "faster-whisper:tiny.en"
+    assert [call for call in offline if not call[1]] == [("base", False)]  # one download, the first run's
+    assert offline.count(("base", True)) == 2  # the cache is still looked at: it costs nothing
+    assert not any("downloading" in r.getMessage() for r in caplog.records)
+    assert any("its download failed 0 min ago" in r.getMessage() for r in caplog.records)
+
+
+def test_a_failure_older_than_a_day_or_of_another_model_is_tried_again(offline, tmp_path):
+    marker = tmp_path / "whisper-download-failed.json"
+    marker.write_text(json.dumps({"model": "base", "at": time.time() - 25 * 3600, "error": "offline"}))
+    FasterWhisper(None, marker_dir=tmp_path)
+    marker.write_text(json.dumps({"model": "large-v3-turbo", "at": time.time(), "error": "offline"}))
+    FasterWhisper(None, marker_dir=tmp_path)
+    assert [call for call in offline if not call[1]] == [("base", False), ("base", False)]
+
+
+def test_tiny_en_by_name_is_the_packaged_copy_without_any_download(offline):
+    assert packaged_whisper_model() is not None
+    backend = FasterWhisper("tiny.en")
+    assert backend.model_id == "faster-whisper:tiny.en"
+    assert offline == []
+
+
+def test_a_transcript_says_which_model_heard_it_and_where_the_voice_is(asr):
+    audio = decode_file(str(media("jfk.flac")), DecodeOptions()).audio
+    transcript = asr.transcribe(audio)
+    assert transcript.model == asr.model_id == "faster-whisper:tiny.en"
+    # "And so, my fellow Americans, ask | not what | your country can do for you, | ask what ..."
+    assert len(transcript.voiced) == 4
+    assert [s for s, _ in transcript.voiced] == pytest.approx([0.32, 3.36, 5.44, 8.22], abs=0.1)
+    assert all(a < b < c for (a, b), (c, _) in zip(transcript.voiced, transcript.voiced[1:]))
+    assert 10.0 < transcript.voiced[-1][1] <= len(audio) / 16_000
+    assert asr.transcribe(np.zeros(16_000, np.float32)).voiced == []  # silence: nothing heard

@@ -29,6 +29,7 @@ from typing import Callable
 import numpy as np
 
 from .precision import resolve_text_precision
+from .settings import default_onnx_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +73,6 @@ def resolve_text_backend(runtime: str, device: str, precision: str) -> tuple[str
     return chosen, (resolve_text_precision(precision, device) if chosen == "torch" else "fp32")
 
 
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "vidsearch" / "onnx"
-
-
 def weights_key(module, kind: str) -> str:
     """A hash of everything the exported graph depends on: the weights, their shapes, the tools."""
     import torch
@@ -102,7 +98,7 @@ class OnnxTextTower:
         import torch
 
         self.names = list(example)
-        self.path = Path(cache_dir or default_cache_dir()) / f"{kind}-{weights_key(module, kind)}.onnx"
+        self.path = Path(cache_dir or default_onnx_cache_dir()) / f"{kind}-{weights_key(module, kind)}.onnx"
         if expected is None:
             with torch.inference_mode():
                 expected = module(**example).float().numpy()

@@ -18,6 +18,12 @@ SEARCH_MODES = ("hybrid", "fused", "visual", "speech", "keyword")
 """Every way to search; the one list the settings, the searcher and the API all use."""
 
 
+def default_onnx_cache_dir() -> Path:
+    """Where exported text towers go unless set: the user's cache folder (XDG)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "vidsearch" / "onnx"
+
+
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "vidsearch"
@@ -57,7 +63,7 @@ class Settings(BaseSettings):
     text_model: str | None = None  # sentence-transformers name or path; default: packaged MiniLM
     text_precision: Literal["auto", "fp32", "bf16"] = "auto"  # text encoders on PyTorch; auto: bf16 on CPUs that have it natively
     text_runtime: Literal["auto", "torch", "onnx"] = "auto"  # text encoders; auto: ONNX Runtime on CPUs (same vectors, faster)
-    onnx_cache_dir: Path | None = None  # exported text towers (None = ~/.cache/vidsearch/onnx)
+    onnx_cache_dir: Path = Field(default_factory=default_onnx_cache_dir)  # exported text towers
     asr_backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     asr_model: str | None = None  # name or path; default: base (CPU) / large-v3-turbo (GPU), else packaged tiny.en
     asr_compute_type: str = "int8"

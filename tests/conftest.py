@@ -45,6 +45,19 @@ def media(name: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def onnx_cache(tmp_path_factory):
+    """Exported text towers go to a folder of the test session, never to the user's home."""
+    folder = tmp_path_factory.mktemp("onnx")
+    saved = os.environ.get("VIDSEARCH_ONNX_CACHE_DIR")
+    os.environ["VIDSEARCH_ONNX_CACHE_DIR"] = str(folder)
+    yield folder
+    if saved is None:
+        os.environ.pop("VIDSEARCH_ONNX_CACHE_DIR", None)
+    else:
+        os.environ["VIDSEARCH_ONNX_CACHE_DIR"] = saved
+
+
 @pytest.fixture(scope="session")
 def tiny_clip(tmp_path_factory) -> dict:
     """A small open_clip model saved as a checkpoint + JSON config, as a user would have them."""
@@ -143,6 +156,8 @@ def copy_media(tmp_path):
 def cli_env(tiny_clip: dict, data_dir, **extra: str) -> dict:
     """The environment a ``vidsearch`` subprocess of a test runs with: the test CLIP, a data dir."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIDSEARCH_")}
+    if os.environ.get("VIDSEARCH_ONNX_CACHE_DIR"):
+        env["VIDSEARCH_ONNX_CACHE_DIR"] = os.environ["VIDSEARCH_ONNX_CACHE_DIR"]
     env.update(VIDSEARCH_DATA_DIR=str(data_dir), VIDSEARCH_CLIP_MODEL=tiny_clip["clip_model"],
                VIDSEARCH_CLIP_PRETRAINED=tiny_clip["clip_pretrained"],
                VIDSEARCH_CLIP_MODEL_CONFIG=str(tiny_clip["clip_model_config"]), VIDSEARCH_ASR_MODEL="tiny.en",

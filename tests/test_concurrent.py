@@ -28,5 +28,6 @@ def test_search_while_indexing(corpus, tiny_clip, tmp_path, encoders):
     out, err = indexing.communicate()
     assert indexing.returncode == 0, err
     assert searches >= 3
+    assert seen <= {p.name for p in corpus.iterdir()}  # searches mid-run only ever saw whole, real files
     final = Searcher(Library(settings), encoders).search_text("rain on the coast", mode="speech", k=1)
     assert final[0].video_path.endswith("weather.mp4")

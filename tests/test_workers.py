@@ -13,10 +13,13 @@ from search.settings import Settings
 
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory):
+    """A file whose decoding never ends (a named pipe nobody writes to: opening it blocks), and a
+    quick one. The stuck file makes the crash and timeout tests independent of machine speed."""
     folder = tmp_path_factory.mktemp("w")
-    slow = make_video(Spec("slow.mp4", [("testsrc2", 30)], audio=False, size=(1280, 720)), folder)
+    stuck = folder / "stuck.mp4"
+    os.mkfifo(stuck)
     quick = make_video(Spec("quick.mp4", [("testsrc2", 2)], speech=[(0.2, "one two three")]), folder)
-    return slow, quick
+    return stuck, quick
 
 
 def collect_one(pool, seconds=60):
@@ -39,24 +42,23 @@ def test_results_come_back_with_transcripts(videos, tmp_path):
 
 
 def test_a_worker_killed_by_a_signal_fails_only_its_file(videos, tmp_path):
-    slow, quick = videos
+    stuck, quick = videos
     with WorkerPool(1, Settings(data_dir=tmp_path), DecodeOptions()) as pool:
-        pool.submit(str(slow))
-        time.sleep(0.5)
+        pool.submit(str(stuck))  # the worker holds it until killed, whenever that is
         os.kill(pool.workers[0].process.pid, signal.SIGSEGV)
         failure = collect_one(pool)
         assert isinstance(failure, WorkFailure) and failure.kind == "crash"
-        assert "SIGSEGV" in failure.reason and failure.path == str(slow)
+        assert "SIGSEGV" in failure.reason and failure.path == str(stuck)
         pool.submit(str(quick))  # the replacement worker carries on
         assert isinstance(collect_one(pool), Prepared)
 
 
 def test_a_stuck_worker_times_out(videos, tmp_path):
-    slow, quick = videos
-    with WorkerPool(1, Settings(data_dir=tmp_path), DecodeOptions(), timeout=0.1) as pool:  # decoding takes ~0.5 s
-        pool.submit(str(slow))
+    stuck, quick = videos
+    with WorkerPool(1, Settings(data_dir=tmp_path), DecodeOptions(), timeout=1.0) as pool:
+        pool.submit(str(stuck))  # never finishes: any timeout fires
         failure = collect_one(pool)
-        assert failure.kind == "timeout" and "gave up after" in failure.reason
+        assert failure.kind == "timeout" and "gave up after" in failure.reason and failure.path == str(stuck)
 
 
 def test_errors_name_the_stage(tmp_path):

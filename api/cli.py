@@ -2,7 +2,8 @@
 
 Every command that prints results has ``--json``; a result carries at least video_path,
 video_id, segment_id, start, end, score and transcript. Settings come from ``VIDSEARCH_*``
-variables (see ``search.settings``). Errors print one line that says what to do and exit 2.
+variables (see ``search.settings``). Errors the user can fix (``search.errors``) print one line that
+says what to do and exit 2; anything else is a bug: one line and exit 1, the traceback with -v.
 """
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import logging
 import sys
 from pathlib import Path
 
+from search.errors import VidsearchError
 from search.settings import Settings
 
 EXIT_USAGE = 2
+EXIT_BUG = 1
 
 
 def _fmt_time(seconds: float) -> str:
@@ -313,8 +316,8 @@ def cmd_tag(app: App, args) -> int:
     return 0
 
 
-class UsageError(Exception):
-    pass
+class UsageError(VidsearchError):
+    """A command line that cannot be carried out as given."""
 
 
 def _query_options(p: argparse.ArgumentParser, modes) -> None:
@@ -439,19 +442,21 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(args.verbose)
     from pydantic import ValidationError
 
-    from search.encoders import ModelUnavailable, VisualSearchUnavailable
-    from search.library import ModelMismatchError
-
     try:
         return args.func(App(Settings()), args)
     except ValidationError as exc:
         print(f"vidsearch: invalid VIDSEARCH_* setting: {exc}", file=sys.stderr)
-    except (UsageError, ValueError, LookupError, FileNotFoundError, RuntimeError,
-            ModelUnavailable, VisualSearchUnavailable, ModelMismatchError) as exc:
+    except (VidsearchError, OSError) as exc:  # the user's to fix (a file system problem too)
         print(f"vidsearch: error: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         print("vidsearch: interrupted; what was written stays consistent", file=sys.stderr)
         return 130
+    except Exception as exc:  # a defect of vidsearch: say so, and show where with -v
+        if args.verbose:
+            raise
+        print(f"vidsearch: internal error: {type(exc).__name__}: {exc} (run with -v for the traceback, "
+              "and please report it)", file=sys.stderr)
+        return EXIT_BUG
     return EXIT_USAGE
 
 

@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from search.encoders import Encoders
+from search.errors import InvalidInput
 
 _BATCH = 64
 _CLIP_MODES = ("fused", "visual", "hybrid")
@@ -92,7 +93,7 @@ class QueryEncoder:
     async def encode(self, text: str, mode: str) -> tuple[dict[str, np.ndarray], float, bool]:
         text = normal_form(text)
         if not text:
-            raise ValueError("the query text is empty")
+            raise InvalidInput("the query text is empty")
         found = self.vectors.get((text, mode))
         if found is not None:
             return found, 0.0, True

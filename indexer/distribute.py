@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Callable, Iterator
 
+from search.errors import Unavailable
 from search.library import NewVideo
 from search.settings import Settings
 
@@ -66,12 +67,12 @@ def run_on_ray(address: str, todo: list[tuple[str, str]], settings: Settings, *,
     try:
         import ray
     except ImportError as exc:
-        raise RuntimeError("--ray-address needs Ray: pip install 'vidsearch[ray]'") from exc
+        raise Unavailable("--ray-address needs Ray: pip install 'vidsearch[ray]'") from exc
     try:
         ray.init(address=address, ignore_reinit_error=True, log_to_driver=False,
                  include_dashboard=False)
     except Exception as exc:
-        raise RuntimeError(f"cannot connect to the Ray cluster at {address!r}: {exc}") from exc
+        raise Unavailable(f"cannot connect to the Ray cluster at {address!r}: {exc}") from exc
     remote = ray.remote(num_cpus=1)(FileActor)
     count = actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
     pool = [remote.remote(settings, naive) for _ in range(min(count, max(1, len(todo))))]

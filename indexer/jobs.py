@@ -12,6 +12,7 @@ import datetime as dt
 from sqlalchemy import func, select, update
 
 from search.catalog import Job, JobFile
+from search.errors import NotFound
 from search.library import Library
 
 
@@ -26,7 +27,7 @@ class JobLog:
             if job_id is not None:
                 job = session.get(Job, job_id)
                 if job is None:
-                    raise LookupError(f"there is no job {job_id} in the catalog")
+                    raise NotFound(f"there is no job {job_id} in the catalog")
             else:
                 job = session.scalar(select(Job).where(Job.status == "running", Job.origin == "cli")
                                      .order_by(Job.id.desc()))

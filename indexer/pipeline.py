@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from search.encoders import Encoders
+from search.errors import InvalidInput, NotFound
 from search.library import Library, ModelMismatchError, NewVideo
 from search.settings import Settings
 
@@ -191,7 +192,7 @@ class Indexer:
         """Per-space vectors for a query clip or image, made the way segments are made."""
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such file")
+            raise NotFound(f"{path}: no such file")
         if path.suffix.lower() in IMAGE_EXTENSIONS:
             decoded = _decode_image(path, self.settings.frame_size)
         else:
@@ -199,7 +200,7 @@ class Indexer:
                 decoded = run_isolated(decode_file, str(path), decode_options(self.settings),
                                        timeout=self.settings.file_timeout)
             except IsolatedFailure as exc:
-                raise RuntimeError(f"{path}: cannot decode the query clip: {exc}") from exc
+                raise InvalidInput(f"{path}: cannot decode the query clip: {exc}") from exc
         return query_vectors(decoded, self._transcribe(decoded), self.encoders, self.settings)
 
 
@@ -246,7 +247,7 @@ def _decode_image(path: Path, short_side: int) -> Decoded:
         with Image.open(path) as image:
             image = ImageOps.exif_transpose(image).convert("RGB")
     except Exception as exc:
-        raise RuntimeError(f"{path}: not a readable image ({exc})") from exc
+        raise InvalidInput(f"{path}: not a readable image ({exc})") from exc
     scale = short_side / min(image.size)
     if scale < 1:
         image = image.resize((round(image.width * scale), round(image.height * scale)), Image.BICUBIC)

@@ -28,6 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
+from .errors import VidsearchError
+
 SPACES = ("fused", "visual", "speech")
 """The vector spaces: CLIP fused (frames + transcript), CLIP visual only, sentence-transformer speech."""
 SPOKEN = "spoken"
@@ -204,7 +206,7 @@ def make_engine(url: str) -> Engine:
 def _migrations_dir() -> Path:
     spec = importlib.util.find_spec("migrations")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the vidsearch 'migrations' package is missing; reinstall vidsearch")
+        raise VidsearchError("the vidsearch 'migrations' package is missing; reinstall vidsearch")
     return Path(next(iter(spec.submodule_search_locations)))
 
 

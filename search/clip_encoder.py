@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import Unavailable
 from .onnx_text import OnnxTextTower, load_tower, resolve_text_backend
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 _DOWNLOAD_RETRY_AFTER = 24 * 3600
 
 
-class ModelUnavailable(RuntimeError):
+class ModelUnavailable(Unavailable):
     """A model's weights cannot be loaded; the message says why and what to do."""
 
 

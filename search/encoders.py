@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .clip_encoder import ClipEncoder, ModelUnavailable
+from .errors import Unavailable
 from .onnx_text import OnnxTextTower, load_tower, resolve_text_backend
 from .settings import Settings
 
@@ -130,7 +131,7 @@ def _short_name(model: str) -> str:
     return "all-MiniLM-L6-v2" if "minilm" in model.lower() and "l6" in model.lower() else model
 
 
-class VisualSearchUnavailable(RuntimeError):
+class VisualSearchUnavailable(Unavailable):
     """The user asked for visual search but CLIP weights are not available."""
 
 

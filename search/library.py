@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .catalog import SPACES, ModelVersion, Segment, SegmentVector, TranscriptLine, Video, open_catalog
+from .errors import NotFound, VidsearchError
 from .settings import Settings
 from .store import VectorIndex, build_index, gpu_count, make_index, normalize, rebuild_reason, target_kind
 
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 REBUILD_INLINE_MAX = 100_000  # a rebuild of this many vectors takes seconds; larger ones wait for open
 
 
-class ModelMismatchError(RuntimeError):
+class ModelMismatchError(VidsearchError, RuntimeError):
     """Vectors of one space would come from two different models."""
 
 
@@ -319,7 +320,7 @@ class Library:
         with self.sessions.begin() as session:
             video = session.get(Video, video_id)
             if video is None:
-                raise LookupError(f"there is no video {video_id} in the catalog")
+                raise NotFound(f"there is no video {video_id} in the catalog")
             tags = [t for t in (video.tags or []) if t not in set(remove)]
             tags += [t for t in add if t not in tags]
             video.tags = tags

@@ -28,6 +28,7 @@ from typing import Callable
 
 import numpy as np
 
+from .errors import Unavailable
 from .precision import resolve_text_precision
 from .settings import default_onnx_cache_dir
 
@@ -116,7 +117,7 @@ class OnnxTextTower:
                 problem = "gives other vectors than PyTorch"
             log.warning("%s %s (attempt %d); exporting it again", self.path.name, problem, attempt)
             self.path.unlink(missing_ok=True)
-        raise RuntimeError(f"the exported text tower {self.path.name} {problem}")
+        raise Unavailable(f"the exported text tower {self.path.name} {problem}")
 
     def __call__(self, **inputs: np.ndarray) -> np.ndarray:
         feeds = {name: np.ascontiguousarray(inputs[name], dtype=np.int64) for name in self.names}

@@ -15,6 +15,7 @@ import re
 import tempfile
 from pathlib import Path
 
+from .errors import InvalidInput
 from .settings import Settings
 
 _FIELDS = {  # Ranking field -> the setting that gives its default
@@ -78,7 +79,7 @@ def ranking_for(settings: Settings) -> Ranking:
 def save_profile(settings: Settings, name: str, ranking: Ranking, report: dict) -> Path:
     """Write ``name`` (atomically) and make it the active profile."""
     if not _NAME.match(name):
-        raise ValueError(f"profile name {name!r}: use letters, digits, '.', '_' or '-'")
+        raise InvalidInput(f"profile name {name!r}: use letters, digits, '.', '_' or '-'")
     folder = _profiles(settings)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.json"

@@ -13,6 +13,7 @@ import numpy as np
 from sqlalchemy import select, update
 
 from .catalog import SPOKEN, ModelVersion, SegmentVector
+from .errors import InvalidInput, NotFound, VidsearchError
 from .fusion import fuse
 from .library import Library, _catalog_vectors
 
@@ -22,13 +23,13 @@ _BATCH = 5000
 def refuse(library: Library, visual_weight: float, speech_weight: float) -> int:
     """Recompute every fused vector with these weights; returns how many were rewritten."""
     if visual_weight <= 0 or speech_weight <= 0:
-        raise ValueError("both fused weights must be positive (a zero weight empties the fused vector "
+        raise InvalidInput("both fused weights must be positive (a zero weight empties the fused vector "
                          "of segments that have only that part)")
     rewritten = 0
     with library._write_lock(), library.sessions.begin() as session:
         known = session.get(ModelVersion, "fused")
         if known is None:
-            raise LookupError("this catalog has no fused vectors (no CLIP weights were used)")
+            raise NotFound("this catalog has no fused vectors (no CLIP weights were used)")
         ids = list(session.scalars(select(SegmentVector.segment_id).where(SegmentVector.space == "fused")
                                    .order_by(SegmentVector.segment_id)))
         for start in range(0, len(ids), _BATCH):
@@ -38,7 +39,7 @@ def refuse(library: Library, visual_weight: float, speech_weight: float) -> int:
             speech = set(_catalog_vectors(session, "speech", batch)[0].tolist())
             lost = [i for i in batch if i in speech and i not in spoken]
             if lost:
-                raise RuntimeError(
+                raise VidsearchError(
                     f"{len(lost)} segment(s) were indexed before their spoken part was kept, so they "
                     "cannot be re-fused; run `vidsearch index --force` over the archive first")
             rows = []

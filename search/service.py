@@ -18,6 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from .encoders import Encoders, VisualSearchUnavailable
+from .errors import InvalidInput, NotFound
 from .filters import Filters, allowed_segments
 from .keyword import KeywordSearch
 from .library import Library
@@ -45,7 +46,7 @@ class Searcher:
         """The query's vector in each space the mode needs (and the encoders can reach)."""
         text = text.strip()
         if not text:
-            raise ValueError("the query text is empty")
+            raise InvalidInput("the query text is empty")
         vectors: dict[str, np.ndarray] = {}
         if mode in ("fused", "visual"):
             vectors[mode] = self.encoders.require_clip().encode_texts([text])[0]
@@ -72,7 +73,7 @@ class Searcher:
         mode = self._mode(mode)
         found = self.library.segments([segment_id]).get(int(segment_id))
         if found is None:
-            raise LookupError(f"there is no segment {segment_id} in the catalog")
+            raise NotFound(f"there is no segment {segment_id} in the catalog")
         segment, video = found
         vectors = {}
         for space in ("fused", "visual", "speech"):
@@ -82,7 +83,7 @@ class Searcher:
         if mode != "hybrid":
             vectors = {mode: vectors[mode]} if mode in vectors else {}
         if not vectors:
-            raise LookupError(f"segment {segment_id} has no vector in the {mode} space")
+            raise NotFound(f"segment {segment_id} has no vector in the {mode} space")
         return self.search_vectors(vectors, mode, k, exclude=(video.id, segment.start, segment.end),
                                    filters=filters, per_video=per_video, offset=offset)
 
@@ -95,9 +96,9 @@ class Searcher:
         an earlier page showed.
         """
         if k < 1:
-            raise ValueError("k must be at least 1")
+            raise InvalidInput("k must be at least 1")
         if offset < 0:
-            raise ValueError("offset must not be negative")
+            raise InvalidInput("offset must not be negative")
         mode = self._mode(mode)
         lists = self.gather(vectors, mode, offset + k, filters, per_video, keywords)
         return self.rank(lists, mode, k, offset=offset, exclude=exclude, per_video=per_video)
@@ -216,7 +217,7 @@ class Searcher:
     def _mode(self, mode: str | None) -> str:
         mode = mode or self.settings.default_mode
         if mode not in MODES:
-            raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+            raise InvalidInput(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
         return mode
 
 

@@ -152,3 +152,16 @@ def test_eval_and_tune_errors_are_one_clear_line(env, capsys, tmp_path):
     assert code == 2 and "missing.jsonl" in err
     code, _, err = run(capsys, "tune")
     assert code == 2 and "give the labelled queries" in err
+
+
+def test_a_bug_is_not_dressed_as_a_user_error(env, capsys, monkeypatch):
+    import api.cli as cli
+
+    def broken(app, args):
+        raise KeyError("a defect")
+
+    monkeypatch.setattr(cli, "cmd_status", broken)
+    code, _, err = run(capsys, "status")
+    assert code == 1 and "internal error: KeyError" in err and "-v" in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(KeyError):  # -v shows where it happened
+        main(["-v", "status"])

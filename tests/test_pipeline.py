@@ -9,6 +9,7 @@ import pytest
 
 from bench.corpus import excerpt
 from indexer.pipeline import Indexer
+from search.errors import InvalidInput
 from search.library import Library
 from search.service import Searcher
 from search.settings import Settings
@@ -127,6 +128,6 @@ def test_an_image_finds_the_shot_it_was_taken_from(indexed, corpus, tmp_path):
     assert set(vectors) == {"visual", "fused"}  # an image has no speech
     top = searcher.search_vectors(vectors, "visual", k=3)[0]
     assert top.video_path.endswith("weather.mp4") and overlaps(top, 5.0, 10.0)
-    with pytest.raises(RuntimeError, match="not a readable image"):
+    with pytest.raises(InvalidInput, match="not a readable image"):
         (tmp_path / "fake.png").write_bytes(b"not a png")
         indexer.query_vectors(tmp_path / "fake.png")

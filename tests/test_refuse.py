@@ -5,6 +5,7 @@ from sqlalchemy import delete
 
 from indexer.pipeline import Indexer
 from search.catalog import SPOKEN, ModelVersion, SegmentVector
+from search.errors import VidsearchError
 from search.fusion import fuse
 from search.library import Library, ModelMismatchError, NewSegment, NewVideo
 from search.quality.evaluate import Gathered
@@ -80,7 +81,7 @@ def test_refusing_needs_every_spoken_part_and_positive_weights(indexed):
     with indexed.sessions.begin() as session:
         session.execute(delete(SegmentVector).where(SegmentVector.space == SPOKEN))
     before = dict(zip(*indexed.exact_vectors("fused", indexed.indexes["fused"].ids())))
-    with pytest.raises(RuntimeError, match="index --force"):
+    with pytest.raises(VidsearchError, match="index --force"):
         refuse(indexed, 0.7, 0.3)
     after = dict(zip(*indexed.exact_vectors("fused", indexed.indexes["fused"].ids())))
     assert indexed.fused_weights() == (0.5, 0.5)  # nothing changed

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, Iterable
 
+from ..errors import InvalidInput
 from ..profile import Ranking
 from ..service import Searcher
 from .metrics import QueryOutcome, best_iou, by_kind
@@ -131,7 +132,7 @@ def evaluate(searcher: Searcher, queryset: QuerySet, modes: list[str] | None = N
     from tqdm import tqdm
 
     if k < 1:
-        raise ValueError("k must be at least 1")
+        raise InvalidInput("k must be at least 1")
     modes = list(modes or answerable_modes(searcher))
     matched, unmatched, ambiguous = match_videos(searcher, queryset)
     with tqdm(total=len(matched), unit="query", disable=not progress, dynamic_ncols=True) as bar:

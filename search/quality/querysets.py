@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+from ..errors import InvalidInput
+
 FORMATS = ("jsonl", "msrvtt", "charades", "activitynet", "qvhighlights")
 
 # What a well-formed file looks like, appended to every error so the user can fix it unaided.
@@ -59,7 +61,7 @@ class QuerySet:
         return any(q.spans for q in self.queries)
 
 
-class QuerySetError(ValueError):
+class QuerySetError(InvalidInput):
     """A query-set file the user can fix: "<path>:<line>: <problem>; <expected shape>".
 
     Problems with the whole file (unreadable, empty, format unknown) carry line 0 and name only

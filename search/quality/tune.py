@@ -20,6 +20,7 @@ import random
 import numpy as np
 
 from ..catalog import SPOKEN
+from ..errors import InvalidInput
 from ..fusion import fuse
 from ..profile import Ranking
 from ..rank import STANDARDISE_DEPTH
@@ -179,10 +180,10 @@ def tune(searcher: Searcher, queryset: QuerySet, *, k: int = 10, held_out: float
     from tqdm import tqdm
 
     if not 0.0 < held_out < 1.0:
-        raise ValueError("the held-out share must be between 0 and 1")
+        raise InvalidInput("the held-out share must be between 0 and 1")
     matched, unmatched, ambiguous = match_videos(searcher, queryset)
     if len(matched) < MIN_QUERIES:
-        raise ValueError(f"{queryset.path}: only {len(matched)} queries name an indexed video "
+        raise InvalidInput(f"{queryset.path}: only {len(matched)} queries name an indexed video "
                          f"({len(unmatched)} not indexed, {len(ambiguous)} ambiguous); tuning needs "
                          f"at least {MIN_QUERIES}")
     with tqdm(total=len(matched), unit="query", disable=not progress, dynamic_ncols=True) as bar:

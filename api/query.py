@@ -9,10 +9,9 @@ things make it cheap under load:
 * **One model at a time**: CLIP and MiniLM each use every core for their part of the batch;
   running them side by side on two threads was slower (2 cores: 28.6 ms against 22.6 ms for a
   single hybrid query, and no faster for batches of 4 to 32).
-* **Caches**: people repeat queries (typed again, page reloads), so the vectors of recent
-  queries (they depend only on the models) and the answers of recent searches, as the JSON
-  sent (they depend on the index too: dropped whenever it changes, see ``invalidate``), are
-  kept in LRUs.
+* **A cache**: people repeat queries (typed again, page reloads), so the vectors of recent
+  queries (they depend only on the models) are kept in an LRU; the answers of recent searches
+  are kept apart (``answers``), since they depend on the index too.
 """
 from __future__ import annotations
 
@@ -24,14 +23,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from search.encoders import Encoders
+from search.encoders import Encoders, VisualSearchUnavailable
 from search.errors import InvalidInput
+from search.settings import CLIP_SPACES, MODE_SPACES, needs_clip, needs_sentence_model
 
 _BATCH = 64
-_CLIP_MODES = ("fused", "visual", "hybrid")
 
 
-class _LRU:
+class LRU:
     def __init__(self, size: int):
         self.size, self._data, self._lock = max(0, size), OrderedDict(), threading.Lock()
 
@@ -71,25 +70,13 @@ class QueryEncoder:
         # OpenMP team per calling thread, and teams of several threads spin against each other
         # (one query: 22.7 ms from a pool of 4 threads, 17.7 ms from a single one).
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="vidsearch-encode")
-        self.vectors = _LRU(cache_size)
-        self.results = _LRU(cache_size)
-        self._generation = 0
+        self.vectors = LRU(cache_size)
         self._pending: list[tuple[str, str, asyncio.Future]] = []
-        self._draining = False
-
-    # --- result cache (a search's answer), valid for one state of the index
-    def result_key(self, text: str, mode: str, k: int) -> tuple:
-        return (self._generation, normal_form(text), mode, k)
+        self._drain_task: asyncio.Task | None = None  # held: the loop keeps only weak references
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
-    def invalidate(self) -> None:
-        """The index changed: cached moments may be wrong now."""
-        self._generation += 1
-        self.results.clear()
-
-    # --- vectors
     async def encode(self, text: str, mode: str) -> tuple[dict[str, np.ndarray], float, bool]:
         text = normal_form(text)
         if not text:
@@ -99,66 +86,51 @@ class QueryEncoder:
             return found, 0.0, True
         future = asyncio.get_running_loop().create_future()
         self._pending.append((text, mode, future))
-        if not self._draining:
-            self._draining = True
-            asyncio.get_running_loop().create_task(self._drain())
+        if self._drain_task is None or self._drain_task.done():
+            self._drain_task = asyncio.get_running_loop().create_task(self._drain())
         vectors, seconds = await future
         return vectors, seconds, False
 
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
-        try:
-            while self._pending:
-                batch, self._pending = self._pending[:_BATCH], self._pending[_BATCH:]
-                try:
-                    results = await loop.run_in_executor(self.executor, self._encode_batch,
-                                                         [(t, m) for t, m, _ in batch])
-                except Exception as exc:  # a model failure: every query of the batch gets it
-                    results = [exc] * len(batch)
-                for (text, mode, future), result in zip(batch, results):
-                    if future.done():
-                        continue
-                    if isinstance(result, Exception):
-                        future.set_exception(result)
-                    else:
-                        self.vectors.put((text, mode), result[0])
-                        future.set_result(result)
-        finally:
-            self._draining = False
+        while self._pending:
+            batch, self._pending = self._pending[:_BATCH], self._pending[_BATCH:]
+            try:
+                results = await loop.run_in_executor(self.executor, self._encode_batch,
+                                                     [(t, m) for t, m, _ in batch])
+            except Exception as exc:  # a model failure: every query of the batch gets it
+                results = [exc] * len(batch)
+            for (text, mode, future), result in zip(batch, results):
+                if future.done():
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    self.vectors.put((text, mode), result[0])
+                    future.set_result(result)
 
     def _encode_batch(self, items: list[tuple[str, str]]) -> list:
         """Each model once over the batch, then per query the vectors its mode needs."""
         started = time.perf_counter()
-        clip = None
-        if any(mode in _CLIP_MODES for _, mode in items):
+        clip, clip_error = None, None
+        if any(needs_clip(mode) for _, mode in items):
             try:
                 clip = self.encoders.clip if any(m == "hybrid" for _, m in items) else self.encoders.require_clip()
             except Exception as exc:
                 clip_error = exc
-            else:
-                clip_error = None
-        clip_texts = sorted({t for t, m in items if m in _CLIP_MODES}) if clip is not None else []
-        speech_texts = sorted({t for t, m in items if m in ("speech", "hybrid")})
+        clip_texts = sorted({t for t, m in items if needs_clip(m)}) if clip is not None else []
+        speech_texts = sorted({t for t, m in items if needs_sentence_model(m)})
         clip_vecs = dict(zip(clip_texts, clip.encode_texts(clip_texts))) if clip_texts else {}
         speech_vecs = dict(zip(speech_texts, self.encoders.sentence.encode(speech_texts))) if speech_texts else {}
         seconds = time.perf_counter() - started
         out = []
         for text, mode in items:
-            if mode in ("fused", "visual"):
-                if clip is None:
-                    from search.encoders import VisualSearchUnavailable
-
-                    out.append(clip_error if isinstance(clip_error, Exception) else
-                               VisualSearchUnavailable("this needs CLIP, which is not available"))
-                    continue
-                out.append(({mode: clip_vecs[text]}, seconds))
-            elif mode == "speech":
-                out.append(({"speech": speech_vecs[text]}, seconds))
-            elif mode == "keyword":  # words only: nothing to encode
-                out.append(({}, seconds))
-            else:
-                vectors = {"speech": speech_vecs[text]}
-                if text in clip_vecs:
-                    vectors["fused"] = vectors["visual"] = clip_vecs[text]
-                out.append((vectors, seconds))
+            if needs_clip(mode) and mode != "hybrid" and text not in clip_vecs:
+                out.append(clip_error or VisualSearchUnavailable("this needs CLIP, which is not available"))
+                continue
+            vectors = {space: clip_vecs[text] for space in MODE_SPACES[mode] if space in CLIP_SPACES
+                       and text in clip_vecs}
+            if needs_sentence_model(mode):
+                vectors["speech"] = speech_vecs[text]
+            out.append((vectors, seconds))
         return out

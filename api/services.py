@@ -23,6 +23,7 @@ from search.service import Searcher
 from search.settings import Settings
 
 from .metrics import Metrics
+from .answers import AnswerCache
 from .query import QueryEncoder
 
 T = TypeVar("T")
@@ -39,6 +40,7 @@ class Services:
         self.searcher = Searcher(self.library, self.encoders)
         self.executor = ThreadPoolExecutor(max(1, settings.server_threads), thread_name_prefix="vidsearch")
         self.queries = QueryEncoder(self.encoders, settings.query_cache_size)
+        self.answers = AnswerCache(settings.query_cache_size)
         self.metrics = Metrics(self)
         self.thumbnail_dir = settings.data_dir / "thumbnails"
         self.upload_dir = settings.data_dir / "uploads"
@@ -71,7 +73,7 @@ class Services:
     def refresh(self) -> None:
         """Swap the serving indexes for copies that match the catalog after a change."""
         self.library.reconcile()
-        self.queries.invalidate()
+        self.answers.invalidate()
 
     def remove_video(self, video_id: int) -> bool:
         # No need to wait for a running job: the library serialises its own writes (file lock).

@@ -24,7 +24,7 @@ from .keyword import KeywordSearch
 from .library import Library
 from .profile import Ranking, ranking_for
 from .rank import STANDARDISE_DEPTH, Moment, merge_adjacent, rrf, score_fusion, score_spread
-from .settings import SEARCH_MODES
+from .settings import CLIP_SPACES, MODE_SPACES, SEARCH_MODES, needs_clip, needs_sentence_model, uses_keywords
 from .store import normalize
 
 log = logging.getLogger(__name__)
@@ -43,18 +43,18 @@ class Searcher:
 
     # --- queries
     def text_vectors(self, text: str, mode: str) -> dict[str, np.ndarray]:
-        """The query's vector in each space the mode needs (and the encoders can reach)."""
+        """The query's vector in each space the mode needs (and the encoders can reach): hybrid
+        leaves out CLIP's spaces when CLIP is not available; fused and visual modes need it."""
         text = text.strip()
         if not text:
             raise InvalidInput("the query text is empty")
         vectors: dict[str, np.ndarray] = {}
-        if mode in ("fused", "visual"):
-            vectors[mode] = self.encoders.require_clip().encode_texts([text])[0]
-        elif mode == "hybrid":
-            clip = self.encoders.clip
+        if needs_clip(mode):
+            clip = self.encoders.clip if mode == "hybrid" else self.encoders.require_clip()
             if clip is not None:
-                vectors["fused"] = vectors["visual"] = clip.encode_texts([text])[0]
-        if mode in ("speech", "hybrid"):
+                vector = clip.encode_texts([text])[0]
+                vectors.update((space, vector) for space in MODE_SPACES[mode] if space in CLIP_SPACES)
+        if needs_sentence_model(mode):
             vectors["speech"] = self.encoders.sentence.encode([text])[0]
         return vectors
 
@@ -65,7 +65,7 @@ class Searcher:
         if mode == "keyword" and not text.strip():
             raise ValueError("the query text is empty")
         return self.search_vectors(vectors, mode, k, filters=filters, per_video=per_video,
-                                   keywords=text if mode in ("keyword", "hybrid") else None, offset=offset)
+                                   keywords=text if uses_keywords(mode) else None, offset=offset)
 
     def similar_segment(self, segment_id: int, mode: str | None = None, k: int = 10,
                         filters: Filters | None = None, per_video: bool = False, offset: int = 0) -> list[Moment]:
@@ -120,11 +120,11 @@ class Searcher:
         # whatever page is asked for (pages must not repeat moments).
         want = max(STANDARDISE_DEPTH, k * (20 if per_video else 5) + 10)
         lists: dict[str, list[tuple[int, float]]] = {}
-        for space in (list(vectors) if mode == "hybrid" else [mode] if mode in vectors else []):
+        for space in (space for space in MODE_SPACES[mode] if space in vectors):
             hits = self._nearest(space, vectors[space], want, allowed)
             if hits:
                 lists[space] = hits
-        if keywords and mode in ("keyword", "hybrid"):
+        if keywords and uses_keywords(mode):
             with self.library.sessions() as session:
                 hits = self.keyword_search.search(
                     session, keywords, want if allowed is None else want * 20,

@@ -17,6 +17,23 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 SEARCH_MODES = ("hybrid", "fused", "visual", "speech", "keyword")
 """Every way to search; the one list the settings, the searcher and the API all use."""
 
+MODE_SPACES = {"hybrid": ("fused", "visual", "speech"), "fused": ("fused",), "visual": ("visual",),
+               "speech": ("speech",), "keyword": ()}
+"""The vector spaces each mode searches (hybrid also uses keywords; keyword uses only them)."""
+CLIP_SPACES = ("fused", "visual")  # queried with CLIP's text tower; the speech space with the sentence model
+
+
+def needs_clip(mode: str) -> bool:
+    return any(space in CLIP_SPACES for space in MODE_SPACES[mode])
+
+
+def needs_sentence_model(mode: str) -> bool:
+    return "speech" in MODE_SPACES[mode]
+
+
+def uses_keywords(mode: str) -> bool:
+    return mode in ("hybrid", "keyword")
+
 
 def default_onnx_cache_dir() -> Path:
     """Where exported text towers go unless set: the user's cache folder (XDG)."""

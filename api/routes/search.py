@@ -77,9 +77,9 @@ async def search(services: ServicesDep, response: Response,
     filters = Filters(video_ids=video or None, path_prefix=path_prefix, tags=tag or None,
                       recorded_after=after, recorded_before=before,
                       min_duration=min_duration, max_duration=max_duration)
-    # The raw text is part of the key because the answer echoes it back.
-    key = queries.result_key(q, chosen, k) + (q, repr(filters), per_video, offset)
-    body = queries.results.get(key)
+    # The raw text is part of the key because the answer echoes it.
+    key = services.answers.key(q, chosen, k, q, repr(filters), per_video, offset)
+    body = services.answers.get(key)
     if body is not None:  # the answer as it was sent, marked cached: nothing to rank or serialise again
         services.metrics.cache.labels("result").inc()
         return Response(body, media_type="application/json", headers={"Server-Timing": _CACHED_TIMING})
@@ -95,7 +95,7 @@ async def search(services: ServicesDep, response: Response,
     if not cached:
         services.metrics.encode.labels(chosen).observe(encode_s)
     answer = _answer(response, q, chosen, k, moments, encode_s, search_s, cached, offset)
-    queries.results.put(key, answer.model_copy(update={"timings": Timings(encode_ms=0, search_ms=0, cached=True)})
+    services.answers.put(key, answer.model_copy(update={"timings": Timings(encode_ms=0, search_ms=0, cached=True)})
                         .model_dump_json().encode())
     return answer
 

@@ -5,10 +5,9 @@ things make it cheap under load:
 
 * **Batching**: queries that arrive while a batch is being encoded wait for the next batch, and
   each batch goes through each model once. One forward pass over 32 queries costs far less than
-  32 passes (measured on 2 cores: ~14 ms per query instead of ~40), and nobody waits on a timer.
+  32 passes, and nobody waits on a timer.
 * **One model at a time**: CLIP and MiniLM each use every core for their part of the batch;
-  running them side by side on two threads was slower (2 cores: 28.6 ms against 22.6 ms for a
-  single hybrid query, and no faster for batches of 4 to 32).
+  running them side by side on two threads was slower on 2 cores, for one query and for batches.
 * **A cache**: people repeat queries (typed again, page reloads), so the vectors of recent
   queries (they depend only on the models) are kept in an LRU; the answers of recent searches
   are kept apart (``answers``), since they depend on the index too.
@@ -67,8 +66,7 @@ class QueryEncoder:
     def __init__(self, encoders: Encoders, cache_size: int = 2048):
         self.encoders = encoders
         # One thread runs every batch (the drain loop sends one at a time anyway): torch keeps an
-        # OpenMP team per calling thread, and teams of several threads spin against each other
-        # (one query: 22.7 ms from a pool of 4 threads, 17.7 ms from a single one).
+        # OpenMP team per calling thread, and teams of several threads spin against each other.
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="vidsearch-encode")
         self.vectors = LRU(cache_size)
         self._pending: list[tuple[str, str, asyncio.Future]] = []

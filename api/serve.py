@@ -13,11 +13,10 @@ def one_thread_per_request(settings) -> None:
     """A server runs many small requests at once: parallelism across requests, not inside one.
 
     With several request threads, torch's and FAISS's own thread pools fight over the same
-    cores (measured on 2 loaded cores: a single-query FAISS search 16 ms with 1 OpenMP thread,
-    76 ms with 2; CLIP text 39 ms with 1 torch thread, 740 ms with 2). An explicit
-    ``VIDSEARCH_TORCH_THREADS`` still wins for torch. Text towers on ONNX Runtime keep one
-    thread per core: they run on the single encoding thread, and their idle threads sleep
-    instead of spinning (one CLIP text query: 18 ms with 2 threads, 28 ms with 1).
+    cores: a single-query search got several times slower with a pool per request on 2 loaded
+    cores. An explicit ``VIDSEARCH_TORCH_THREADS`` still wins for torch. Text towers on ONNX
+    Runtime keep one thread per core: they run on the single encoding thread, and their idle
+    threads sleep instead of spinning.
     """
     import faiss
     import torch

@@ -14,18 +14,24 @@ import time
 import av
 import numpy as np
 
+from search.settings import Settings
+
 from .probe import MediaInfo, UnsupportedMedia, probe_container
 
 SAMPLE_RATE = 16_000
 _THUMB = (64, 36)
 
 
+def _default(name: str):
+    return Settings.model_fields[name].default  # the settings hold every default once
+
+
 @dataclasses.dataclass
 class DecodeOptions:
-    fps: float = 1.0
-    frame_size: int = 224
-    dedup_threshold: float = 3.0
-    shot_threshold: float = 45.0
+    fps: float = _default("fps")
+    frame_size: int = _default("frame_size")
+    dedup_threshold: float = _default("dedup_threshold")
+    shot_threshold: float = _default("shot_threshold")
     audio: bool = True
 
 

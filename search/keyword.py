@@ -6,8 +6,8 @@ match; segments matching more of them rank higher; stop words never count (``STO
 are created by migration 0003.
 
 Ranking costs time for every segment that matches, so one common word ("like", "know", or any
-word of a small vocabulary) would make a query score most of the archive: 50 ms at 100k
-segments on a laptop core, seconds at millions. As in Lucene's common-terms query, the words
+word of a small vocabulary) would make a query score most of the archive, which takes seconds
+at millions of segments. As in Lucene's common-terms query, the words
 are taken rarest first while the segments they match fit a budget; the commoner words left out
 weigh little in BM25 anyway (its IDF falls towards zero as a word gets common). When every word
 is over the budget, keyword mode asks for segments holding all of them, and hybrid search goes
@@ -24,8 +24,9 @@ import time
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from .settings import Settings
+
 _WORD = re.compile(r"\w+", re.UNICODE)
-MATCH_BUDGET = 10_000  # segments one keyword query may rank (~15 ms for SQLite on one core)
 _DF_SECONDS = 300.0
 _DF_ENTRIES = 50_000
 
@@ -52,8 +53,8 @@ def query_words(query: str) -> list[str]:
 class KeywordSearch:
     """BM25-style keyword search with its work bounded by ``budget`` matching segments."""
 
-    def __init__(self, budget: int = MATCH_BUDGET):
-        self.budget = int(budget)
+    def __init__(self, budget: int | None = None):
+        self.budget = int(budget if budget is not None else Settings.model_fields["keyword_budget"].default)
         self._df: dict[str, tuple[float, int]] = {}
         self._lock = threading.Lock()
         self._segments: tuple[float, int] | None = None  # (when counted, segments in the archive)

@@ -2,9 +2,9 @@
 
 A text query is a handful of tokens through a small transformer. In eager PyTorch on a CPU much
 of that time is per-operator overhead around small matrix products; ONNX Runtime runs one
-optimised graph instead. Measured on 2 AVX2 cores (``bench.encode_speed``), one query: CLIP
-ViT-B-32's text tower ~50 -> ~20 ms, MiniLM ~20 -> ~8 ms; for a batch of 32 the gain is smaller
-(the arithmetic dominates: 9.3 -> 8.2 ms a query), and the vectors agree with PyTorch's to ~1e-7.
+optimised graph instead (``bench.encode_speed`` measures both; the README has the numbers). For
+large batches the gain is smaller, as the arithmetic dominates; the vectors agree with
+PyTorch's to float32 rounding.
 
 A tower is exported once per set of weights (``torch.export``, batch and length dynamic) into a
 cache folder, under a hash of its weights, so a changed checkpoint can never meet an old graph.

@@ -5,10 +5,9 @@ applies when they run on PyTorch.)
 
 A text query reads every weight of a text tower for a handful of tokens (ViT-B-32's: 150 MB;
 MiniLM's: 90 MB), so on a CPU its time is memory traffic. bfloat16 halves that traffic, and
-native bf16 instructions (AVX512-BF16, AMX) keep the arithmetic fast. Measured on 2 cores with
-AVX512-BF16: CLIP text 19.0 -> 8.1 ms a query, MiniLM 7.3 -> 4.6 ms; MiniLM's real weights give
-vectors at cosine >= 0.998 of float32's. Where bf16 is emulated it would be slower, and on a GPU
-it gains nothing measurable here, so ``auto`` keeps float32 there. Image towers stay float32.
+native bf16 instructions (AVX512-BF16, AMX) keep the arithmetic fast (the README has the
+measured gain, and the fidelity of MiniLM's real weights). Where bf16 is emulated it would be
+slower, and on a GPU it gains nothing measurable here, so ``auto`` keeps float32 there. Image towers stay float32.
 Indexing and search use the same setting, so both sides of a comparison match.
 """
 from __future__ import annotations

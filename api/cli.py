@@ -121,7 +121,9 @@ def cmd_similar(app: App, args) -> int:
         moments = searcher.similar_segment(args.segment, args.mode, args.k, filters=_filters(args),
                                            per_video=args.per_video, offset=args.offset)
     else:
-        vectors = app.indexer(progress=False).query_vectors(Path(args.file))
+        from indexer.query_clip import QueryClips
+
+        vectors = QueryClips(app.encoders, app.settings).vectors(Path(args.file))
         if not vectors:
             raise UsageError(f"{args.file}: nothing to search with (no frames CLIP can see, no speech)")
         moments = searcher.search_vectors(vectors, args.mode or searcher.settings.default_mode, args.k,

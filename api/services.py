@@ -61,14 +61,14 @@ class Services:
     def indexer(self):
         from indexer.pipeline import Indexer
 
-        return Indexer(self.writer, self.encoders, self.settings, asr=self.asr, progress=False)
+        return Indexer(self.writer, self.encoders, self.settings, progress=False)
 
     @functools.cached_property
-    def query_indexer(self):
-        """Turns uploaded clips into query vectors; reads only, so it uses the serving library."""
-        from indexer.pipeline import Indexer
+    def query_clips(self):
+        """Turns uploaded clips into query vectors (nothing is written)."""
+        from indexer.query_clip import QueryClips
 
-        return Indexer(self.library, self.encoders, self.settings, asr=self.asr, progress=False)
+        return QueryClips(self.encoders, self.settings, asr=self.asr)
 
     def refresh(self) -> None:
         """Swap the serving indexes for copies that match the catalog after a change."""

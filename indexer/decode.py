@@ -34,6 +34,13 @@ class DecodeOptions:
     shot_threshold: float = _default("shot_threshold")
     audio: bool = True
 
+    @classmethod
+    def from_settings(cls, settings: Settings, dedup: bool = True) -> "DecodeOptions":
+        """The options a run decodes with; ``dedup=False`` keeps every sample (the naive baseline)."""
+        return cls(fps=settings.fps, frame_size=settings.frame_size,
+                   dedup_threshold=settings.dedup_threshold if dedup else -1.0,
+                   shot_threshold=settings.shot_threshold)
+
 
 @dataclasses.dataclass
 class Decoded:

@@ -16,10 +16,11 @@ from search.errors import Unavailable
 from search.library import NewVideo
 from search.settings import Settings
 
-from .decode import decode_file
+from .decode import DecodeOptions, decode_file
 from .isolate import IsolatedFailure, run_isolated
-from .transcribe import EMPTY, is_silent, make_asr
-from .workers import Prepared, WorkFailure
+from .prepare import Preparer, StageFailed
+from .record import make_record
+from .workers import WorkFailure
 
 
 class FileActor:
@@ -30,33 +31,26 @@ class FileActor:
 
         self.settings, self.naive = settings, naive
         self.encoders = Encoders(settings)
-        self.asr = None
+        # Ray actors decode in a child process too (PyAV can crash on damaged files).
+        self.preparer = Preparer(settings, DecodeOptions.from_settings(settings, dedup=not naive),
+                                 vad=not naive, threads=1, decode=self._decode_isolated)
+
+    def _decode_isolated(self, path: str, options: DecodeOptions):
+        return run_isolated(decode_file, path, options, timeout=self.settings.file_timeout)
 
     def process(self, path: str, digest: str) -> NewVideo | WorkFailure:
-        from .pipeline import decode_options
-        from .record import make_record
-
         started = time.perf_counter()
         try:
-            decoded = run_isolated(decode_file, path, decode_options(self.settings, not self.naive),
-                                   timeout=self.settings.file_timeout)
-        except IsolatedFailure as exc:
-            return WorkFailure(path, "decode", str(exc), exc.kind, time.perf_counter() - started)
-        timings = {"decode": time.perf_counter() - started}
-        stage = "transcribe"
+            prepared = self.preparer.prepare(path)
+        except StageFailed as failed:
+            cause = failed.cause
+            kind = cause.kind if isinstance(cause, IsolatedFailure) else "error"
+            reason = str(cause) if isinstance(cause, IsolatedFailure) else str(failed)
+            return WorkFailure(path, failed.stage, reason, kind, failed.seconds)
         try:
-            t = time.perf_counter()
-            transcript = EMPTY
-            if decoded.info.has_audio and not is_silent(decoded.audio):
-                if self.asr is None:
-                    self.asr = make_asr(self.settings, vad=not self.naive, threads=1)
-                transcript = self.asr.transcribe(decoded.audio)
-            timings["transcribe"] = time.perf_counter() - t
-            stage = "embed"
-            return make_record(Prepared(path, decoded, transcript, timings), digest, self.encoders,
-                               self.settings, self.naive)
+            return make_record(prepared, digest, self.encoders, self.settings, self.naive)
         except Exception as exc:
-            return WorkFailure(path, stage, f"{type(exc).__name__}: {exc}", "error",
+            return WorkFailure(path, "embed", f"{type(exc).__name__}: {exc}", "error",
                                time.perf_counter() - started)
 
 

@@ -16,35 +16,23 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
 from search.encoders import Encoders
-from search.errors import InvalidInput, NotFound
 from search.library import Library, ModelMismatchError, NewVideo
 from search.settings import Settings
 
-from .decode import DecodeOptions, Decoded
-from .embed import query_vectors
-from .isolate import IsolatedFailure, run_isolated
-from .decode import decode_file
+from .decode import DecodeOptions
 from .jobs import JobLog
 from .plan import plan_files, prune_missing
 from .report import STAGES, FileOutcome, IndexReport
-from .scan import IMAGE_EXTENSIONS, printable, scan
+from .scan import printable, scan
 from .segment import signature
 from .record import file_stat, make_record
-from .transcribe import EMPTY, AsrBackend, Transcript, is_silent, make_asr
-from .workers import Prepared, WorkerPool, WorkFailure
+from .prepare import Prepared
+from .workers import WorkerPool, WorkFailure
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Indexer", "IndexReport", "FileOutcome", "STAGES"]
-
-
-def decode_options(settings: Settings, dedup: bool = True) -> DecodeOptions:
-    return DecodeOptions(fps=settings.fps, frame_size=settings.frame_size,
-                         dedup_threshold=settings.dedup_threshold if dedup else -1.0,
-                         shot_threshold=settings.shot_threshold)
 
 
 class Indexer:
@@ -55,19 +43,11 @@ class Indexer:
     """
 
     def __init__(self, library: Library, encoders: Encoders, settings: Settings, *,
-                 asr: AsrBackend | None = None, naive: bool = False, progress: bool = True,
-                 workers: int | None = None):
+                 naive: bool = False, progress: bool = True, workers: int | None = None):
         self.library, self.encoders, self.settings = library, encoders, settings
-        self._asr = asr
         self.naive, self.progress = naive, progress
         self.workers = max(1, workers or settings.workers)
         self._record_settings = settings
-
-    @property
-    def asr(self) -> AsrBackend:
-        if self._asr is None:
-            self._asr = make_asr(self.settings, vad=not self.naive)
-        return self._asr
 
     def index(self, paths: list, force: bool = False, retry_failed: bool = False, prune: bool = False,
               on_file: Callable[[FileOutcome, int, int], None] | None = None,
@@ -122,7 +102,7 @@ class Indexer:
         attempts: dict[Path, int] = {}
         cores = os.cpu_count() or 2
         pool = WorkerPool(1 if self.naive else self.workers, self.settings,
-                          decode_options(self.settings, dedup=not self.naive), vad=not self.naive,
+                          DecodeOptions.from_settings(self.settings, dedup=not self.naive), vad=not self.naive,
                           timeout=self.settings.file_timeout,
                           threads=max(1, cores // self.workers))
         with pool:
@@ -183,26 +163,6 @@ class Indexer:
             self.library.record_failure(result.path, stat.st_size, stat.st_mtime, "write", outcome.reason)
         return outcome
 
-    def _transcribe(self, decoded: Decoded) -> Transcript:
-        if not decoded.info.has_audio or is_silent(decoded.audio):
-            return EMPTY
-        return self.asr.transcribe(decoded.audio)
-
-    def query_vectors(self, path: Path) -> dict:
-        """Per-space vectors for a query clip or image, made the way segments are made."""
-        path = Path(path)
-        if not path.is_file():
-            raise NotFound(f"{path}: no such file")
-        if path.suffix.lower() in IMAGE_EXTENSIONS:
-            decoded = _decode_image(path, self.settings.frame_size)
-        else:
-            try:
-                decoded = run_isolated(decode_file, str(path), decode_options(self.settings),
-                                       timeout=self.settings.file_timeout)
-            except IsolatedFailure as exc:
-                raise InvalidInput(f"{path}: cannot decode the query clip: {exc}") from exc
-        return query_vectors(decoded, self._transcribe(decoded), self.encoders, self.settings)
-
 
 class _Progress:
     """Per-file bookkeeping of a run: job table, report, progress bar (video-h/h, ETA), callback."""
@@ -236,20 +196,3 @@ class _Progress:
 
     def close(self) -> None:
         self.bar.close()
-
-
-def _decode_image(path: Path, short_side: int) -> Decoded:
-    from PIL import Image, ImageOps
-
-    from .probe import MediaInfo
-
-    try:
-        with Image.open(path) as image:
-            image = ImageOps.exif_transpose(image).convert("RGB")
-    except Exception as exc:
-        raise InvalidInput(f"{path}: not a readable image ({exc})") from exc
-    scale = short_side / min(image.size)
-    if scale < 1:
-        image = image.resize((round(image.width * scale), round(image.height * scale)), Image.BICUBIC)
-    info = MediaInfo(0.0, None, image.width, image.height, 0, "image", None, True, False)
-    return Decoded(info, [np.array(image)], [0.0], [], None, {})

@@ -15,7 +15,7 @@ from search.settings import Settings
 from .embed import add_context, embed_segments
 from .segment import make_segments, signature, topic_change
 from .sentences import sentences_of
-from .workers import Prepared
+from .prepare import Prepared
 
 
 class NothingToIndex(RuntimeError):

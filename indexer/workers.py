@@ -15,19 +15,11 @@ from multiprocessing.connection import wait
 
 from search.settings import Settings
 
-from .decode import Decoded, DecodeOptions, decode_file
+from .decode import DecodeOptions
 from .isolate import forkserver_context
-from .transcribe import EMPTY, Transcript, is_silent, make_asr
+from .prepare import Prepared, Preparer, StageFailed
 
-
-@dataclasses.dataclass
-class Prepared:
-    """A decoded, transcribed file, ready for the embedder."""
-
-    path: str
-    decoded: Decoded
-    transcript: Transcript
-    timings: dict
+__all__ = ["Prepared", "WorkFailure", "WorkerPool"]
 
 
 @dataclasses.dataclass
@@ -40,7 +32,7 @@ class WorkFailure:
 
 
 def _worker_main(conn, settings: Settings, options: DecodeOptions, vad: bool, threads: int) -> None:
-    asr = None
+    preparer = Preparer(settings, options, vad=vad, threads=threads)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     while True:
         try:
@@ -49,23 +41,10 @@ def _worker_main(conn, settings: Settings, options: DecodeOptions, vad: bool, th
             return  # the parent is gone
         if path is None:
             return
-        started = time.perf_counter()
-        stage = "decode"
         try:
-            decoded = decode_file(path, options)
-            timings = {"decode": time.perf_counter() - started}
-            stage = "transcribe"
-            t = time.perf_counter()
-            transcript = EMPTY
-            if decoded.info.has_audio and not is_silent(decoded.audio):
-                if asr is None:
-                    asr = make_asr(settings, vad=vad, threads=threads)
-                transcript = asr.transcribe(decoded.audio)
-            timings["transcribe"] = time.perf_counter() - t
-            message = Prepared(path, decoded, transcript, timings)
-        except Exception as exc:
-            message = WorkFailure(path, stage, f"{type(exc).__name__}: {exc}", "error",
-                                  time.perf_counter() - started)
+            message = preparer.prepare(path)
+        except StageFailed as failed:
+            message = WorkFailure(path, failed.stage, str(failed), "error", failed.seconds)
         try:
             conn.send(message)
         except (EOFError, OSError, BrokenPipeError):

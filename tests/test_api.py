@@ -30,7 +30,7 @@ def data_dir(tmp_path_factory, corpus, tiny_clip, encoders, asr):
     """A data dir with the sample corpus indexed through the ordinary indexer."""
     folder = tmp_path_factory.mktemp("api-data")
     settings = Settings(data_dir=folder, **tiny_clip)
-    Indexer(Library(settings), encoders, settings, asr=asr, progress=False).index([corpus])
+    Indexer(Library(settings), encoders, settings, progress=False).index([corpus])
     return folder
 
 

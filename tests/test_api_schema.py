@@ -20,7 +20,7 @@ from search.settings import Settings
 @pytest.fixture(scope="module")
 def api_schema(tmp_path_factory, corpus, tiny_clip, encoders, asr):
     settings = Settings(data_dir=tmp_path_factory.mktemp("schema-data"), upload_limit_mb=1, **tiny_clip)
-    Indexer(Library(settings), encoders, settings, asr=asr, progress=False).index([corpus])
+    Indexer(Library(settings), encoders, settings, progress=False).index([corpus])
     with ServerThread(create_app(settings, encoders=encoders, asr=asr)) as url:
         yield url, schemathesis.openapi.from_url(url + "/openapi.json")
 

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, corpus, tiny_clip, encoders, asr):
     settings = Settings(data_dir=tmp_path_factory.mktemp("browser-data"), **tiny_clip)
-    Indexer(Library(settings), encoders, settings, asr=asr, progress=False).index([corpus])
+    Indexer(Library(settings), encoders, settings, progress=False).index([corpus])
     with ServerThread(create_app(settings, encoders=encoders, asr=asr)) as url:
         yield url
 

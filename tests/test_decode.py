@@ -7,7 +7,6 @@ import pytest
 
 from bench.corpus import Spec, make_video
 from indexer.decode import MIN_SHOT, SAMPLE_RATE, DecodeOptions, _yuv_thumb, decode_file, shot_cuts
-from indexer.pipeline import decode_options
 from indexer.probe import probe
 from search.settings import Settings
 
@@ -77,13 +76,13 @@ def test_a_change_of_hue_at_the_same_brightness_is_a_cut(tmp_path):
     first, last = thumbs[0].astype(float), thumbs[-1].astype(float)
     assert abs(first[0].mean() - last[0].mean()) < 1.0  # the luma alone would see no cut
     assert abs(first[1].mean() - last[1].mean()) > 20.0
-    decoded = decode_file(str(path), decode_options(Settings(data_dir=tmp_path / "data")))
+    decoded = decode_file(str(path), DecodeOptions.from_settings(Settings(data_dir=tmp_path / "data")))
     assert decoded.cuts == [pytest.approx(3.0, abs=1 / 24)]  # within one frame at 24 fps
 
 
 def test_two_shots_of_the_same_colour_give_no_cut(tmp_path):
     path = make_video(Spec("same.mp4", [(BLUE, 3), (BLUE, 3)], audio=False), tmp_path)
-    assert decode_file(str(path), decode_options(Settings(data_dir=tmp_path / "data"))).cuts == []
+    assert decode_file(str(path), DecodeOptions.from_settings(Settings(data_dir=tmp_path / "data"))).cuts == []
 
 
 TIMES = [float(t) for t in range(25)]

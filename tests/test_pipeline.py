@@ -9,6 +9,7 @@ import pytest
 
 from bench.corpus import excerpt
 from indexer.pipeline import Indexer
+from indexer.query_clip import QueryClips
 from search.errors import InvalidInput
 from search.library import Library
 from search.service import Searcher
@@ -21,7 +22,7 @@ from .conftest import media
 def indexed(tmp_path_factory, corpus, tiny_clip, encoders, asr):
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"), **tiny_clip)
     library = Library(settings)
-    indexer = Indexer(library, encoders, settings, asr=asr, progress=False)
+    indexer = Indexer(library, encoders, settings, progress=False)
     report = indexer.index([corpus])
     return library, indexer, report, Searcher(library, encoders)
 
@@ -74,9 +75,9 @@ def test_spoken_paraphrase_finds_the_video_at_the_right_second(indexed, query, v
 
 
 def test_cropped_reencoded_excerpt_finds_its_source_moment_first(indexed, corpus, tmp_path):
-    _, indexer, _, searcher = indexed
+    _, _, _, searcher = indexed
     clip = excerpt(corpus / "weather.mp4", tmp_path / "excerpt.mp4", start=9.8, seconds=4)
-    vectors = indexer.query_vectors(clip)
+    vectors = QueryClips(searcher.encoders, searcher.settings).vectors(clip)
     assert {"visual", "fused", "speech"} <= set(vectors)
     top = searcher.search_vectors(vectors, "hybrid", k=3)[0]
     assert top.video_path.endswith("weather.mp4") and overlaps(top, 10.0, 14.0)
@@ -108,7 +109,7 @@ def test_real_media_speech_and_audio_only(tmp_path, tiny_clip, encoders, asr):
         shutil.copy(media(name), folder / name)
     settings = Settings(data_dir=tmp_path / "data", **tiny_clip)
     library = Library(settings)
-    report = Indexer(library, encoders, settings, asr=asr, progress=False).index([folder])
+    report = Indexer(library, encoders, settings, progress=False).index([folder])
     assert len(report.of("indexed")) == 3, report.as_dict()
     searcher = Searcher(library, encoders)
     top = searcher.search_text("somebody took the royal treasure", mode="speech", k=2)[0]
@@ -120,14 +121,15 @@ def test_real_media_speech_and_audio_only(tmp_path, tiny_clip, encoders, asr):
 def test_an_image_finds_the_shot_it_was_taken_from(indexed, corpus, tmp_path):
     import subprocess
 
-    _, indexer, _, searcher = indexed
+    _, _, _, searcher = indexed
+    clips = QueryClips(searcher.encoders, searcher.settings)
     still = tmp_path / "still.png"
     subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-ss", "7.2", "-i", str(corpus / "weather.mp4"),
                     "-frames:v", "1", "-vf", "crop=iw*0.9:ih*0.9", str(still)], check=True)
-    vectors = indexer.query_vectors(still)
+    vectors = clips.vectors(still)
     assert set(vectors) == {"visual", "fused"}  # an image has no speech
     top = searcher.search_vectors(vectors, "visual", k=3)[0]
     assert top.video_path.endswith("weather.mp4") and overlaps(top, 5.0, 10.0)
     with pytest.raises(InvalidInput, match="not a readable image"):
         (tmp_path / "fake.png").write_bytes(b"not a png")
-        indexer.query_vectors(tmp_path / "fake.png")
+        clips.vectors(tmp_path / "fake.png")

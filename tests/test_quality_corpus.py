@@ -35,7 +35,7 @@ def indexed(tmp_path_factory, asr):
     settings = Settings(data_dir=data, clip_pretrained=str(data / "no-clip-weights.pt"))
     encoders = Encoders(settings)
     library = Library(settings)
-    report = Indexer(library, encoders, settings, asr=asr, progress=False).index([folder])
+    report = Indexer(library, encoders, settings, progress=False).index([folder])
     assert len(report.of("indexed")) == 2, [(o.path, o.stage, o.reason) for o in report.outcomes]
     sentences = json.loads((folder / "sentences.json").read_text())
     topics = json.loads((folder / "topics.json").read_text())

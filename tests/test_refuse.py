@@ -18,7 +18,7 @@ from search.service import Searcher
 @pytest.fixture
 def indexed(settings, encoders, asr, corpus):
     library = Library(settings)
-    Indexer(library, encoders, settings, asr=asr, progress=False).index([corpus])
+    Indexer(library, encoders, settings, progress=False).index([corpus])
     return library
 
 
@@ -56,7 +56,7 @@ def test_new_files_are_fused_with_the_catalog_weights(indexed, settings, encoder
     extra = tmp_path / "more"
     extra.mkdir()
     shutil.copy(corpus / "weather.mp4", extra / "weather-again.mp4")
-    report = Indexer(indexed, encoders, settings, asr=asr, progress=False).index([extra])
+    report = Indexer(indexed, encoders, settings, progress=False).index([extra])
     (outcome,) = report.of("indexed")
     fused, visual, spoken = parts_of(indexed)
     new = [i for i in fused if i > max(i for i in fused) - outcome.segments]

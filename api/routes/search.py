@@ -132,7 +132,7 @@ async def similar_upload(services: ServicesDep, request: Request, response: Resp
     try:
         started = time.perf_counter()
         try:
-            vectors = await services.run(services.query_indexer.query_vectors, path)
+            vectors = await services.run(services.query_clips.vectors, path)
         except (RuntimeError, ValueError) as exc:
             raise HTTPException(422, f"cannot read the upload as a video or an image: "
                                      f"{str(exc).replace(str(path), 'the upload')}") from exc

@@ -7,7 +7,9 @@ it stops; routes reach it through ``api.deps``. The web page is static files ser
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import time
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from search.settings import Settings
 from .routes import jobs, ops, search, videos
 from .services import Services
 
+log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 _PAGE_POLICY = ("default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
                 "style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
@@ -70,6 +73,18 @@ def _swagger_assets() -> Path | None:
     return Path(str(swagger_ui_path))
 
 
+async def _watch(services: Services) -> None:
+    """Pick up what other processes indexed or removed: one catalog row read every few seconds,
+    a reconcile (off the event loop) only when it changed; searches go on meanwhile."""
+    while True:
+        await asyncio.sleep(services.settings.refresh_seconds)
+        try:
+            if await services.run(services.library.refresh_if_changed):
+                services.answers.invalidate()
+        except Exception:  # a database hiccup must not end the watch; the next round tries again
+            log.warning("could not check the catalog for changes", exc_info=True)
+
+
 def create_app(settings: Settings | None = None, *, encoders=None, asr=None, warm: bool = True) -> FastAPI:
     """The app over ``settings``' data dir. ``encoders``/``asr`` let a caller share loaded models."""
     settings = settings or Settings()
@@ -81,9 +96,14 @@ def create_app(settings: Settings | None = None, *, encoders=None, asr=None, war
         if warm:
             await services.run(services.warm_up)
         app.state.services = services
+        watcher = asyncio.create_task(_watch(services)) if settings.refresh_seconds > 0 else None
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             await run_in_threadpool(services.close)
 
     docs_assets = _swagger_assets()

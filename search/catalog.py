@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -139,6 +140,15 @@ class ModelVersion(Base):
     dim: Mapped[int] = mapped_column(Integer)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     params: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # fused: {"visual": w, "speech": w}
+
+
+class CatalogState(Base):
+    """Counters of the catalog as a whole; ``generation`` grows with every change to the vectors."""
+
+    __tablename__ = "catalog_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
 
 
 class Job(Base):

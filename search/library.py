@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .catalog import SPACES, ModelVersion, Segment, SegmentVector, TranscriptLine, Video, open_catalog
+from .catalog import (SPACES, CatalogState, ModelVersion, Segment, SegmentVector, TranscriptLine, Video,
+                      open_catalog)
 from .errors import NotFound, VidsearchError
 from .settings import Settings
 from .store import VectorIndex, build_index, gpu_count, make_index, normalize, rebuild_reason, target_kind
@@ -81,6 +82,7 @@ class Library:
         self.index_dir = settings.index_dir
         self.index_dir.mkdir(parents=True, exist_ok=True)
         self.indexes: dict[str, VectorIndex] = {}
+        self.seen_generation: int | None = None  # the catalog generation these indexes match
         if reconcile:  # only `vidsearch check` looks at the files as they are, before repair
             self.reconcile()
 
@@ -116,6 +118,7 @@ class Library:
         """Make every index hold exactly the catalog's vectors; returns {space: (added, removed)}."""
         changes = {}
         with self._write_lock(), self.sessions() as session:
+            self.seen_generation = _generation(session)  # read first: a later change is seen next time
             dims = dict(session.execute(select(ModelVersion.space, ModelVersion.dim)).all())
             for space in SPACES:
                 dim = dims.get(space)
@@ -144,6 +147,24 @@ class Library:
                     log.info("reconciled %s index: +%d -%d", space, len(missing), len(extra))
                 changes[space] = (len(missing), len(extra))
         return changes
+
+    def generation(self) -> int:
+        """The catalog's generation: it grows with every change to the vectors, by any process."""
+        with self.sessions() as session:
+            return _generation(session)
+
+    def refresh_if_changed(self) -> bool:
+        """Reconcile with the catalog when another process (or library) changed it; True if so."""
+        if self.generation() == self.seen_generation:
+            return False
+        self.reconcile()
+        return True
+
+    @staticmethod
+    def bump(session: Session) -> None:
+        """Count a change to the vectors, inside the writing transaction."""
+        session.execute(update(CatalogState).where(CatalogState.name == "generation")
+                        .values(value=CatalogState.value + 1))
 
     @staticmethod
     def _model_of(session: Session, space: str) -> str | None:
@@ -207,6 +228,7 @@ class Library:
                     rows.append((row, seg))
                 session.flush()
                 video_id = video.id
+                self.bump(session)
             self._apply_to_indexes(old_ids, rows)
             return video_id
 
@@ -306,6 +328,7 @@ class Library:
                 if video is None:
                     return False
                 old_ids = self._delete_path(session, video.path)
+                self.bump(session)
             self._apply_to_indexes(old_ids, [])
             return True
 
@@ -439,6 +462,10 @@ class Library:
         for space, index in self.indexes.items():
             counts[f"vectors_{space}"] = len(index)
         return counts
+
+
+def _generation(session: Session) -> int:
+    return int(session.scalar(select(CatalogState.value).where(CatalogState.name == "generation")) or 0)
 
 
 def _catalog_vectors(session: Session, space: str, ids) -> tuple[np.ndarray, np.ndarray]:

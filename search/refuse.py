@@ -52,6 +52,7 @@ def refuse(library: Library, visual_weight: float, speech_weight: float) -> int:
                 session.execute(update(SegmentVector), rows)
                 rewritten += len(rows)
         known.params = {"visual": float(visual_weight), "speech": float(speech_weight)}
+        library.bump(session)
     library.rebuild("fused")
     return rewritten
 

@@ -108,6 +108,7 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)  # browser origins allowed; none = CORS off
     server_threads: int = 4  # worker threads for blocking work (encoding, FAISS, catalog, decoding)
     query_cache_size: int = 2048  # text queries whose vectors are kept (LRU); 0 = off
+    refresh_seconds: float = Field(default=2.0, ge=0)  # how often a server looks for other processes' writes; 0 = never
 
     # --- vector indexes (search.vector_index)
     index_kind: Literal["auto", "flat", "hnsw", "ivf_flat", "ivf_pq"] = "auto"  # auto: by size and budget

@@ -24,7 +24,7 @@ def refuse(library: Library, visual_weight: float, speech_weight: float) -> int:
     """Recompute every fused vector with these weights; returns how many were rewritten."""
     if visual_weight <= 0 or speech_weight <= 0:
         raise InvalidInput("both fused weights must be positive (a zero weight empties the fused vector "
-                         "of segments that have only that part)")
+                           "of segments that have only that part)")
     rewritten = 0
     with library._write_lock(), library.sessions.begin() as session:
         known = session.get(ModelVersion, "fused")

@@ -184,8 +184,8 @@ def tune(searcher: Searcher, queryset: QuerySet, *, k: int = 10, held_out: float
     matched, unmatched, ambiguous = match_videos(searcher, queryset)
     if len(matched) < MIN_QUERIES:
         raise InvalidInput(f"{queryset.path}: only {len(matched)} queries name an indexed video "
-                         f"({len(unmatched)} not indexed, {len(ambiguous)} ambiguous); tuning needs "
-                         f"at least {MIN_QUERIES}")
+                           f"({len(unmatched)} not indexed, {len(ambiguous)} ambiguous); tuning needs "
+                           f"at least {MIN_QUERIES}")
     with tqdm(total=len(matched), unit="query", disable=not progress, dynamic_ncols=True) as bar:
         gathered = gather_queries(searcher, matched, ["hybrid"], k, on_query=bar.update)
     train, test = split(gathered, held_out, seed)
@@ -194,13 +194,13 @@ def tune(searcher: Searcher, queryset: QuerySet, *, k: int = 10, held_out: float
     parts = FusedParts(searcher, weights) if weights is not None else None
     parts = parts if parts is not None and parts.usable else None
     after, share = climb(searcher, train, before, k, parts)
-    fused_after = weights if parts is None or share is None else (round(share, 4), round(1.0 - share, 4))
-    if parts is not None and abs(share - parts.share()) < 1e-9:
-        fused_after = weights
-    old_test = parts.relist(test, parts.share()) if parts is not None else test
-    new_test = parts.relist(test, share) if parts is not None else test
-    new_train = parts.relist(train, share) if parts is not None else train
+    if parts is None:
+        fused_after, new_train, new_test = weights, train, test
+    else:
+        unchanged = abs(share - parts.share()) < 1e-9
+        fused_after = weights if unchanged else (round(share, 4), round(1.0 - share, 4))
+        new_train, new_test = parts.relist(train, share), parts.relist(test, share)
     return TuneResult(before, after, weights, fused_after,
                       (_score(searcher, train, before, k), _score(searcher, new_train, after, k)),
-                      (_score(searcher, old_test, before, k), _score(searcher, new_test, after, k)),
+                      (_score(searcher, test, before, k), _score(searcher, new_test, after, k)),
                       len(train), len(test), OBJECTIVE)

@@ -78,7 +78,6 @@ def score_fusion(lists: dict[str, list[tuple[int, float]]], weights: dict[str, f
     The statistics use a fixed depth so that a deeper search (a later page) scores alike.
     """
     totals: dict[int, float] = {}
-    floors = 0.0
     for name, hits in lists.items():
         if not hits:
             continue
@@ -89,11 +88,10 @@ def score_fusion(lists: dict[str, list[tuple[int, float]]], weights: dict[str, f
         else:
             head = values[:STANDARDISE_DEPTH]
             values = (values - head.mean()) / max(float(head.std()), 1e-6)
-        floor = 0.0 if name == "keyword" else float(values.min())
-        floors += weight * floor
+            values -= values.min()  # measured from the list's lowest: scores stay >= 0
         for (item, _), value in zip(hits, values):
-            totals[item] = totals.get(item, 0.0) + weight * (float(value) - floor)
-    return sorted(((i, v + floors) for i, v in totals.items()), key=lambda pair: (-pair[1], pair[0]))
+            totals[item] = totals.get(item, 0.0) + weight * float(value)
+    return sorted(totals.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
 def score_spread(order: list[tuple[int, float]], depth: int = 10) -> float:

@@ -110,7 +110,7 @@ def run_pipeline(name: str, files: Path, data: Path, clip: dict, naive: bool):
     indexer = Indexer(library, encoders, settings, naive=naive, progress=False)
     indexer.asr  # noqa: B018 - load Whisper outside the timed run too
     report = indexer.index([files], force=True)
-    frames = library.counts()["frames"]
+    frames = library.counts().frames
     return report, frames, Searcher(library, encoders)
 
 

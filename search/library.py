@@ -31,6 +31,17 @@ log = logging.getLogger(__name__)
 REBUILD_INLINE_MAX = 100_000  # a rebuild of this many vectors takes seconds; larger ones wait for open
 
 
+@dataclasses.dataclass(frozen=True)
+class LibraryCounts:
+    """What a library holds: videos by state, segments, sampled frames, vectors per space."""
+
+    indexed: int
+    failed: int
+    segments: int
+    frames: int
+    vectors: dict[str, int]
+
+
 class ModelMismatchError(VidsearchError, RuntimeError):
     """Vectors of one space would come from two different models."""
 
@@ -454,14 +465,14 @@ class Library:
                                    .group_by(Video.asr_model)).all()
         return {model or "none": count for model, count in sorted(rows, key=lambda r: -r[1])}
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> "LibraryCounts":
         with self.sessions() as session:
-            counts = dict(session.execute(select(Video.status, func.count()).group_by(Video.status)).all())
-            counts["segments"] = session.scalar(select(func.count()).select_from(Segment)) or 0
-            counts["frames"] = session.scalar(select(func.sum(Segment.frame_count))) or 0
-        for space, index in self.indexes.items():
-            counts[f"vectors_{space}"] = len(index)
-        return counts
+            by_status = dict(session.execute(select(Video.status, func.count()).group_by(Video.status)).all())
+            segments = session.scalar(select(func.count()).select_from(Segment)) or 0
+            frames = session.scalar(select(func.sum(Segment.frame_count))) or 0
+        return LibraryCounts(indexed=by_status.get("indexed", 0), failed=by_status.get("failed", 0),
+                             segments=segments, frames=int(frames),
+                             vectors={space: len(index) for space, index in self.indexes.items()})
 
 
 def _generation(session: Session) -> int:

@@ -44,7 +44,7 @@ def test_write_search_remove_round_trip(lib):
     assert vrow.id == vid and seg.start == 5.0 and seg.transcript == "words 1"
     assert lib.remove_video(vid) is True
     assert len(lib.indexes["fused"]) == 2 and lib.remove_video(vid) is False
-    assert lib.counts()["segments"] == 2
+    assert lib.counts().segments == 2
 
 
 def test_segment_ids_are_never_reused(lib):
@@ -61,7 +61,7 @@ def test_segment_ids_are_never_reused(lib):
 def test_reindexing_a_path_replaces_its_segments(lib):
     lib.write_video(video("/a.mp4", 3))
     lib.write_video(video("/a.mp4", 2, seed=50))
-    assert lib.counts()["segments"] == 2 and len(lib.indexes["fused"]) == 2
+    assert lib.counts().segments == 2 and len(lib.indexes["fused"]) == 2
     assert len(lib.videos()) == 1
 
 
@@ -77,7 +77,7 @@ def test_a_second_model_in_one_space_is_refused(lib):
     lib.write_video(video("/a.mp4", 1))
     with pytest.raises(ModelMismatchError, match="m1"):
         lib.write_video(video("/b.mp4", 1, model="m2"))
-    assert lib.counts()["segments"] == 1
+    assert lib.counts().segments == 1
 
 
 def test_reopen_reconciles_index_with_catalog(tmp_path, catalog_url):

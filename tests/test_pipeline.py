@@ -99,7 +99,7 @@ def test_unchanged_files_are_skipped_on_the_next_run(indexed, corpus):
     assert "failed before" in broken.reason and "--retry-failed" in broken.reason
     retried = indexer.index([corpus], retry_failed=True)
     assert [o.path for o in retried.of("failed")] == [str(corpus / "truncated.mp4")]
-    assert library.counts()["indexed"] == 4
+    assert library.counts().indexed == 4
 
 
 def test_real_media_speech_and_audio_only(tmp_path, tiny_clip, encoders, asr):

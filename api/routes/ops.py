@@ -17,8 +17,7 @@ router = APIRouter(tags=["operations"])
 async def healthz(services: ServicesDep) -> Health:
     """Liveness and what is loaded; open without a key (it tells counts, never content)."""
     counts = await services.run(services.library.counts)
-    return Health(status="ok", videos=counts.get("indexed", 0), segments=counts.get("segments", 0),
-                  vectors={k[len("vectors_"):]: v for k, v in counts.items() if k.startswith("vectors_")},
+    return Health(status="ok", videos=counts.indexed, segments=counts.segments, vectors=counts.vectors,
                   visual=services.encoders.clip is not None, clip_error=services.encoders.clip_error,
                   uptime_s=round(time.time() - services.started, 1))
 

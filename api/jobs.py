@@ -23,11 +23,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from indexer.jobs import file_states
 from indexer.report import FileOutcome
 from indexer.scan import scan
-from search.catalog import Job as CatalogJob, JobFile
+from search.catalog import Job as CatalogJob
 
 from .security import resolve_under_roots
 
@@ -194,14 +195,11 @@ class JobManager:
 
 def _from_catalog(session, row: CatalogJob) -> Job:
     """A job of an earlier server run as the catalog keeps it: per-file states and failures."""
-    counts = dict(session.execute(select(JobFile.state, func.count()).where(JobFile.job_id == row.id)
-                                  .group_by(JobFile.state)).all())
-    failures = session.execute(select(JobFile.path, JobFile.stage, JobFile.reason)
-                               .where(JobFile.job_id == row.id, JobFile.state == "failed")).all()
+    counts, failures = file_states(session, row.id)
     total = sum(counts.values())
     return Job(id=row.id, paths=list(row.roots), force=row.force, state=row.status, total=total,
                done=total - counts.get("pending", 0) - counts.get("running", 0), counts=counts,
-               errors=[{"path": p, "stage": s, "reason": r} for p, s, r in failures], error=row.error,
+               errors=failures, error=row.error,
                created_at=_epoch(row.created_at),
                finished_at=_epoch(row.finished_at) if row.finished_at else None)
 

@@ -63,19 +63,21 @@ class JobLog:
             job.status, job.finished_at = "done", dt.datetime.now(dt.timezone.utc)
 
 
+def file_states(session, job_id: int) -> tuple[dict[str, int], list[dict]]:
+    """A job's files per state, and its failures (path, stage, reason): what every view shows."""
+    counts = dict(session.execute(
+        select(JobFile.state, func.count()).where(JobFile.job_id == job_id).group_by(JobFile.state)).all())
+    failures = session.execute(select(JobFile.path, JobFile.stage, JobFile.reason)
+                               .where(JobFile.job_id == job_id, JobFile.state == "failed")).all()
+    return counts, [{"path": p, "stage": s, "reason": r} for p, s, r in failures]
+
+
 def job_summaries(library: Library, limit: int = 5) -> list[dict]:
     """The latest jobs with their per-state counts and failures (for ``vidsearch status``)."""
     out = []
     with library.sessions() as session:
         for job in session.scalars(select(Job).order_by(Job.id.desc()).limit(limit)):
-            counts = dict(session.execute(
-                select(JobFile.state, func.count()).where(JobFile.job_id == job.id).group_by(JobFile.state)
-            ).all())
-            failures = session.execute(
-                select(JobFile.path, JobFile.stage, JobFile.reason)
-                .where(JobFile.job_id == job.id, JobFile.state == "failed")
-            ).all()
+            counts, failures = file_states(session, job.id)
             out.append({"id": job.id, "status": job.status, "roots": job.roots, "counts": counts,
-                        "created_at": job.created_at.isoformat(),
-                        "failures": [{"path": p, "stage": s, "reason": r} for p, s, r in failures]})
+                        "created_at": job.created_at.isoformat(), "failures": failures})
     return out

@@ -25,13 +25,13 @@ async def start_index(services: ServicesDep, body: IndexIn) -> JobOut:
 @router.get("/jobs", response_model=list[JobOut])
 async def list_jobs(services: ServicesDep) -> list[JobOut]:
     """Indexing jobs started over the API (by this run of the server or earlier ones), newest first."""
-    return [JobOut(**job.as_dict()) for job in services.jobs.list()]
+    return [JobOut(**job.as_dict()) for job in await services.run(services.jobs.list)]
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses={404: {"model": Message}})
 async def get_job(services: ServicesDep, job_id: Annotated[int, PathParam(ge=1, le=2**62)]) -> JobOut:
     """A job's state, progress (files done of found) and per-file errors."""
-    job = services.jobs.get(job_id)
+    job = await services.run(services.jobs.get, job_id)
     if job is None:
         raise HTTPException(404, f"there is no indexing job {job_id}")
     return JobOut(**job.as_dict())

@@ -21,7 +21,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
 import random
 import subprocess
 import tempfile
@@ -33,6 +32,7 @@ import numpy as np
 
 from bench.corpus import Spec, make_video, require_tools, speak
 from bench.quality_topics import LECTURES, Lecture, Topic
+from search.files import write_text_atomically
 
 __all__ = ["LECTURES", "Lecture", "Topic", "build_corpus"]
 
@@ -131,7 +131,7 @@ def render(lecture: Lecture, out_dir: Path) -> tuple[Layout, bool]:
     with tempfile.TemporaryDirectory() as tmp:
         layout, spec = plan(lecture, key, Path(tmp))
     make_video(spec, out_dir)
-    write_atomic(sidecar, json.dumps(dataclasses.asdict(layout)))
+    write_text_atomically(sidecar, json.dumps(dataclasses.asdict(layout)))
     return layout, True
 
 
@@ -165,10 +165,11 @@ def _build(out_dir: Path, lectures: list[Lecture], only: list[str] | None
         made.append((lecture, layout, rendered, time.perf_counter() - began))
     rows = [row for lecture, layout, _, _ in made for row in queries(lecture, layout)]
     path = out_dir / "queries.jsonl"
-    write_atomic(path, "".join(json.dumps(row) + "\n" for row in rows))
-    write_atomic(out_dir / "sentences.json", rows_json(
+    write_text_atomically(path, "".join(json.dumps(row) + "\n" for row in rows))
+    write_text_atomically(out_dir / "sentences.json", rows_json(
         {lec.name: [s[:3] for s in lay.sentences] for lec, lay, _, _ in made}))
-    write_atomic(out_dir / "topics.json", rows_json({lec.name: lay.topic_spans() for lec, lay, _, _ in made}))
+    write_text_atomically(out_dir / "topics.json",
+                          rows_json({lec.name: lay.topic_spans() for lec, lay, _, _ in made}))
     return path, made
 
 
@@ -203,15 +204,6 @@ def rows_json(table: dict[str, list[tuple]]) -> str:
     videos = (f" {json.dumps(name)}: [\n" + ",\n".join(f"  {json.dumps(list(r))}" for r in rows) + "\n ]"
               for name, rows in table.items())
     return "{\n" + ",\n".join(videos) + "\n}\n"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from .errors import InvalidInput
+from .files import write_text_atomically
 from .settings import Settings
 
 _FIELDS = {  # Ranking field -> the setting that gives its default
@@ -83,8 +82,8 @@ def save_profile(settings: Settings, name: str, ranking: Ranking, report: dict) 
     folder = _profiles(settings)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.json"
-    _write_atomically(path, json.dumps({"name": name, "ranking": ranking.as_dict(), **report}, indent=1))
-    _write_atomically(folder / "active", name + "\n")
+    write_text_atomically(path, json.dumps({"name": name, "ranking": ranking.as_dict(), **report}, indent=1))
+    write_text_atomically(folder / "active", name + "\n")
     return path
 
 
@@ -95,16 +94,3 @@ def reset_profile(settings: Settings) -> bool:
         return False
     pointer.unlink()
     return True
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -1,0 +1,23 @@
+"""Small files written whole or not at all: a reader finds the old content or the new, never half.
+
+Profiles and the bench's labels are rewritten while other processes may read them; a temp file
+in the same folder, flushed to disk and renamed over the target, is the usual way to get that.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

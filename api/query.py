@@ -24,7 +24,7 @@ import numpy as np
 
 from search.encoders import Encoders, VisualSearchUnavailable
 from search.errors import InvalidInput
-from search.settings import CLIP_SPACES, MODE_SPACES, needs_clip, needs_sentence_model
+from search.settings import mode_vectors, needs_clip, needs_sentence_model
 
 _BATCH = 64
 
@@ -126,9 +126,5 @@ class QueryEncoder:
             if needs_clip(mode) and mode != "hybrid" and text not in clip_vecs:
                 out.append(clip_error or VisualSearchUnavailable("this needs CLIP, which is not available"))
                 continue
-            vectors = {space: clip_vecs[text] for space in MODE_SPACES[mode] if space in CLIP_SPACES
-                       and text in clip_vecs}
-            if needs_sentence_model(mode):
-                vectors["speech"] = speech_vecs[text]
-            out.append((vectors, seconds))
+            out.append((mode_vectors(mode, clip_vecs.get(text), speech_vecs.get(text)), seconds))
         return out

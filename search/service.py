@@ -24,7 +24,7 @@ from .keyword import KeywordSearch
 from .library import Library
 from .profile import Ranking, ranking_for
 from .rank import STANDARDISE_DEPTH, Moment, merge_adjacent, rrf, score_fusion, score_spread
-from .settings import CLIP_SPACES, MODE_SPACES, SEARCH_MODES, needs_clip, needs_sentence_model, uses_keywords
+from .settings import MODE_SPACES, SEARCH_MODES, mode_vectors, needs_clip, needs_sentence_model, uses_keywords
 from .store import normalize
 
 log = logging.getLogger(__name__)
@@ -48,22 +48,19 @@ class Searcher:
         text = text.strip()
         if not text:
             raise InvalidInput("the query text is empty")
-        vectors: dict[str, np.ndarray] = {}
+        clip_vector = speech_vector = None
         if needs_clip(mode):
             clip = self.encoders.clip if mode == "hybrid" else self.encoders.require_clip()
             if clip is not None:
-                vector = clip.encode_texts([text])[0]
-                vectors.update((space, vector) for space in MODE_SPACES[mode] if space in CLIP_SPACES)
+                clip_vector = clip.encode_texts([text])[0]
         if needs_sentence_model(mode):
-            vectors["speech"] = self.encoders.sentence.encode([text])[0]
-        return vectors
+            speech_vector = self.encoders.sentence.encode([text])[0]
+        return mode_vectors(mode, clip_vector, speech_vector)
 
     def search_text(self, text: str, mode: str | None = None, k: int = 10, filters: Filters | None = None,
                     per_video: bool = False, offset: int = 0) -> list[Moment]:
         mode = self._mode(mode)
-        vectors = {} if mode == "keyword" else self.text_vectors(text, mode)
-        if mode == "keyword" and not text.strip():
-            raise ValueError("the query text is empty")
+        vectors = self.text_vectors(text, mode)  # checks the text, for keyword mode too (no vectors)
         return self.search_vectors(vectors, mode, k, filters=filters, per_video=per_video,
                                    keywords=text if uses_keywords(mode) else None, offset=offset)
 

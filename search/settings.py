@@ -35,6 +35,16 @@ def uses_keywords(mode: str) -> bool:
     return mode in ("hybrid", "keyword")
 
 
+def mode_vectors(mode: str, clip_vector=None, speech_vector=None) -> dict:
+    """A text query's vector per space ``mode`` searches, from its CLIP and sentence vectors
+    (None: that model is not available, and its spaces are left out)."""
+    vectors = {space: clip_vector for space in MODE_SPACES[mode]
+               if space in CLIP_SPACES and clip_vector is not None}
+    if needs_sentence_model(mode) and speech_vector is not None:
+        vectors["speech"] = speech_vector
+    return vectors
+
+
 def default_onnx_cache_dir() -> Path:
     """Where exported text towers go unless set: the user's cache folder (XDG)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

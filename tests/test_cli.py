@@ -62,6 +62,8 @@ def test_index_search_similar_status_remove(env, corpus, capsys):
 def test_errors_are_one_clear_line(env, capsys, monkeypatch):
     code, _, err = run(capsys, "search", "   ")
     assert code == 2 and "query text is empty" in err
+    code, _, err = run(capsys, "search", "   ", "--mode", "keyword")
+    assert code == 2 and "query text is empty" in err
     code, _, err = run(capsys, "similar", "--segment", "5", str(env / "x.mp4"))
     assert code == 2 and "either a FILE or --segment" in err
     code, _, err = run(capsys, "similar", str(env / "missing.mp4"))

@@ -47,9 +47,11 @@ def _frames_of(times: list[float], start: float, end: float, most: int) -> list[
 
 
 def embed_segments(decoded: Decoded, spans: list[tuple[float, float]], transcript: Transcript,
-                   encoders: Encoders, settings: Settings,
-                   frames_per_segment: int | None = None) -> tuple[list[NewSegment], dict]:
-    """NewSegments with their vectors, and {space: (model id, dim)} for the catalog."""
+                   encoders: Encoders, settings: Settings, frames_per_segment: int | None = None,
+                   known_speech: dict[str, np.ndarray] | None = None) -> tuple[list[NewSegment], dict]:
+    """NewSegments with their vectors, and {space: (model id, dim)} for the catalog.
+
+    ``known_speech``: sentence-model vectors already computed for some texts (not encoded again)."""
     clip = encoders.clip
     most = settings.frames_per_segment if frames_per_segment is None else frames_per_segment
     models: dict[str, tuple[str, int]] = {}
@@ -72,8 +74,12 @@ def embed_segments(decoded: Decoded, spans: list[tuple[float, float]], transcrip
         texts = [text for text, _ in spoken]
         speech = encoders.sentence
         models["speech"] = (speech.model_id, speech.dim)
-        for (_, seg), vec in zip(spoken, speech.encode(texts)):
-            seg.vectors["speech"] = vec
+        vectors = dict(known_speech or {})
+        missing = list(dict.fromkeys(t for t in texts if t not in vectors))
+        if missing:
+            vectors.update(zip(missing, speech.encode(missing)))
+        for text, seg in spoken:
+            seg.vectors["speech"] = vectors[text]
         if clip is not None:
             models["fused"] = models[SPOKEN] = (clip.model_id, clip.dim)
             for (_, seg), vec in zip(spoken, clip.encode_texts(texts)):

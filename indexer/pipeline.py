@@ -25,8 +25,7 @@ from .jobs import JobLog
 from .plan import plan_files, prune_missing
 from .report import STAGES, FileOutcome, IndexReport
 from .scan import printable, scan
-from .segment import signature
-from .record import file_stat, make_record
+from .record import file_stat, make_record, segmentation_of
 from .prepare import Prepared
 from .workers import WorkerPool, WorkFailure
 
@@ -69,8 +68,7 @@ class Indexer:
         report.job_id = job.id
         job.plan([str(p) for p in files])
         todo, settled = plan_files(self.library, files, force=force, retry_failed=retry_failed,
-                                   segmentation=signature(self.settings.segment_min, self.settings.segment_max,
-                                                          self.settings.shot_threshold))
+                                   segmentation=segmentation_of(self.settings))
         if prune:
             settled += prune_missing(self.library, [Path(p).expanduser() for p in paths])
         for outcome in settled:

@@ -29,17 +29,25 @@ def file_stat(path: str) -> os.stat_result:
         return os.stat_result((0,) * 10)
 
 
+def segmentation_of(settings: Settings) -> str:
+    """The signature of how these settings cut a file (stored with it, compared by the planner)."""
+    return signature(settings.segment_min, settings.segment_max, settings.shot_threshold)
+
+
 def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: Settings,
                 naive: bool = False) -> NewVideo:
     """Segments and vectors of one file as a ``NewVideo``; its ``timings`` include ``embed``."""
     started = time.perf_counter()
     decoded, transcript = prepared.decoded, prepared.transcript
     said = sentences_of(transcript.lines, transcript.voiced)
-    change = topic_change(encoders.sentence.encode([s.text for s in said])) if len(said) > 1 else None
+    # Sentence vectors serve twice: topic changes between neighbours, and the speech vector of
+    # every segment that is one sentence (most are), which is then not encoded again.
+    known = dict(zip((s.text for s in said), encoders.sentence.encode([s.text for s in said]))) if said else {}
+    change = topic_change([known[s.text] for s in said]) if len(said) > 1 else None
     cut = make_segments(decoded.info.duration, decoded.cuts, settings.segment_min, settings.segment_max,
                         said, change)
     segments, models = embed_segments(decoded, [(a, b) for a, b, _ in cut], transcript, encoders, settings,
-                                      frames_per_segment=0 if naive else None)
+                                      frames_per_segment=0 if naive else None, known_speech=known)
     for segment, (_, _, border) in zip(segments, cut):
         segment.border = border
     if not naive:
@@ -55,7 +63,7 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
         video_codec=info.video_codec, audio_codec=info.audio_codec, has_audio=info.has_audio,
         language=transcript.language, timings={**decoded.stats, **timings}, fingerprint=digest,
         recorded_at=info.recorded_at, asr_model=transcript.model,
-        segmentation=signature(settings.segment_min, settings.segment_max, settings.shot_threshold),
+        segmentation=segmentation_of(settings),
         segments=segments, models=models,
         fusion=(settings.visual_weight, settings.speech_weight) if "fused" in models else None,
         transcript=[(l.start, l.end, l.text, [list(w) for w in l.words]) for l in transcript.lines],

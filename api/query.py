@@ -19,6 +19,7 @@ import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 
 import numpy as np
 
@@ -63,8 +64,9 @@ def normal_form(text: str) -> str:
 class QueryEncoder:
     """``await encode(text, mode)`` -> (vectors per space, encode seconds, cached)."""
 
-    def __init__(self, encoders: Encoders, cache_size: int = 2048):
+    def __init__(self, encoders: Encoders, clip_for: Callable[[str], object], cache_size: int = 2048):
         self.encoders = encoders
+        self.clip_for = clip_for  # mode -> CLIP or None (``Searcher.clip_for``: one rule for both)
         # One thread runs every batch (the drain loop sends one at a time anyway): torch keeps an
         # OpenMP team per calling thread, and teams of several threads spin against each other.
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="vidsearch-encode")
@@ -111,9 +113,11 @@ class QueryEncoder:
         """Each model once over the batch, then per query the vectors its mode needs."""
         started = time.perf_counter()
         clip, clip_error = None, None
-        if any(needs_clip(mode) for _, mode in items):
+        wanted = [mode for _, mode in items if needs_clip(mode)]
+        strict = [mode for mode in wanted if mode != "hybrid"]  # these fail without CLIP; hybrid goes on
+        if wanted:
             try:
-                clip = self.encoders.clip if any(m == "hybrid" for _, m in items) else self.encoders.require_clip()
+                clip = self.clip_for(strict[0] if strict else "hybrid")
             except Exception as exc:
                 clip_error = exc
         clip_texts = sorted({t for t, m in items if needs_clip(m)}) if clip is not None else []

@@ -39,7 +39,7 @@ class Services:
         self.write_lock = threading.Lock()  # one indexing run at a time
         self.searcher = Searcher(self.library, self.encoders)
         self.executor = ThreadPoolExecutor(max(1, settings.server_threads), thread_name_prefix="vidsearch")
-        self.queries = QueryEncoder(self.encoders, settings.query_cache_size)
+        self.queries = QueryEncoder(self.encoders, self.searcher.clip_for, settings.query_cache_size)
         self.answers = AnswerCache(settings.query_cache_size)
         self.metrics = Metrics(self)
         self.thumbnail_dir = settings.data_dir / "thumbnails"

@@ -19,7 +19,7 @@ from search.library import NewSegment
 from search.settings import Settings
 
 from .decode import Decoded
-from .transcribe import Transcript
+from search.models.whisper import Transcript
 
 
 def _words_inside(transcript: Transcript, start: float, end: float) -> str:

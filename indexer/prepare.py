@@ -14,7 +14,7 @@ from typing import Callable
 from search.settings import Settings
 
 from .decode import Decoded, DecodeOptions, decode_file
-from .transcribe import EMPTY, AsrBackend, Transcript, is_silent, make_asr
+from search.models.whisper import EMPTY, AsrBackend, Transcript, is_silent, make_asr
 
 
 @dataclasses.dataclass

@@ -19,7 +19,7 @@ from .embed import query_vectors
 from .isolate import IsolatedFailure, run_isolated
 from .prepare import Preparer
 from .scan import IMAGE_EXTENSIONS
-from .transcribe import AsrBackend
+from search.models.whisper import AsrBackend
 
 
 class QueryClips:

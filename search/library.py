@@ -446,6 +446,10 @@ class Library:
         self.indexes[space] = index
         return index
 
+    def has_vectors(self, spaces) -> bool:
+        """Whether any of ``spaces`` holds vectors (as of the last reconcile)."""
+        return any(len(self.indexes.get(space, ())) for space in spaces)
+
     def vector(self, segment_id: int, space: str) -> np.ndarray | None:
         found, rows = self.exact_vectors(space, [segment_id])
         return rows[0] if len(found) else None

@@ -24,7 +24,7 @@ from .keyword import KeywordSearch
 from .library import Library
 from .profile import Ranking, ranking_for
 from .rank import STANDARDISE_DEPTH, Moment, merge_adjacent, rrf, score_fusion, score_spread
-from .settings import MODE_SPACES, SEARCH_MODES, mode_vectors, needs_clip, needs_sentence_model, uses_keywords
+from .settings import CLIP_SPACES, MODE_SPACES, SEARCH_MODES, mode_vectors, needs_clip, needs_sentence_model, uses_keywords
 from .store import normalize
 
 log = logging.getLogger(__name__)
@@ -49,13 +49,22 @@ class Searcher:
         if not text:
             raise InvalidInput("the query text is empty")
         clip_vector = speech_vector = None
-        if needs_clip(mode):
-            clip = self.encoders.clip if mode == "hybrid" else self.encoders.require_clip()
-            if clip is not None:
-                clip_vector = clip.encode_texts([text])[0]
+        clip = self.clip_for(mode)
+        if clip is not None:
+            clip_vector = clip.encode_texts([text])[0]
         if needs_sentence_model(mode):
             speech_vector = self.encoders.sentence.encode([text])[0]
         return mode_vectors(mode, clip_vector, speech_vector)
+
+    def clip_for(self, mode: str):
+        """CLIP for a query in ``mode``, or None when it would search nothing: ``hybrid`` over a
+        catalog without CLIP vectors (indexed speech-only) never loads it, so such a query process
+        starts without torch. Other CLIP modes need it (``VisualSearchUnavailable`` otherwise)."""
+        if not needs_clip(mode):
+            return None
+        if mode != "hybrid":
+            return self.encoders.require_clip()
+        return self.encoders.clip if self.library.has_vectors(CLIP_SPACES) else None
 
     def search_text(self, text: str, mode: str | None = None, k: int = 10, filters: Filters | None = None,
                     per_video: bool = False, offset: int = 0) -> list[Moment]:

@@ -152,9 +152,7 @@ class Settings(BaseSettings):
         return self.data_dir / "index"
 
     def resolved_device(self) -> str:
-        """The torch device to run encoders on: CUDA when present unless told otherwise."""
-        if self.device != "auto":
-            return self.device
-        import torch
+        """The device to run models on: CUDA when present unless told otherwise."""
+        from .models.base import resolve_device
 
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return resolve_device(self.device)

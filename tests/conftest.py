@@ -98,7 +98,7 @@ def encoders(tiny_clip, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def asr(tmp_path_factory):
-    from indexer.transcribe import make_asr
+    from search.models.whisper import make_asr
 
     # The packaged tiny.en by name: the default (base, downloaded when possible) would make the
     # suite depend on the network.

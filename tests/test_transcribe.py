@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from indexer.decode import DecodeOptions, decode_file
-from indexer.transcribe import DEFAULT_MODELS, EMPTY, FasterWhisper, is_silent, make_asr, packaged_whisper_model
-from search.encoders import ModelUnavailable
+from search.models.whisper import DEFAULT_MODELS, EMPTY, FasterWhisper, is_silent, make_asr, packaged_whisper_model
+from search.models.base import ModelUnavailable
 from search.settings import Settings
 
 from .conftest import media
@@ -72,7 +72,7 @@ def offline(monkeypatch):
 
 
 def test_without_the_default_model_the_packaged_tiny_en_is_used_with_a_warning(offline, tmp_path, caplog):
-    with caplog.at_level(logging.WARNING, logger="indexer.transcribe"):
+    with caplog.at_level(logging.WARNING, logger="search.models.whisper"):
         backend = FasterWhisper(None, marker_dir=tmp_path)
     assert backend.model_id == "faster-whisper:tiny.en"
     name = DEFAULT_MODELS["cpu"]  # looked up in the cache, then downloaded
@@ -86,7 +86,7 @@ def test_without_the_default_model_the_packaged_tiny_en_is_used_with_a_warning(o
 def test_a_failed_download_is_not_tried_again_on_the_next_run(offline, tmp_path, caplog):
     FasterWhisper(None, marker_dir=tmp_path)
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="indexer.transcribe"):
+    with caplog.at_level(logging.WARNING, logger="search.models.whisper"):
         backend = FasterWhisper(None, marker_dir=tmp_path)
     assert backend.model_id == "faster-whisper:tiny.en"
     assert [call for call in offline if not call[1]] == [("base", False)]  # one download, the first run's

@@ -17,16 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import Unavailable
-from .onnx_text import OnnxTextTower, load_tower, resolve_text_backend
+from .base import ModelUnavailable, resolve_text_backend
+from .onnx_runtime import OnnxTextTower, load_tower
 
 log = logging.getLogger(__name__)
 
 _DOWNLOAD_RETRY_AFTER = 24 * 3600
-
-
-class ModelUnavailable(Unavailable):
-    """A model's weights cannot be loaded; the message says why and what to do."""
 
 
 def _hf_cached(pretrained_cfg: dict, cache_dir: str | None) -> bool:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import io
 import logging
 import os
@@ -28,50 +27,14 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import Unavailable
-from .precision import resolve_text_precision
-from .settings import default_onnx_cache_dir
+from ..errors import Unavailable
+from ..settings import default_onnx_cache_dir
 
 log = logging.getLogger(__name__)
 
-RUNTIMES = ("auto", "torch", "onnx")
 _FORMAT = "1"  # bump when what is exported changes, so old files are not used
 _OPSET = 18
 _AGREE = 1e-4  # largest 1 - cosine between the runtime's vectors and PyTorch's on the probes
-
-
-def missing_runtime() -> str | None:
-    """Why ONNX Runtime cannot run text towers here, or None when it can.
-
-    Looked up, not imported: onnxscript alone takes ~1.3 s to import, and it is needed only on
-    the rare start that exports a tower, not on every start that decides the runtime.
-    """
-    for module in ("onnxruntime", "onnx", "onnxscript"):
-        if importlib.util.find_spec(module) is None:
-            return f"{module} is not installed"
-    return None
-
-
-def resolve_text_runtime(runtime: str, device: str, precision: str = "auto") -> str:
-    """``auto``: ONNX Runtime on a CPU when it is installed, else PyTorch.
-
-    bfloat16 is a PyTorch-side setting: asking for it explicitly keeps ``auto`` on PyTorch.
-    """
-    if runtime not in RUNTIMES:
-        raise ValueError(f"unknown text runtime {runtime!r}; use auto, torch or onnx")
-    if runtime == "onnx" and precision == "bf16":
-        raise ValueError("text precision bf16 runs on PyTorch; use text runtime torch or auto with it")
-    if runtime != "auto":
-        return runtime
-    if not str(device).startswith("cpu") or precision == "bf16" or missing_runtime():
-        return "torch"
-    return "onnx"
-
-
-def resolve_text_backend(runtime: str, device: str, precision: str) -> tuple[str, str]:
-    """(runtime, precision) a text encoder starts with: on ONNX Runtime the graph is float32."""
-    chosen = resolve_text_runtime(runtime, device, precision)
-    return chosen, (resolve_text_precision(precision, device) if chosen == "torch" else "fp32")
 
 
 def weights_key(module, kind: str) -> str:
@@ -107,12 +70,12 @@ class OnnxTextTower:
             if not self.path.exists():
                 _export(module, example, self.path, max_length)
             try:
-                self.session = _session(self.path, threads)
+                self.session = open_session(self.path, threads)
                 got = self(**{name: value.numpy() for name, value in example.items()})
             except Exception as exc:  # an unreadable file (cut short, say): export it again
                 problem = f"cannot be run ({_first_line(exc)})"
             else:
-                if _agree(got, expected):
+                if agree(got, expected):
                     return
                 problem = "gives other vectors than PyTorch"
             log.warning("%s %s (attempt %d); exporting it again", self.path.name, problem, attempt)
@@ -140,7 +103,7 @@ def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
-def _agree(got: np.ndarray, expected: np.ndarray) -> bool:
+def agree(got: np.ndarray, expected: np.ndarray) -> bool:
     if got.shape != expected.shape:
         return False
     norms = np.linalg.norm(got, axis=1) * np.linalg.norm(expected, axis=1)
@@ -185,7 +148,7 @@ def _quiet(*loggers: str):
             logging.getLogger(name).setLevel(level)
 
 
-def _session(path: Path, threads: int):
+def open_session(path: Path, threads: int):
     import onnxruntime as ort
 
     options = ort.SessionOptions()

@@ -18,14 +18,12 @@ from typing import Protocol
 
 import numpy as np
 
-from search.encoders import ModelUnavailable
-from search.settings import Settings
-
-from .voice import voiced_spans
+from ..settings import Settings
+from .base import ModelUnavailable
+from .vad import SAMPLE_RATE, voiced_spans
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16_000
 _SILENCE_RMS = 1e-3  # about -60 dBFS
 _MIN_AVG_LOGPROB = -1.0  # Whisper's own threshold; below it lines are mostly hallucinated
 

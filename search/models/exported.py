@@ -1,0 +1,128 @@
+"""Text encoders a query process runs without PyTorch: an exported graph, its tokenizer and a manifest.
+
+Importing torch and building a sentence-transformer takes seconds on a small CPU, yet a text query
+needs only a tokenizer and a graph. So when the full model has exported its graph and the graph
+has given PyTorch's vectors (``onnx_runtime``), it leaves three things in the ONNX cache:
+
+* the graph (``<kind>-<weights hash>.onnx``);
+* its fast tokenizer, with the model's truncation and padding (``<graph>.tokenizer.json``);
+* a manifest, named by a fingerprint of the model's files (their paths, sizes and modification
+  times: a stat, no weights read), holding the graph's SHA-256, the vector size and the model id.
+
+The manifest is written only after this tokenizer and this graph, run as a later process will run
+them, gave the model's own vectors on probe texts: the check runs once, at export. A later
+process finds the manifest by the same fingerprint, checks the graph against its digest, and
+answers with onnxruntime and tokenizers alone. A changed model folder has another fingerprint,
+and a changed graph another digest: either way the full model loads and exports again.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..files import write_text_atomically
+from .onnx_runtime import open_session
+
+log = logging.getLogger(__name__)
+
+_FORMAT = "1"  # bump when what a manifest promises changes
+_BATCH = 64
+
+
+def source_fingerprint(model_dir: str | Path, kind: str) -> str | None:
+    """A fingerprint of a model folder from a stat of its files; None when it is not a folder
+    (a hub name: the full model resolves it)."""
+    folder = Path(model_dir)
+    if not folder.is_dir():
+        return None
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{kind}|{_FORMAT}|{folder.resolve()}".encode())
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"|{path.relative_to(folder)}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def _manifest_path(cache_dir: Path, kind: str, fingerprint: str) -> Path:
+    return Path(cache_dir) / f"{kind}-{fingerprint}.manifest.json"
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+class ExportedTextEncoder:
+    """``encode(texts)`` -> unit float32 vectors, from a graph and a tokenizer named by a manifest."""
+
+    def __init__(self, manifest: dict, folder: Path, threads: int = 0):
+        from tokenizers import Tokenizer
+
+        self.model_id, self.dim = manifest["model_id"], int(manifest["dim"])
+        self.inputs = list(manifest["inputs"])
+        self.graph = Path(folder) / manifest["graph"]
+        self.tokenizer = Tokenizer.from_file(str(Path(folder) / manifest["tokenizer"]))
+        self.session = open_session(self.graph, threads)
+
+    @classmethod
+    def open(cls, cache_dir: Path, kind: str, fingerprint: str | None) -> "ExportedTextEncoder | None":
+        """The checked export for this fingerprint, or None (and the reason, in the debug log)."""
+        if fingerprint is None:
+            return None
+        path = _manifest_path(cache_dir, kind, fingerprint)
+        try:
+            manifest = json.loads(path.read_text())
+            graph = Path(cache_dir) / manifest["graph"]
+            if manifest.get("format") != _FORMAT or _sha256(graph) != manifest["graph_sha256"]:
+                log.info("%s does not match its graph; the full model loads and exports again", path.name)
+                return None
+            return cls(manifest, Path(cache_dir))
+        except FileNotFoundError:
+            log.debug("no checked export at %s", path)
+        except Exception as exc:  # a torn or foreign manifest, an unreadable graph: export again
+            log.info("cannot use %s (%s); the full model loads instead", path.name, exc)
+        return None
+
+    def tokens(self, texts: list[str]) -> dict[str, np.ndarray]:
+        encoded = self.tokenizer.encode_batch(texts)
+        ids = np.asarray([e.ids for e in encoded], np.int64)
+        mask = np.asarray([e.attention_mask for e in encoded], np.int64)
+        return {"input_ids": ids, "attention_mask": mask}
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        chunks = []
+        for i in range(0, len(texts), _BATCH):
+            feeds = self.tokens(texts[i:i + _BATCH])
+            vectors = self.session.run(None, {name: feeds[name] for name in self.inputs})[0]
+            chunks.append(vectors.astype(np.float32, copy=False))
+        vectors = np.concatenate(chunks)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def save_export(cache_dir: Path, kind: str, fingerprint: str | None, graph: Path, tokenizer_json: str,
+                *, model_id: str, dim: int, inputs: list[str],
+                agrees: Callable[[ExportedTextEncoder], bool]) -> bool:
+    """Leave a manifest for ``graph`` when ``agrees(encoder)`` holds for the encoder a later process
+    would build from it; True when written."""
+    if fingerprint is None:
+        return False
+    cache_dir = Path(cache_dir)
+    tokenizer = graph.with_name(graph.stem + ".tokenizer.json")
+    write_text_atomically(tokenizer, tokenizer_json)
+    manifest = {"format": _FORMAT, "graph": graph.name, "graph_sha256": _sha256(graph),
+                "tokenizer": tokenizer.name, "model_id": model_id, "dim": int(dim), "inputs": list(inputs)}
+    encoder = ExportedTextEncoder(manifest, cache_dir)
+    if not agrees(encoder):
+        log.warning("%s with its own tokenizer gives other vectors than the model; queries will load "
+                    "the full model", graph.name)
+        return False
+    write_text_atomically(_manifest_path(cache_dir, kind, fingerprint), json.dumps(manifest, indent=1))
+    return True

@@ -68,8 +68,9 @@ class Speech:
         return " ".join(out)
 
 
-def build(data_dir: Path, segments: int, checkpoint: Path) -> None:
-    """A catalog with ``segments`` synthetic segments in 100-segment videos, then its indexes."""
+def build(data_dir: Path, segments: int, checkpoint: Path | None) -> None:
+    """A catalog with ``segments`` synthetic segments in 100-segment videos, then its indexes;
+    without a CLIP ``checkpoint``, speech vectors only (as a library indexed without CLIP)."""
     from sqlalchemy import insert, select
 
     from search.catalog import ModelVersion, Segment, SegmentVector, Video, open_catalog
@@ -85,14 +86,15 @@ def build(data_dir: Path, segments: int, checkpoint: Path) -> None:
     from bench.ann import synthetic
 
     speech = Speech(0)
-    spaces = {"fused": synthetic(segments, 512, 1), "visual": synthetic(segments, 512, 2),
-              "speech": synthetic(segments, 384, 3)}
-    clip_id = f"open_clip:ViT-B-32:{checkpoint.name}:{checkpoint.stat().st_size}"
+    spaces = {"speech": synthetic(segments, 384, 3)}
+    models = [{"space": "speech", "model": "sentence-transformers:all-MiniLM-L6-v2", "dim": 384}]
+    if checkpoint is not None:
+        spaces.update(fused=synthetic(segments, 512, 1), visual=synthetic(segments, 512, 2))
+        clip_id = f"open_clip:ViT-B-32:{checkpoint.name}:{checkpoint.stat().st_size}"
+        models += [{"space": "fused", "model": clip_id, "dim": 512}, {"space": "visual", "model": clip_id, "dim": 512}]
     per_video = 100
     with sessions.begin() as session:
-        session.execute(insert(ModelVersion), [
-            {"space": "fused", "model": clip_id, "dim": 512}, {"space": "visual", "model": clip_id, "dim": 512},
-            {"space": "speech", "model": "sentence-transformers:all-MiniLM-L6-v2", "dim": 384}])
+        session.execute(insert(ModelVersion), models)
     seg_id = 0
     for video_no in range(segments // per_video):
         with sessions.begin() as session:

@@ -25,8 +25,10 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
 from .errors import VidsearchError
@@ -220,8 +222,25 @@ def _migrations_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+SCHEMA_HEAD = "0006"  # the newest revision in migrations/versions (a test holds the two together)
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The catalog's Alembic revision; None for a new (or foreign) database."""
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError:
+        return None
+
+
 def upgrade_schema(engine: Engine) -> None:
-    """Bring the catalog schema to the newest Alembic revision."""
+    """Bring the catalog schema to the newest Alembic revision.
+
+    A catalog already there is recognised by one query: Alembic (its import and the reading of
+    every migration script) is loaded only when there is something to do, not on every query."""
+    if schema_revision(engine) == SCHEMA_HEAD:
+        return
     from alembic import command
     from alembic.config import Config
 

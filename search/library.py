@@ -126,7 +126,11 @@ class Library:
         return None
 
     def reconcile(self) -> dict[str, tuple[int, int]]:
-        """Make every index hold exactly the catalog's vectors; returns {space: (added, removed)}."""
+        """Make every index hold exactly the catalog's vectors; returns {space: (added, removed)}.
+
+        An index file saved at the catalog's current generation holds exactly its vectors (every
+        change to them bumps the generation, under the write lock), so it is taken as it is: a
+        query process does not read every id. Any other file is compared id by id and repaired."""
         changes = {}
         with self._write_lock(), self.sessions() as session:
             self.seen_generation = _generation(session)  # read first: a later change is seen next time
@@ -134,6 +138,11 @@ class Library:
             for space in SPACES:
                 dim = dims.get(space)
                 index = self._load_index(space, dim)
+                if index is not None and index.meta.get("generation") == self.seen_generation and \
+                        not rebuild_reason(index, self.settings.index_kind, self._budget(), self._gpu()):
+                    self._adopt(space, index)
+                    changes[space] = (0, 0)
+                    continue
                 rebuilt = False
                 if index is None:
                     if dim is None:
@@ -153,8 +162,8 @@ class Library:
                     log.info("rebuilding the %s index: %s", space, reason)
                     index, rebuilt = self._build_from_catalog(session, space, index.dim), True
                 self._adopt(space, index)
-                if extra or missing or rebuilt or not self._index_path(space).exists():
-                    index.save(self._index_path(space), {"model": self._model_of(session, space)})
+                if extra or missing or rebuilt or index.meta.get("generation") != self.seen_generation:
+                    self._save_index(session, space, index, self.seen_generation)
                     log.info("reconciled %s index: +%d -%d", space, len(missing), len(extra))
                 changes[space] = (len(missing), len(extra))
         return changes
@@ -172,10 +181,20 @@ class Library:
         return True
 
     @staticmethod
-    def bump(session: Session) -> None:
-        """Count a change to the vectors, inside the writing transaction."""
-        session.execute(update(CatalogState).where(CatalogState.name == "generation")
-                        .values(value=CatalogState.value + 1))
+    def bump(session: Session) -> int:
+        """Count a change to the vectors, inside the writing transaction; returns the new generation."""
+        return int(session.scalar(update(CatalogState).where(CatalogState.name == "generation")
+                                  .values(value=CatalogState.value + 1).returning(CatalogState.value)))
+
+    def _advance(self, generation: int) -> None:
+        """After this library's write took the catalog to ``generation``: its indexes match it when
+        they matched the one before; else another process wrote since they were read, and they
+        match no generation (saved so, they are repaired on the next open or refresh)."""
+        self.seen_generation = generation if self.seen_generation == generation - 1 else None
+
+    def _save_index(self, session: Session, space: str, index: VectorIndex, generation: int | None) -> None:
+        """Save ``index`` with the catalog generation whose vectors it holds (None: unknown)."""
+        index.save(self._index_path(space), {"model": self._model_of(session, space), "generation": generation})
 
     @staticmethod
     def _model_of(session: Session, space: str) -> str | None:
@@ -239,7 +258,8 @@ class Library:
                     rows.append((row, seg))
                 session.flush()
                 video_id = video.id
-                self.bump(session)
+                generation = self.bump(session)
+            self._advance(generation)
             self._apply_to_indexes(old_ids, rows)
             return video_id
 
@@ -270,7 +290,7 @@ class Library:
                 elif reason:
                     log.warning("the %s index should be rebuilt (%s); it will be when the library "
                                 "is next opened", space, reason)
-                index.save(self._index_path(space), {"model": self._model_of(session, space)})
+                self._save_index(session, space, index, self.seen_generation)
 
     def rebuild(self, space: str) -> None:
         """Build ``space``'s index again from the catalog's vectors (after they were rewritten)."""
@@ -279,7 +299,7 @@ class Library:
             if dim is None:
                 return
             index = self._adopt(space, self._build_from_catalog(session, space, dim))
-            index.save(self._index_path(space), {"model": self._model_of(session, space)})
+            self._save_index(session, space, index, _generation(session))
 
     # --- index types
     def _budget(self) -> int:
@@ -330,6 +350,9 @@ class Library:
                 old_ids = self._delete_path(session, path)
                 session.add(Video(path=path, size=size, mtime=mtime, status="failed",
                                   error_stage=stage, error=error[:4000]))
+                generation = self.bump(session) if old_ids else None
+            if generation is not None:
+                self._advance(generation)
             self._apply_to_indexes(old_ids, [])
 
     def remove_video(self, video_id: int) -> bool:
@@ -339,7 +362,8 @@ class Library:
                 if video is None:
                     return False
                 old_ids = self._delete_path(session, video.path)
-                self.bump(session)
+                generation = self.bump(session)
+            self._advance(generation)
             self._apply_to_indexes(old_ids, [])
             return True
 

@@ -163,3 +163,49 @@ def test_ivf_pq_rescores_its_candidates_from_the_catalog(tmp_path):
     reopened = Library(Settings(data_dir=tmp_path / "d", index_kind="ivf_pq"))
     again = reopened.indexes["fused"].search(vectors[123], 5)
     assert np.array_equal(again[1], ids) and np.allclose(again[0], scores, atol=1e-6)
+
+
+def test_index_files_record_the_catalog_generation_they_hold(tmp_path, catalog_url):
+    """A file saved at the catalog's generation is taken as it is on open; any other is repaired."""
+    from search.vector_index.base import VectorIndex
+
+    settings = Settings(data_dir=tmp_path / "data", database_url=catalog_url)
+    lib = Library(settings)
+    lib.write_video(video("/a.mp4", 2))
+    lib.write_video(video("/b.mp4", 1, seed=20))
+    generation = lib.generation()
+    assert lib.seen_generation == generation
+    for space in ("fused", "speech"):
+        assert VectorIndex.load(settings.index_dir / f"{space}.faiss").meta["generation"] == generation
+    assert Library(settings).reconcile() == {"fused": (0, 0), "speech": (0, 0)}
+
+
+def test_a_writer_that_missed_another_writers_video_never_hides_it(tmp_path, catalog_url):
+    """Two libraries on one data dir write in turn: the second one's indexes never saw the first
+    one's video, so the file it saves matches no generation, and the next open repairs it."""
+    from search.vector_index.base import VectorIndex
+
+    settings = Settings(data_dir=tmp_path / "data", database_url=catalog_url)
+    first, second = Library(settings), Library(settings)
+    first.write_video(video("/a.mp4", 2))
+    second.write_video(video("/b.mp4", 3, seed=30))
+    assert second.seen_generation is None and len(second.indexes["fused"]) == 3  # it lacks /a.mp4
+    assert VectorIndex.load(settings.index_dir / "fused.faiss").meta["generation"] is None
+    assert second.refresh_if_changed() and len(second.indexes["fused"]) == 5
+    fresh = Library(settings)
+    with fresh.sessions() as s:
+        truth = set(s.scalars(select(SegmentVector.segment_id).where(SegmentVector.space == "fused")))
+    assert set(fresh.indexes["fused"].ids().tolist()) == truth and len(truth) == 5
+
+
+def test_schema_head_is_the_newest_migration(lib):
+    """The catalog recognises a current schema without Alembic, by this revision."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from search.catalog import SCHEMA_HEAD, _migrations_dir, schema_revision
+
+    config = Config()
+    config.set_main_option("script_location", str(_migrations_dir()))
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD
+    assert schema_revision(lib.sessions.kw["bind"]) == SCHEMA_HEAD

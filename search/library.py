@@ -1,9 +1,10 @@
 """The library: the catalog and the vector indexes of one data dir, kept consistent.
 
-Writes go catalog first (one transaction per video, vectors included), then the indexes, which
-are saved atomically. A crash between the two leaves rows without vectors in the index; opening
-the library reconciles each index with the catalog (no vector without a row, no row without a
-vector), so nothing is lost or orphaned.
+Writes go catalog first (one transaction per video, vectors included, the catalog generation
+bumped), then the indexes (``index_set``), which are saved atomically. A crash between the two
+leaves rows without vectors in the index; opening the library reconciles each index with the
+catalog (no vector without a row, no row without a vector), so nothing is lost or orphaned.
+Reads live in ``catalog_reads``, mixed in.
 """
 from __future__ import annotations
 
@@ -11,24 +12,21 @@ import contextlib
 import datetime as dt
 import dataclasses
 import fcntl
-import functools
 import logging
-from pathlib import Path
 from typing import Iterator
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .catalog import (SPACES, CatalogState, ModelVersion, Segment, SegmentVector, TranscriptLine, Video,
-                      open_catalog)
+from .catalog import CatalogState, ModelVersion, Segment, SegmentVector, TranscriptLine, Video, open_catalog
+from .catalog_reads import CatalogReads, catalog_generation
 from .errors import NotFound, VidsearchError
+from .index_set import Added, FaissIndexSet, IndexSet
 from .settings import Settings
-from .store import VectorIndex, build_index, gpu_count, make_index, normalize, rebuild_reason, target_kind
+from .store import VectorIndex, normalize
 
 log = logging.getLogger(__name__)
-
-REBUILD_INLINE_MAX = 100_000  # a rebuild of this many vectors takes seconds; larger ones wait for open
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,94 +82,40 @@ class NewVideo:
     fusion: tuple[float, float] | None = None  # (visual, speech) weights of the fused vectors
 
 
-class Library:
-    """One data dir: the catalog session factory plus one ``VectorIndex`` per space."""
+class Library(CatalogReads):
+    """One data dir: the catalog session factory plus its index set (one index per space)."""
 
-    def __init__(self, settings: Settings, reconcile: bool = True):
+    def __init__(self, settings: Settings, reconcile: bool = True, index_set: IndexSet | None = None):
         self.settings = settings
         self.sessions: sessionmaker = open_catalog(settings.catalog_url)
-        self.index_dir = settings.index_dir
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        self.indexes: dict[str, VectorIndex] = {}
+        self.lock_dir = settings.index_dir
+        self.lock_dir.mkdir(parents=True, exist_ok=True)
+        self.index_set = index_set or FaissIndexSet(settings, self.exact_vectors)
         self.seen_generation: int | None = None  # the catalog generation these indexes match
         if reconcile:  # only `vidsearch check` looks at the files as they are, before repair
             self.reconcile()
 
-    # --- consistency
-    def _index_path(self, space: str) -> Path:
-        return self.index_dir / f"{space}.faiss"
+    @property
+    def indexes(self) -> dict[str, VectorIndex]:
+        """The searchable index of each space that has vectors."""
+        return self.index_set.indexes
 
     @contextlib.contextmanager
     def _write_lock(self) -> Iterator[None]:
         """Serialise index writers across processes sharing the data dir."""
-        with open(self.index_dir / ".lock", "w") as handle:
+        with open(self.lock_dir / ".lock", "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _load_index(self, space: str, dim: int | None) -> VectorIndex | None:
-        for candidate in (self._index_path(space), self._index_path(space).with_suffix(".faiss.prev")):
-            if not candidate.exists():
-                continue
-            try:
-                index = VectorIndex.load(candidate)
-            except Exception as exc:  # a torn or foreign file: fall back, then rebuild
-                log.warning("cannot read %s (%s); trying the previous copy", candidate, exc)
-                continue
-            if dim is None or index.dim == dim:
-                return index
-            log.warning("%s has dimension %d, catalog says %d; rebuilding", candidate, index.dim, dim)
-        return None
-
+    # --- consistency
     def reconcile(self) -> dict[str, tuple[int, int]]:
-        """Make every index hold exactly the catalog's vectors; returns {space: (added, removed)}.
-
-        An index file saved at the catalog's current generation holds exactly its vectors (every
-        change to them bumps the generation, under the write lock), so it is taken as it is: a
-        query process does not read every id. Any other file is compared id by id and repaired."""
-        changes = {}
+        """Make every index hold exactly the catalog's vectors; returns {space: (added, removed)}."""
         with self._write_lock(), self.sessions() as session:
-            self.seen_generation = _generation(session)  # read first: a later change is seen next time
-            dims = dict(session.execute(select(ModelVersion.space, ModelVersion.dim)).all())
-            for space in SPACES:
-                dim = dims.get(space)
-                index = self._load_index(space, dim)
-                if index is not None and index.meta.get("generation") == self.seen_generation and \
-                        not rebuild_reason(index, self.settings.index_kind, self._budget(), self._gpu()):
-                    self._adopt(space, index)
-                    changes[space] = (0, 0)
-                    continue
-                rebuilt = False
-                if index is None:
-                    if dim is None:
-                        continue
-                    index, rebuilt = self._build_from_catalog(session, space, dim), True
-                truth = set(
-                    session.scalars(select(SegmentVector.segment_id).where(SegmentVector.space == space))
-                )
-                present = set(index.ids().tolist())
-                extra = present - truth
-                missing = sorted(truth - present)
-                index.remove(np.fromiter(extra, np.int64, len(extra)))
-                for start in range(0, len(missing), 10_000):
-                    index.add(*_catalog_vectors(session, space, missing[start:start + 10_000]))
-                reason = rebuild_reason(index, self.settings.index_kind, self._budget(), self._gpu())
-                if reason:
-                    log.info("rebuilding the %s index: %s", space, reason)
-                    index, rebuilt = self._build_from_catalog(session, space, index.dim), True
-                self._adopt(space, index)
-                if extra or missing or rebuilt or index.meta.get("generation") != self.seen_generation:
-                    self._save_index(session, space, index, self.seen_generation)
-                    log.info("reconciled %s index: +%d -%d", space, len(missing), len(extra))
-                changes[space] = (len(missing), len(extra))
-        return changes
-
-    def generation(self) -> int:
-        """The catalog's generation: it grows with every change to the vectors, by any process."""
-        with self.sessions() as session:
-            return _generation(session)
+            self.seen_generation = catalog_generation(session)  # read first: a later change is seen next time
+            return self.index_set.reconcile(session, self.seen_generation)
 
     def refresh_if_changed(self) -> bool:
         """Reconcile with the catalog when another process (or library) changed it; True if so."""
@@ -180,25 +124,33 @@ class Library:
         self.reconcile()
         return True
 
+    def check(self) -> dict[str, dict]:
+        """Compare the catalog with the stored indexes (as a fresh open would read them): per space,
+        catalog vector count, index count, missing ids, orphans, duplicates. ``reconcile()``
+        repairs all of these."""
+        with self.sessions() as session:
+            return self.index_set.check(session)
+
+    def has_vectors(self, spaces) -> bool:
+        """Whether any of ``spaces`` holds vectors (as of the last reconcile)."""
+        return self.index_set.has_vectors(spaces)
+
     @staticmethod
     def bump(session: Session) -> int:
         """Count a change to the vectors, inside the writing transaction; returns the new generation."""
         return int(session.scalar(update(CatalogState).where(CatalogState.name == "generation")
                                   .values(value=CatalogState.value + 1).returning(CatalogState.value)))
 
-    def _advance(self, generation: int) -> None:
+    def _advance(self, generation: int) -> int | None:
         """After this library's write took the catalog to ``generation``: its indexes match it when
         they matched the one before; else another process wrote since they were read, and they
         match no generation (saved so, they are repaired on the next open or refresh)."""
         self.seen_generation = generation if self.seen_generation == generation - 1 else None
+        return self.seen_generation
 
-    def _save_index(self, session: Session, space: str, index: VectorIndex, generation: int | None) -> None:
-        """Save ``index`` with the catalog generation whose vectors it holds (None: unknown)."""
-        index.save(self._index_path(space), {"model": self._model_of(session, space), "generation": generation})
-
-    @staticmethod
-    def _model_of(session: Session, space: str) -> str | None:
-        return session.scalar(select(ModelVersion.model).where(ModelVersion.space == space))
+    def _apply(self, removed: list[int], added: Added, generation: int) -> None:
+        with self.sessions() as session:
+            self.index_set.apply(session, removed, added, self._advance(generation))
 
     # --- writes
     def _check_models(self, session: Session, models: dict[str, tuple[str, int]],
@@ -223,12 +175,6 @@ class Library:
                         f"the fused vectors in this catalog weigh frames {known.params['visual']:g} and speech "
                         f"{known.params['speech']:g}, this file was fused with {weights['visual']:g} and "
                         f"{weights['speech']:g}; index with the catalog's weights (vidsearch tune changes them)")
-
-    def fused_weights(self) -> tuple[float, float] | None:
-        """(visual, speech) weights of the catalog's fused vectors, when recorded."""
-        with self.sessions() as session:
-            params = session.scalar(select(ModelVersion.params).where(ModelVersion.space == "fused"))
-        return (float(params["visual"]), float(params["speech"])) if params else None
 
     def write_video(self, record: NewVideo) -> int:
         """Store one indexed file (replacing an earlier version of the same path); returns its id."""
@@ -259,79 +205,17 @@ class Library:
                 session.flush()
                 video_id = video.id
                 generation = self.bump(session)
-            self._advance(generation)
-            self._apply_to_indexes(old_ids, rows)
+            added: Added = {}
+            for space in {space for _, seg in rows for space in seg.vectors}:
+                pairs = [(row.id, seg.vectors[space]) for row, seg in rows if space in seg.vectors]
+                added[space] = ([p[0] for p in pairs], np.stack([p[1] for p in pairs]))
+            self._apply(old_ids, added, generation)
             return video_id
-
-    def _apply_to_indexes(self, old_ids: list[int], rows: list[tuple[Segment, NewSegment]]) -> None:
-        touched = set()
-        for space in SPACES:
-            pairs = [(row.id, seg.vectors[space]) for row, seg in rows if space in seg.vectors]
-            index = self.indexes.get(space)
-            if index is None and pairs:
-                index = self._adopt(space, make_index("flat", len(pairs[0][1])))
-            if index is None:
-                continue
-            if old_ids and index.remove(old_ids):
-                touched.add(space)
-            if pairs:
-                index.add([p[0] for p in pairs], np.stack([p[1] for p in pairs]))
-                touched.add(space)
-        self._save(touched)
-
-    def _save(self, spaces) -> None:
-        with self.sessions() as session:
-            for space in spaces:
-                index = self.indexes[space]
-                reason = rebuild_reason(index, self.settings.index_kind, self._budget(), self._gpu())
-                if reason and len(index) <= REBUILD_INLINE_MAX:
-                    log.info("rebuilding the %s index: %s", space, reason)
-                    index = self._adopt(space, self._build_from_catalog(session, space, index.dim))
-                elif reason:
-                    log.warning("the %s index should be rebuilt (%s); it will be when the library "
-                                "is next opened", space, reason)
-                self._save_index(session, space, index, self.seen_generation)
 
     def rebuild(self, space: str) -> None:
         """Build ``space``'s index again from the catalog's vectors (after they were rewritten)."""
         with self._write_lock(), self.sessions() as session:
-            dim = session.scalar(select(ModelVersion.dim).where(ModelVersion.space == space))
-            if dim is None:
-                return
-            index = self._adopt(space, self._build_from_catalog(session, space, dim))
-            self._save_index(session, space, index, _generation(session))
-
-    # --- index types
-    def _budget(self) -> int:
-        return self.settings.index_memory_budget_mb << 20
-
-    def _gpu(self) -> bool:
-        return self.settings.device != "cpu" and gpu_count() > 0
-
-    def _build_from_catalog(self, session: Session, space: str, dim: int) -> VectorIndex:
-        """``space``'s index built from every catalog vector, of the type its size calls for."""
-        count = session.scalar(
-            select(func.count()).select_from(SegmentVector).where(SegmentVector.space == space)) or 0
-        ids = np.empty(count, np.int64)
-        vectors = np.empty((count, dim), np.float32)  # preallocated: no list of 7M small arrays
-        rows = session.execute(
-            select(SegmentVector.segment_id, SegmentVector.vector)
-            .where(SegmentVector.space == space)
-            .execution_options(yield_per=50_000)
-        )
-        filled = 0
-        for segment_id, blob in rows:
-            if filled == count:
-                break
-            ids[filled], vectors[filled] = segment_id, np.frombuffer(blob, dtype=np.float32)
-            filled += 1
-        ids, vectors = ids[:filled], vectors[:filled]
-        kind = target_kind(self.settings.index_kind, filled, dim, self._budget(), self._gpu())
-        if filled == 0:
-            return make_index("flat", dim)
-        return build_index(kind, ids, vectors, recall_target=self.settings.index_recall_target,
-                           memory_budget_bytes=self._budget(), device=self.settings.device,
-                           exact_source=functools.partial(self.exact_vectors, space))
+            self.index_set.rebuild(session, space, catalog_generation(session))
 
     @staticmethod
     def _delete_path(session: Session, path: str) -> list[int]:
@@ -352,8 +236,7 @@ class Library:
                                   error_stage=stage, error=error[:4000]))
                 generation = self.bump(session) if old_ids else None
             if generation is not None:
-                self._advance(generation)
-            self._apply_to_indexes(old_ids, [])
+                self._apply(old_ids, {}, generation)
 
     def remove_video(self, video_id: int) -> bool:
         with self._write_lock():
@@ -363,8 +246,7 @@ class Library:
                     return False
                 old_ids = self._delete_path(session, video.path)
                 generation = self.bump(session)
-            self._advance(generation)
-            self._apply_to_indexes(old_ids, [])
+            self._apply(old_ids, {}, generation)
             return True
 
     def touch(self, video_id: int, size: int, mtime: float) -> None:
@@ -390,132 +272,8 @@ class Library:
             video = session.get(Video, video_id)
             video.path, video.size, video.mtime = path, size, mtime
 
-    # --- reads
-    def moved_video(self, fingerprint: str) -> Video | None:
-        """An indexed video with this content whose file is no longer where the catalog says."""
-        with self.sessions() as session:
-            for video in session.scalars(select(Video).where(
-                    Video.fingerprint == fingerprint, Video.status == "indexed")):
-                if not Path(video.path).exists():
-                    return video
-        return None
-
-    def check(self) -> dict[str, dict]:
-        """Compare the catalog with the index files on disk (as a fresh open would read them).
-
-        Per space: catalog vector count, index count, ids missing from the index, ids in the index
-        without a catalog row, duplicate ids. ``reconcile()`` repairs all of these.
-        """
-        report = {}
-        with self.sessions() as session:
-            dims = dict(session.execute(select(ModelVersion.space, ModelVersion.dim)).all())
-            for space in SPACES:
-                truth = set(session.scalars(
-                    select(SegmentVector.segment_id).where(SegmentVector.space == space)))
-                path = self._index_path(space)
-                index = None
-                if path.exists():
-                    try:
-                        index = VectorIndex.load(path)
-                    except Exception:
-                        index = None
-                ids = index.ids().tolist() if index is not None else []
-                present = set(ids)
-                report[space] = {
-                    "catalog": len(truth), "index": len(ids),
-                    "missing": sorted(truth - present), "orphans": sorted(present - truth),
-                    "duplicates": len(ids) - len(present),
-                    "unreadable": path.exists() and index is None,
-                    "wrong_dim": index is not None and space in dims and index.dim != dims[space],
-                }
-        return report
-
-    def known_file(self, path: str) -> Video | None:
-        with self.sessions() as session:
-            return session.scalar(select(Video).where(Video.path == path))
-
-    def segments(self, ids) -> dict[int, tuple[Segment, Video]]:
-        ids = [int(i) for i in ids]
-        if not ids:
-            return {}
-        with self.sessions() as session:
-            rows = session.execute(
-                select(Segment, Video).join(Video).where(Segment.id.in_(ids))
-            ).all()
-            return {seg.id: (seg, video) for seg, video in rows}
-
-    def moment_rows(self, ids) -> dict[int, tuple[str, int, float, float, str, float | None]]:
-        """segment id -> (video path, video id, start, end, transcript, border): what a search
-        result shows (and where a moment may grow), read as plain rows: without ORM objects,
-        since this is on every search's path."""
-        ids = [int(i) for i in ids]
-        if not ids:
-            return {}
-        with self.sessions() as session:
-            rows = session.execute(
-                select(Segment.id, Video.path, Video.id, Segment.start, Segment.end, Segment.transcript,
-                       Segment.border)
-                .join(Video, Segment.video_id == Video.id).where(Segment.id.in_(ids)))
-            return {row[0]: tuple(row[1:]) for row in rows}
-
-    def exact_vectors(self, space: str, ids) -> tuple[np.ndarray, np.ndarray]:
-        """(ids found, their vectors) of ``space`` from the catalog, which keeps every vector exactly."""
-        with self.sessions() as session:
-            return _catalog_vectors(session, space, ids)
-
-    def _adopt(self, space: str, index: VectorIndex) -> VectorIndex:
-        """Make ``index`` the live one of ``space``: on its device, re-ranking from the catalog."""
-        index.to_device(self.settings.device)
-        index.exact_source = functools.partial(self.exact_vectors, space)
-        self.indexes[space] = index
-        return index
-
-    def has_vectors(self, spaces) -> bool:
-        """Whether any of ``spaces`` holds vectors (as of the last reconcile)."""
-        return any(len(self.indexes.get(space, ())) for space in spaces)
-
-    def vector(self, segment_id: int, space: str) -> np.ndarray | None:
-        found, rows = self.exact_vectors(space, [segment_id])
-        return rows[0] if len(found) else None
-
-    def videos(self, status: str | None = None) -> list[Video]:
-        with self.sessions() as session:
-            query = select(Video).order_by(Video.path)
-            if status:
-                query = query.where(Video.status == status)
-            return list(session.scalars(query))
-
-    def asr_models(self) -> dict[str, int]:
-        """{speech model: videos it transcribed}; "none" for videos without speech or indexed
-        before the model was recorded."""
-        with self.sessions() as session:
-            rows = session.execute(select(Video.asr_model, func.count()).where(Video.status == "indexed")
-                                   .group_by(Video.asr_model)).all()
-        return {model or "none": count for model, count in sorted(rows, key=lambda r: -r[1])}
-
-    def counts(self) -> "LibraryCounts":
-        with self.sessions() as session:
-            by_status = dict(session.execute(select(Video.status, func.count()).group_by(Video.status)).all())
-            segments = session.scalar(select(func.count()).select_from(Segment)) or 0
-            frames = session.scalar(select(func.sum(Segment.frame_count))) or 0
+    def counts(self) -> LibraryCounts:
+        by_status, segments, frames = self.status_counts()
         return LibraryCounts(indexed=by_status.get("indexed", 0), failed=by_status.get("failed", 0),
-                             segments=segments, frames=int(frames),
-                             vectors={space: len(index) for space, index in self.indexes.items()})
+                             segments=segments, frames=frames, vectors=self.index_set.sizes())
 
-
-def _generation(session: Session) -> int:
-    return int(session.scalar(select(CatalogState.value).where(CatalogState.name == "generation")) or 0)
-
-
-def _catalog_vectors(session: Session, space: str, ids) -> tuple[np.ndarray, np.ndarray]:
-    """(ids found, their vectors) of ``space``, read 5,000 ids a query (drivers cap parameters)."""
-    ids = sorted({int(i) for i in ids})
-    found, rows = [], []
-    for start in range(0, len(ids), 5000):
-        for segment_id, blob in session.execute(select(SegmentVector.segment_id, SegmentVector.vector).where(
-                SegmentVector.space == space, SegmentVector.segment_id.in_(ids[start:start + 5000]))):
-            found.append(segment_id)
-            rows.append(np.frombuffer(blob, dtype=np.float32))
-    if not rows:
-        return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
-    return np.asarray(found, np.int64), np.stack(rows)

@@ -15,7 +15,8 @@ from sqlalchemy import select, update
 from .catalog import SPOKEN, ModelVersion, SegmentVector
 from .errors import InvalidInput, NotFound, VidsearchError
 from .fusion import fuse
-from .library import Library, _catalog_vectors
+from .index_set import catalog_vectors
+from .library import Library
 
 _BATCH = 5000
 
@@ -34,9 +35,9 @@ def refuse(library: Library, visual_weight: float, speech_weight: float) -> int:
                                    .order_by(SegmentVector.segment_id)))
         for start in range(0, len(ids), _BATCH):
             batch = ids[start:start + _BATCH]
-            visual = _by_id(*_catalog_vectors(session, "visual", batch))
-            spoken = _by_id(*_catalog_vectors(session, SPOKEN, batch))
-            speech = set(_catalog_vectors(session, "speech", batch)[0].tolist())
+            visual = _by_id(*catalog_vectors(session, "visual", batch))
+            spoken = _by_id(*catalog_vectors(session, SPOKEN, batch))
+            speech = set(catalog_vectors(session, "speech", batch)[0].tolist())
             lost = [i for i in batch if i in speech and i not in spoken]
             if lost:
                 raise VidsearchError(

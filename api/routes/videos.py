@@ -13,10 +13,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path as PathParam, Query
 from fastapi.responses import FileResponse, Response
-from sqlalchemy import func, select
 
 from indexer.thumbnail import NoPicture, thumbnail
-from search.catalog import Segment, Video
+from search.catalog import Video
 
 from ..deps import KeyDep, ServicesDep
 from ..schemas import Message, SegmentOut, TranscriptLineOut, VideoDetailOut, VideoOut, VideoPage
@@ -46,14 +45,8 @@ async def list_videos(services: ServicesDep,
     """Indexed and failed videos, by path."""
 
     def work():
-        with services.library.sessions() as session:
-            where = [Video.status == status] if status else []
-            total = session.scalar(select(func.count()).select_from(Video).where(*where)) or 0
-            counts = select(Segment.video_id, func.count().label("n")).group_by(Segment.video_id).subquery()
-            rows = session.execute(
-                select(Video, counts.c.n).outerjoin(counts, counts.c.video_id == Video.id)
-                .where(*where).order_by(Video.path).offset(offset).limit(limit)).all()
-            return VideoPage(total=total, videos=[VideoOut(**video_out(v, n or 0)) for v, n in rows])
+        total, rows = services.library.video_page(status, limit, offset)
+        return VideoPage(total=total, videos=[VideoOut(**video_out(v, n)) for v, n in rows])
 
     return await services.run(work)
 
@@ -63,16 +56,15 @@ async def get_video(services: ServicesDep, video_id: VideoId) -> VideoDetailOut:
     """One video with its segments and its transcript."""
 
     def work():
-        with services.library.sessions() as session:
-            video = session.get(Video, video_id)
-            if video is None:
-                raise HTTPException(404, f"there is no video {video_id} in the catalog")
-            segments = [SegmentOut(id=s.id, start=round(s.start, 3), end=round(s.end, 3),
-                                   transcript=s.transcript or "",
-                                   thumbnail_url=f"/api/segments/{s.id}/thumbnail") for s in video.segments]
-            lines = [TranscriptLineOut(start=round(l.start, 3), end=round(l.end, 3), text=l.text)
-                     for l in video.transcript]
-            return VideoDetailOut(**video_out(video, len(segments)), segment_list=segments, transcript=lines)
+        detail = services.library.video_detail(video_id)
+        if detail is None:
+            raise HTTPException(404, f"there is no video {video_id} in the catalog")
+        segments = [SegmentOut(id=s.id, start=round(s.start, 3), end=round(s.end, 3),
+                               transcript=s.transcript or "",
+                               thumbnail_url=f"/api/segments/{s.id}/thumbnail") for s in detail.segments]
+        lines = [TranscriptLineOut(start=round(l.start, 3), end=round(l.end, 3), text=l.text)
+                 for l in detail.lines]
+        return VideoDetailOut(**video_out(detail.video, len(segments)), segment_list=segments, transcript=lines)
 
     return await services.run(work)
 
@@ -86,11 +78,10 @@ async def delete_video(services: ServicesDep, video_id: VideoId) -> Response:
 
 
 def _indexed_file(services, video_id: int) -> Path:
-    with services.library.sessions() as session:
-        video = session.get(Video, video_id)
-        if video is None or video.status != "indexed":
-            raise HTTPException(404, f"there is no indexed video {video_id}")
-        path = Path(video.path)
+    video = services.library.indexed_video(video_id)
+    if video is None:
+        raise HTTPException(404, f"there is no indexed video {video_id}")
+    path = Path(video.path)
     if not path.is_file():
         raise HTTPException(404, f"the file of video {video_id} is no longer where it was indexed; "
                                  "index its new location")

@@ -1,0 +1,138 @@
+"""Every read of the catalog that the CLI, the service's routes and the searcher make, in one place.
+
+``CatalogReads`` needs only ``self.sessions`` (a session factory); the library mixes it in, so a
+caller holding a library reads with it, and no route or command writes SQL of its own. Reads on
+every search's path (``moment_rows``) return plain rows, not ORM objects.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from .catalog import CatalogState, ModelVersion, Segment, TranscriptLine, Video
+from .index_set import catalog_vectors
+
+
+@dataclasses.dataclass(frozen=True)
+class VideoDetail:
+    """One video with its segments and transcript lines, loaded together."""
+
+    video: Video
+    segments: list[Segment]
+    lines: list[TranscriptLine]
+
+
+def catalog_generation(session: Session) -> int:
+    """The catalog's generation: it grows with every change to the vectors, by any process."""
+    return int(session.scalar(select(CatalogState.value).where(CatalogState.name == "generation")) or 0)
+
+
+class CatalogReads:
+    sessions: sessionmaker
+
+    def generation(self) -> int:
+        with self.sessions() as session:
+            return catalog_generation(session)
+
+    def fused_weights(self) -> tuple[float, float] | None:
+        """(visual, speech) weights of the catalog's fused vectors, when recorded."""
+        with self.sessions() as session:
+            params = session.scalar(select(ModelVersion.params).where(ModelVersion.space == "fused"))
+        return (float(params["visual"]), float(params["speech"])) if params else None
+
+    def moved_video(self, fingerprint: str) -> Video | None:
+        """An indexed video with this content whose file is no longer where the catalog says."""
+        with self.sessions() as session:
+            for video in session.scalars(select(Video).where(
+                    Video.fingerprint == fingerprint, Video.status == "indexed")):
+                if not Path(video.path).exists():
+                    return video
+        return None
+
+    def known_file(self, path: str) -> Video | None:
+        with self.sessions() as session:
+            return session.scalar(select(Video).where(Video.path == path))
+
+    def segments(self, ids) -> dict[int, tuple[Segment, Video]]:
+        ids = [int(i) for i in ids]
+        if not ids:
+            return {}
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Segment, Video).join(Video).where(Segment.id.in_(ids))
+            ).all()
+            return {seg.id: (seg, video) for seg, video in rows}
+
+    def moment_rows(self, ids) -> dict[int, tuple[str, int, float, float, str, float | None]]:
+        """segment id -> (video path, video id, start, end, transcript, border): what a search
+        result shows (and where a moment may grow), read as plain rows: without ORM objects,
+        since this is on every search's path."""
+        ids = [int(i) for i in ids]
+        if not ids:
+            return {}
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Segment.id, Video.path, Video.id, Segment.start, Segment.end, Segment.transcript,
+                       Segment.border)
+                .join(Video, Segment.video_id == Video.id).where(Segment.id.in_(ids)))
+            return {row[0]: tuple(row[1:]) for row in rows}
+
+    def exact_vectors(self, space: str, ids) -> tuple[np.ndarray, np.ndarray]:
+        """(ids found, their vectors) of ``space`` from the catalog, which keeps every vector exactly."""
+        with self.sessions() as session:
+            return catalog_vectors(session, space, ids)
+
+    def vector(self, segment_id: int, space: str) -> np.ndarray | None:
+        found, rows = self.exact_vectors(space, [segment_id])
+        return rows[0] if len(found) else None
+
+    def videos(self, status: str | None = None) -> list[Video]:
+        with self.sessions() as session:
+            query = select(Video).order_by(Video.path)
+            if status:
+                query = query.where(Video.status == status)
+            return list(session.scalars(query))
+
+    def video_page(self, status: str | None, limit: int, offset: int) -> tuple[int, list[tuple[Video, int]]]:
+        """(how many videos have ``status``, one page of them by path with their segment counts)."""
+        with self.sessions() as session:
+            where = [Video.status == status] if status else []
+            total = session.scalar(select(func.count()).select_from(Video).where(*where)) or 0
+            counts = select(Segment.video_id, func.count().label("n")).group_by(Segment.video_id).subquery()
+            rows = session.execute(
+                select(Video, counts.c.n).outerjoin(counts, counts.c.video_id == Video.id)
+                .where(*where).order_by(Video.path).offset(offset).limit(limit)).all()
+            return total, [(video, n or 0) for video, n in rows]
+
+    def video_detail(self, video_id: int) -> VideoDetail | None:
+        with self.sessions() as session:
+            video = session.get(Video, video_id)
+            if video is None:
+                return None
+            return VideoDetail(video, list(video.segments), list(video.transcript))
+
+    def indexed_video(self, video_id: int) -> Video | None:
+        """The video, when it is indexed (not failed)."""
+        with self.sessions() as session:
+            video = session.get(Video, video_id)
+            return video if video is not None and video.status == "indexed" else None
+
+    def asr_models(self) -> dict[str, int]:
+        """{speech model: videos it transcribed}; "none" for videos without speech or indexed
+        before the model was recorded."""
+        with self.sessions() as session:
+            rows = session.execute(select(Video.asr_model, func.count()).where(Video.status == "indexed")
+                                   .group_by(Video.asr_model)).all()
+        return {model or "none": count for model, count in sorted(rows, key=lambda r: -r[1])}
+
+    def status_counts(self) -> tuple[dict[str, int], int, int]:
+        """({video status: count}, segments, sampled frames)."""
+        with self.sessions() as session:
+            by_status = dict(session.execute(select(Video.status, func.count()).group_by(Video.status)).all())
+            segments = session.scalar(select(func.count()).select_from(Segment)) or 0
+            frames = session.scalar(select(func.sum(Segment.frame_count))) or 0
+        return by_status, segments, int(frames)

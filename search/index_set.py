@@ -1,0 +1,250 @@
+"""The vector indexes of one library, one per space, kept equal to the catalog's vectors.
+
+The catalog is the source of truth; an index set is derived from it and answers nearest-neighbour
+queries. ``IndexSet`` is what the library asks of any backend: make every index equal to the
+catalog (``reconcile``), take one write's changes (``apply``), build a space again (``rebuild``),
+and report how it differs from the catalog (``check``). ``FaissIndexSet`` keeps one FAISS file per
+space in the data dir, saved atomically with the catalog generation whose vectors it holds; a
+server-side backend (Milvus, #11) implements the same four calls over its collections.
+
+Every call that reads the catalog gets the caller's session: the library decides transactions,
+locks and generations, the index set only what its indexes hold.
+"""
+from __future__ import annotations
+
+import abc
+import functools
+import logging
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .catalog import SPACES, ModelVersion, SegmentVector
+from .settings import Settings
+from .store import VectorIndex, build_index, gpu_count, make_index, rebuild_reason, target_kind
+
+log = logging.getLogger(__name__)
+
+REBUILD_INLINE_MAX = 100_000  # a rebuild of this many vectors takes seconds; larger ones wait for open
+
+Added = dict[str, tuple[list[int], np.ndarray]]
+"""space -> (segment ids, their vectors): what one write adds."""
+
+
+class IndexSet(abc.ABC):
+    """One searchable index per space (``indexes``), equal to the catalog's vectors."""
+
+    indexes: dict[str, VectorIndex]
+
+    @abc.abstractmethod
+    def reconcile(self, session: Session, generation: int) -> dict[str, tuple[int, int]]:
+        """Make every index hold exactly the catalog's vectors (the catalog is at ``generation``);
+        returns {space: (added, removed)}."""
+
+    @abc.abstractmethod
+    def apply(self, session: Session, removed: list[int], added: Added, generation: int | None) -> None:
+        """Take one write: drop ``removed`` ids from every space, add ``added``; the indexes then
+        hold the catalog at ``generation`` (None: they missed another process's write)."""
+
+    @abc.abstractmethod
+    def rebuild(self, session: Session, space: str, generation: int) -> None:
+        """Build ``space`` again from the catalog's vectors (after they were rewritten)."""
+
+    @abc.abstractmethod
+    def check(self, session: Session) -> dict[str, dict]:
+        """Per space, how the stored index differs from the catalog (as a fresh open would find it)."""
+
+    def has_vectors(self, spaces) -> bool:
+        """Whether any of ``spaces`` holds vectors (as of the last reconcile)."""
+        return any(len(self.indexes.get(space, ())) for space in spaces)
+
+    def sizes(self) -> dict[str, int]:
+        return {space: len(index) for space, index in self.indexes.items()}
+
+
+class FaissIndexSet(IndexSet):
+    """One FAISS index file per space in ``settings.index_dir``, its type chosen by size and budget.
+
+    ``exact_vectors(space, ids)`` reads full vectors from the catalog: compressed indexes re-score
+    their candidates with them."""
+
+    def __init__(self, settings: Settings, exact_vectors: Callable[[str, object], tuple[np.ndarray, np.ndarray]]):
+        self.settings = settings
+        self.index_dir = settings.index_dir
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        self.exact_vectors = exact_vectors
+        self.indexes: dict[str, VectorIndex] = {}
+
+    def _path(self, space: str) -> Path:
+        return self.index_dir / f"{space}.faiss"
+
+    def _load(self, space: str, dim: int | None) -> VectorIndex | None:
+        for candidate in (self._path(space), self._path(space).with_suffix(".faiss.prev")):
+            if not candidate.exists():
+                continue
+            try:
+                index = VectorIndex.load(candidate)
+            except Exception as exc:  # a torn or foreign file: fall back, then rebuild
+                log.warning("cannot read %s (%s); trying the previous copy", candidate, exc)
+                continue
+            if dim is None or index.dim == dim:
+                return index
+            log.warning("%s has dimension %d, catalog says %d; rebuilding", candidate, index.dim, dim)
+        return None
+
+    def reconcile(self, session: Session, generation: int) -> dict[str, tuple[int, int]]:
+        """A file saved at ``generation`` holds exactly the catalog's vectors (every change to them
+        bumps the generation, under the library's write lock), so it is taken as it is: a query
+        process does not read every id. Any other file is compared id by id and repaired."""
+        changes = {}
+        dims = dict(session.execute(select(ModelVersion.space, ModelVersion.dim)).all())
+        for space in SPACES:
+            dim = dims.get(space)
+            index = self._load(space, dim)
+            if index is not None and index.meta.get("generation") == generation and not self._rebuild_reason(index):
+                self._adopt(space, index)
+                changes[space] = (0, 0)
+                continue
+            rebuilt = False
+            if index is None:
+                if dim is None:
+                    continue
+                index, rebuilt = self._build_from_catalog(session, space, dim), True
+            truth = set(session.scalars(select(SegmentVector.segment_id).where(SegmentVector.space == space)))
+            present = set(index.ids().tolist())
+            extra = present - truth
+            missing = sorted(truth - present)
+            index.remove(np.fromiter(extra, np.int64, len(extra)))
+            for start in range(0, len(missing), 10_000):
+                index.add(*catalog_vectors(session, space, missing[start:start + 10_000]))
+            reason = self._rebuild_reason(index)
+            if reason:
+                log.info("rebuilding the %s index: %s", space, reason)
+                index, rebuilt = self._build_from_catalog(session, space, index.dim), True
+            self._adopt(space, index)
+            if extra or missing or rebuilt or index.meta.get("generation") != generation:
+                self._save(session, space, index, generation)
+                log.info("reconciled %s index: +%d -%d", space, len(missing), len(extra))
+            changes[space] = (len(missing), len(extra))
+        return changes
+
+    def apply(self, session: Session, removed: list[int], added: Added, generation: int | None) -> None:
+        touched = set()
+        for space in SPACES:
+            ids, vectors = added.get(space, ([], None))
+            index = self.indexes.get(space)
+            if index is None and ids:
+                index = self._adopt(space, make_index("flat", vectors.shape[1]))
+            if index is None:
+                continue
+            if removed and index.remove(removed):
+                touched.add(space)
+            if ids:
+                index.add(ids, vectors)
+                touched.add(space)
+        for space in touched:
+            index = self.indexes[space]
+            reason = self._rebuild_reason(index)
+            if reason and len(index) <= REBUILD_INLINE_MAX:
+                log.info("rebuilding the %s index: %s", space, reason)
+                index = self._adopt(space, self._build_from_catalog(session, space, index.dim))
+            elif reason:
+                log.warning("the %s index should be rebuilt (%s); it will be when the library "
+                            "is next opened", space, reason)
+            self._save(session, space, index, generation)
+
+    def rebuild(self, session: Session, space: str, generation: int) -> None:
+        dim = session.scalar(select(ModelVersion.dim).where(ModelVersion.space == space))
+        if dim is None:
+            return
+        index = self._adopt(space, self._build_from_catalog(session, space, dim))
+        self._save(session, space, index, generation)
+
+    def check(self, session: Session) -> dict[str, dict]:
+        """Per space: catalog vector count, index count, ids missing from the index, ids in the
+        index without a catalog row, duplicate ids, unreadable file, wrong dimension."""
+        report = {}
+        dims = dict(session.execute(select(ModelVersion.space, ModelVersion.dim)).all())
+        for space in SPACES:
+            truth = set(session.scalars(select(SegmentVector.segment_id).where(SegmentVector.space == space)))
+            path = self._path(space)
+            index = None
+            if path.exists():
+                try:
+                    index = VectorIndex.load(path)
+                except Exception:
+                    index = None
+            ids = index.ids().tolist() if index is not None else []
+            present = set(ids)
+            report[space] = {
+                "catalog": len(truth), "index": len(ids),
+                "missing": sorted(truth - present), "orphans": sorted(present - truth),
+                "duplicates": len(ids) - len(present),
+                "unreadable": path.exists() and index is None,
+                "wrong_dim": index is not None and space in dims and index.dim != dims[space],
+            }
+        return report
+
+    # --- the FAISS side
+    def _save(self, session: Session, space: str, index: VectorIndex, generation: int | None) -> None:
+        """Save with the catalog generation whose vectors the file holds (None: unknown)."""
+        model = session.scalar(select(ModelVersion.model).where(ModelVersion.space == space))
+        index.save(self._path(space), {"model": model, "generation": generation})
+
+    def _budget(self) -> int:
+        return self.settings.index_memory_budget_mb << 20
+
+    def _gpu(self) -> bool:
+        return self.settings.device != "cpu" and gpu_count() > 0
+
+    def _rebuild_reason(self, index: VectorIndex) -> str | None:
+        return rebuild_reason(index, self.settings.index_kind, self._budget(), self._gpu())
+
+    def _adopt(self, space: str, index: VectorIndex) -> VectorIndex:
+        """Make ``index`` the live one of ``space``: on its device, re-ranking from the catalog."""
+        index.to_device(self.settings.device)
+        index.exact_source = functools.partial(self.exact_vectors, space)
+        self.indexes[space] = index
+        return index
+
+    def _build_from_catalog(self, session: Session, space: str, dim: int) -> VectorIndex:
+        """``space``'s index built from every catalog vector, of the type its size calls for."""
+        count = session.scalar(
+            select(func.count()).select_from(SegmentVector).where(SegmentVector.space == space)) or 0
+        ids = np.empty(count, np.int64)
+        vectors = np.empty((count, dim), np.float32)  # preallocated: no list of 7M small arrays
+        rows = session.execute(
+            select(SegmentVector.segment_id, SegmentVector.vector)
+            .where(SegmentVector.space == space)
+            .execution_options(yield_per=50_000)
+        )
+        filled = 0
+        for segment_id, blob in rows:
+            if filled == count:
+                break
+            ids[filled], vectors[filled] = segment_id, np.frombuffer(blob, dtype=np.float32)
+            filled += 1
+        ids, vectors = ids[:filled], vectors[:filled]
+        kind = target_kind(self.settings.index_kind, filled, dim, self._budget(), self._gpu())
+        if filled == 0:
+            return make_index("flat", dim)
+        return build_index(kind, ids, vectors, recall_target=self.settings.index_recall_target,
+                           memory_budget_bytes=self._budget(), device=self.settings.device,
+                           exact_source=functools.partial(self.exact_vectors, space))
+
+
+def catalog_vectors(session: Session, space: str, ids) -> tuple[np.ndarray, np.ndarray]:
+    """(ids found, their vectors) of ``space``, read 5,000 ids a query (drivers cap parameters)."""
+    ids = sorted({int(i) for i in ids})
+    found, rows = [], []
+    for start in range(0, len(ids), 5000):
+        for segment_id, blob in session.execute(select(SegmentVector.segment_id, SegmentVector.vector).where(
+                SegmentVector.space == space, SegmentVector.segment_id.in_(ids[start:start + 5000]))):
+            found.append(segment_id)
+            rows.append(np.frombuffer(blob, dtype=np.float32))
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
+    return np.asarray(found, np.int64), np.stack(rows)

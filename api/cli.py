@@ -237,7 +237,7 @@ def cmd_status(app: App, args) -> int:
         "videos_failed": counts.failed,
         "segments": counts.segments,
         "vectors": counts.vectors,
-        "transcribed_by": lib.asr_models(),
+        "transcribed_by": lib.transcript_sources(),
         "failures": [{"path": v.path, "stage": v.error_stage, "reason": v.error} for v in failed],
         "jobs": job_summaries(lib),
     }
@@ -249,7 +249,7 @@ def cmd_status(app: App, args) -> int:
           f"{data['segments']} segments")
     print("vectors  : " + (", ".join(f"{k} {v}" for k, v in data["vectors"].items()) or "none"))
     if data["transcribed_by"]:
-        print("speech   : " + ", ".join(f"{n} video(s) by {m}" for m, n in data["transcribed_by"].items()))
+        print("words    : " + ", ".join(f"{n} video(s) from {m}" for m, n in data["transcribed_by"].items()))
     for f in data["failures"]:
         print(f"  FAILED {f['path']} [{f['stage']}]: {f['reason']}")
     for job in data["jobs"][:3]:
@@ -318,6 +318,18 @@ def cmd_tag(app: App, args) -> int:
     return 0
 
 
+def cmd_transcript(app: App, args) -> int:
+    from search.subtitles import render
+
+    video_id = _video_id(app.library, args.target)
+    cues = app.library.transcript_cues(video_id) if video_id is not None else None
+    if cues is None:
+        raise UsageError(f"no indexed video {args.target} in the catalog")
+    document, _ = render(cues, args.format)
+    sys.stdout.write(document)
+    return 0
+
+
 class UsageError(VidsearchError):
     """A command line that cannot be carried out as given."""
 
@@ -381,6 +393,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--remove", action="store_true", help="remove these tags instead")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_tag)
+
+    p = sub.add_parser("transcript", help="print a video's transcript (by path or id) as WebVTT, SRT, text or JSON")
+    p.add_argument("target", help="the video's path or id")
+    p.add_argument("--format", choices=["vtt", "srt", "txt", "json"], default="vtt")
+    p.set_defaults(func=cmd_transcript)
 
     p = sub.add_parser("check", help="verify that the catalog and the vector indexes agree")
     p.add_argument("--repair", action="store_true", help="rebuild what disagrees from the catalog")

@@ -71,8 +71,12 @@ class VideoOut(BaseModel):
     has_audio: bool = False
     language: str | None = None
     asr_model: str | None = Field(None, description="the speech model that transcribed it")
+    transcript_source: str | None = Field(
+        None, description='"asr", or the subtitles read instead: "sidecar:<file>", "stream:<n> (<language>)"')
+    subtitle_note: str | None = Field(None, description="why the file's own subtitles were not used")
     segments: int = 0
     stream_url: str | None = None
+    transcript_url: str | None = Field(None, description="the transcript as WebVTT (?format=srt|txt|json too)")
 
 
 class VideoDetailOut(VideoOut):

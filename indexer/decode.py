@@ -17,6 +17,7 @@ import numpy as np
 from search.settings import Settings
 
 from .probe import MediaInfo, UnsupportedMedia, probe_container
+from .subtitle_sources import Subtitles, stream_subtitles
 
 SAMPLE_RATE = 16_000
 _THUMB = (64, 36)
@@ -33,13 +34,14 @@ class DecodeOptions:
     dedup_threshold: float = _default("dedup_threshold")
     shot_threshold: float = _default("shot_threshold")
     audio: bool = True
+    subtitles: bool = False  # read the container's subtitle streams
 
     @classmethod
     def from_settings(cls, settings: Settings, dedup: bool = True) -> "DecodeOptions":
         """The options a run decodes with; ``dedup=False`` keeps every sample (the naive baseline)."""
         return cls(fps=settings.fps, frame_size=settings.frame_size,
                    dedup_threshold=settings.dedup_threshold if dedup else -1.0,
-                   shot_threshold=settings.shot_threshold)
+                   shot_threshold=settings.shot_threshold, subtitles=settings.transcripts != "asr")
 
 
 @dataclasses.dataclass
@@ -50,6 +52,7 @@ class Decoded:
     cuts: list[float]  # shot boundaries, seconds
     audio: np.ndarray | None  # float32 mono 16 kHz
     stats: dict
+    subtitles: list[Subtitles] = dataclasses.field(default_factory=list)  # the container's text streams
 
 
 def _scaled_size(width: int, height: int, short: int) -> tuple[int, int]:
@@ -191,9 +194,14 @@ def decode_file(path: str, options: DecodeOptions) -> Decoded:
         # A second open keeps the two passes simple; demuxing again costs little next to decoding.
         with av.open(path, metadata_errors="ignore") as container:
             audio = _decode_audio(container, container.streams.audio[0])
+    subtitles = []
+    if options.subtitles:
+        with av.open(path, metadata_errors="ignore") as container:
+            subtitles = stream_subtitles(container)
     if times:
         info.duration = max(info.duration, times[-1])
     if audio is not None and len(audio):
         info.duration = max(info.duration, len(audio) / SAMPLE_RATE) if not info.has_video else info.duration
     stats["decode_seconds"] = time.perf_counter() - started
-    return Decoded(info, frames, times, cuts, audio, stats)
+    return Decoded(info, frames, times, cuts, audio, stats, subtitles)
+

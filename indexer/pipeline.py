@@ -68,6 +68,7 @@ class Indexer:
         report.job_id = job.id
         job.plan([str(p) for p in files])
         todo, settled = plan_files(self.library, files, force=force, retry_failed=retry_failed,
+                                   subtitles=self.settings.transcripts != "asr",
                                    segmentation=segmentation_of(self.settings))
         if prune:
             settled += prune_missing(self.library, [Path(p).expanduser() for p in paths])

@@ -16,6 +16,7 @@ from search.library import Library
 
 from .fingerprint import fingerprint
 from .report import FileOutcome
+from .subtitle_sources import signature as sidecar_signature
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +26,18 @@ def _same_stat(video, stat: os.stat_result) -> bool:
 
 
 def plan_files(library: Library, files: list[Path], *, force: bool = False, retry_failed: bool = False,
-               segmentation: str | None = None) -> tuple[list[tuple[Path, str]], list[FileOutcome]]:
+               segmentation: str | None = None,
+               subtitles: bool = False) -> tuple[list[tuple[Path, str]], list[FileOutcome]]:
     """([(path, fingerprint) to index], outcomes of the files that need no indexing).
 
     ``segmentation``: the current segmenter's signature; an indexed file cut by another one is
-    indexed again (its segment borders, and so its vectors, would differ).
+    indexed again (its segment borders, and so its vectors, would differ). ``subtitles``: files
+    may be transcribed from subtitle files beside them, so one whose sidecars appeared, changed
+    or went is indexed again, though the video did not change.
     """
     todo, done = [], []
-    recut = 0
+    recut = resub = 0
+    listings: dict[Path, list[str]] = {}  # each folder listed once, not once per file in it
     for path in files:
         try:
             stat = path.stat()
@@ -40,6 +45,11 @@ def plan_files(library: Library, files: list[Path], *, force: bool = False, retr
             if known is not None and known.status == "indexed" and segmentation is not None \
                     and known.segmentation != segmentation:
                 recut += 1
+                todo.append((path, fingerprint(path)))
+                continue
+            if known is not None and known.status == "indexed" and subtitles and not force \
+                    and known.sidecars != sidecar_signature(path, _listing(listings, path.parent)):
+                resub += 1
                 todo.append((path, fingerprint(path)))
                 continue
             if known is not None and not force and _same_stat(known, stat):
@@ -67,10 +77,22 @@ def plan_files(library: Library, files: list[Path], *, force: bool = False, retr
                 done.append(FileOutcome(str(path), "moved", reason=f"moved from {old}", video_id=moved.id))
                 continue
         todo.append((path, digest))
+    if resub:
+        log.warning("the subtitle files beside %d indexed file(s) appeared, changed or went: indexing them "
+                    "again", resub)
     if recut:
         log.warning("%d indexed file(s) were cut into segments by an older segmenter or other segment "
                     "settings: indexing them again", recut)
     return todo, done
+
+
+def _listing(listings: dict[Path, list[str]], folder: Path) -> list[str]:
+    if folder not in listings:
+        try:
+            listings[folder] = sorted(os.listdir(folder))
+        except OSError:
+            listings[folder] = []
+    return listings[folder]
 
 
 def prune_missing(library: Library, roots: list[Path]) -> list[FileOutcome]:

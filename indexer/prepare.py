@@ -1,4 +1,5 @@
-"""One file made ready for the embedder: decoded, its speech transcribed (silence skipped).
+"""One file made ready for the embedder: decoded, its speech transcribed (silence skipped) or its
+own subtitles read.
 
 Local worker processes, Ray actors and query clips all do the same two steps; this is the one
 place they are written. Whisper is built on the first file with speech, so a batch of silent
@@ -9,12 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from pathlib import Path
 from typing import Callable
 
 from search.settings import Settings
 
-from .decode import Decoded, DecodeOptions, decode_file
 from search.models.whisper import EMPTY, AsrBackend, Transcript, is_silent, make_asr
+
+from .decode import Decoded, DecodeOptions, decode_file
+from .subtitle_sources import choose, sidecars, transcript_from
 
 
 @dataclasses.dataclass
@@ -49,10 +53,23 @@ class Preparer:
             self._asr = make_asr(self.settings, vad=self.vad, threads=self.threads)
         return self._asr
 
-    def transcribe(self, decoded: Decoded) -> Transcript:
+    def transcribe(self, decoded: Decoded, path: str | None = None) -> Transcript:
+        """The file's own subtitles when it has usable ones (``VIDSEARCH_TRANSCRIPTS``), else
+        Whisper over its speech; ``note`` says why subtitles that exist were not used."""
+        note = None
+        if self.settings.transcripts != "asr":
+            candidates = (sidecars(Path(path)) if path else []) + decoded.subtitles
+            chosen, cues, note = choose(candidates, self.settings.subtitle_languages)
+            if chosen is not None:
+                return dataclasses.replace(transcript_from(chosen, cues), note=note)
+            if candidates and note is None:
+                note = f"none in {', '.join(self.settings.subtitle_languages)}: " + \
+                    ", ".join(c.source for c in candidates)
+            if self.settings.transcripts == "subtitles":
+                return dataclasses.replace(EMPTY, note=note)
         if not decoded.info.has_audio or is_silent(decoded.audio):
-            return EMPTY
-        return self.asr.transcribe(decoded.audio)
+            return dataclasses.replace(EMPTY, note=note)
+        return dataclasses.replace(self.asr.transcribe(decoded.audio), note=note)
 
     def prepare(self, path: str) -> Prepared:
         """Decode and transcribe ``path``; raises ``StageFailed`` saying which step failed."""
@@ -64,7 +81,7 @@ class Preparer:
         timings = {"decode": time.perf_counter() - started}
         begun = time.perf_counter()
         try:
-            transcript = self.transcribe(decoded)
+            transcript = self.transcribe(decoded, path)
         except Exception as exc:
             raise StageFailed("transcribe", exc, time.perf_counter() - started) from exc
         timings["transcribe"] = time.perf_counter() - begun

@@ -16,6 +16,7 @@ from .embed import add_context, embed_segments
 from .segment import make_segments, signature, topic_change
 from .sentences import sentences_of
 from .prepare import Prepared
+from .subtitle_sources import signature as sidecar_signature
 
 
 class NothingToIndex(RuntimeError):
@@ -63,6 +64,8 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
         video_codec=info.video_codec, audio_codec=info.audio_codec, has_audio=info.has_audio,
         language=transcript.language, timings={**decoded.stats, **timings}, fingerprint=digest,
         recorded_at=info.recorded_at, asr_model=transcript.model,
+        transcript_source=transcript.source or ("asr" if transcript.lines else None),
+        subtitle_note=transcript.note, sidecars=sidecar_signature(prepared.path),
         segmentation=segmentation_of(settings),
         segments=segments, models=models,
         fusion=(settings.visual_weight, settings.speech_weight) if "fused" in models else None,

@@ -75,6 +75,9 @@ class Video(Base):
     recorded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     segmentation: Mapped[str | None] = mapped_column(String(64), nullable=True)  # how it was cut (see indexer.segment)
     asr_model: Mapped[str | None] = mapped_column(String(128), nullable=True)  # which model transcribed it
+    transcript_source: Mapped[str | None] = mapped_column(String(256), nullable=True)  # asr | sidecar:<name> | stream:<n> (<lang>)
+    subtitle_note: Mapped[str | None] = mapped_column(Text, nullable=True)  # why its own subtitles were not used
+    sidecars: Mapped[str | None] = mapped_column(String(64), nullable=True)  # digest of the subtitle files beside it
 
     segments: Mapped[list["Segment"]] = relationship(
         back_populates="video", cascade="all, delete-orphan", passive_deletes=True,
@@ -222,7 +225,7 @@ def _migrations_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-SCHEMA_HEAD = "0006"  # the newest revision in migrations/versions (a test holds the two together)
+SCHEMA_HEAD = "0007"  # the newest revision in migrations/versions (a test holds the two together)
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .catalog import CatalogState, ModelVersion, Segment, TranscriptLine, Video
 from .index_set import catalog_vectors
+from .subtitles import Cue
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,19 +116,34 @@ class CatalogReads:
                 return None
             return VideoDetail(video, list(video.segments), list(video.transcript))
 
+    def transcript_cues(self, video_id: int) -> list[Cue] | None:
+        """The video's transcript lines as cues, by time; None when the video is not indexed."""
+        with self.sessions() as session:
+            video = session.get(Video, video_id)
+            if video is None or video.status != "indexed":
+                return None
+            return [Cue(line.start, line.end, line.text) for line in video.transcript]
+
     def indexed_video(self, video_id: int) -> Video | None:
         """The video, when it is indexed (not failed)."""
         with self.sessions() as session:
             video = session.get(Video, video_id)
             return video if video is not None and video.status == "indexed" else None
 
-    def asr_models(self) -> dict[str, int]:
-        """{speech model: videos it transcribed}; "none" for videos without speech or indexed
-        before the model was recorded."""
+    def transcript_sources(self) -> dict[str, int]:
+        """{where transcripts came from: videos}: the ASR model that heard them, "subtitle files"
+        or "subtitle streams" (the videos' own), "none" for videos without speech or indexed
+        before the source was recorded."""
         with self.sessions() as session:
-            rows = session.execute(select(Video.asr_model, func.count()).where(Video.status == "indexed")
-                                   .group_by(Video.asr_model)).all()
-        return {model or "none": count for model, count in sorted(rows, key=lambda r: -r[1])}
+            rows = session.execute(select(Video.asr_model, Video.transcript_source, func.count())
+                                   .where(Video.status == "indexed")
+                                   .group_by(Video.asr_model, Video.transcript_source)).all()
+        out: dict[str, int] = {}
+        for model, source, count in rows:
+            kind = (model or {"sidecar": "subtitle files", "stream": "subtitle streams"}.get(
+                (source or "").split(":")[0], "none"))
+            out[kind] = out.get(kind, 0) + count
+        return dict(sorted(out.items(), key=lambda item: -item[1]))
 
     def status_counts(self) -> tuple[dict[str, int], int, int]:
         """({video status: count}, segments, sampled frames)."""

@@ -76,6 +76,9 @@ class NewVideo:
     recorded_at: dt.datetime | None = None
     segmentation: str | None = None
     asr_model: str | None = None
+    transcript_source: str | None = None
+    subtitle_note: str | None = None
+    sidecars: str | None = None
     segments: list[NewSegment] = dataclasses.field(default_factory=list)
     transcript: list[tuple[float, float, str, list]] = dataclasses.field(default_factory=list)
     models: dict[str, tuple[str, int]] = dataclasses.field(default_factory=dict)  # space -> (model, dim)

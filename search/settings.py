@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     asr_model: str | None = None  # name or path; default: base (CPU) / large-v3-turbo (GPU), else packaged tiny.en
     asr_compute_type: str = "int8"
     asr_language: str | None = None  # None = detect
+    transcripts: Literal["auto", "asr", "subtitles"] = "auto"  # auto: a file's own subtitles when it has some, else Whisper
+    subtitle_languages: list[str] = Field(default_factory=lambda: ["en"])  # wanted, in order; [] = any; untagged files always
     model_cache_dir: Path | None = None  # where downloaded weights go (None = each library's cache)
 
     # --- fusion and ranking

@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, Response
 
 from indexer.thumbnail import NoPicture, thumbnail
 from search.catalog import Video
+from search.subtitles import render
 
 from ..deps import KeyDep, ServicesDep
 from ..schemas import Message, SegmentOut, TranscriptLineOut, VideoDetailOut, VideoOut, VideoPage
@@ -34,7 +35,9 @@ def video_out(video: Video, segments: int = 0) -> dict:
                 duration=video.duration or 0.0, error_stage=video.error_stage, error=video.error,
                 width=video.width, height=video.height, has_audio=bool(video.has_audio),
                 language=video.language, asr_model=video.asr_model, segments=segments,
-                stream_url=f"/api/videos/{video.id}/stream" if video.status == "indexed" else None)
+                transcript_source=video.transcript_source, subtitle_note=video.subtitle_note,
+                stream_url=f"/api/videos/{video.id}/stream" if video.status == "indexed" else None,
+                transcript_url=f"/api/videos/{video.id}/transcript" if video.status == "indexed" else None)
 
 
 @router.get("/videos", response_model=VideoPage)
@@ -75,6 +78,18 @@ async def delete_video(services: ServicesDep, video_id: VideoId) -> Response:
     if not await services.run(services.remove_video, video_id):
         raise HTTPException(404, f"there is no video {video_id} in the catalog")
     return Response(status_code=204)
+
+
+@router.get("/videos/{video_id}/transcript", responses={**_404, 200: {"content": {
+    "text/vtt": {}, "application/x-subrip": {}, "text/plain": {}, "application/json": {}}}}, response_class=Response)
+async def video_transcript(services: ServicesDep, video_id: VideoId,
+                           format: Annotated[str, Query(pattern="^(vtt|srt|txt|json)$")] = "vtt") -> Response:
+    """The video's transcript: WebVTT (for the player's captions), SRT, plain text or JSON cues."""
+    cues = await services.run(services.library.transcript_cues, video_id)
+    if cues is None:
+        raise HTTPException(404, f"there is no indexed video {video_id}")
+    document, media_type = render(cues, format)
+    return Response(document, media_type=media_type, headers={"Cache-Control": "private, max-age=60"})
 
 
 def _indexed_file(services, video_id: int) -> Path:

@@ -67,6 +67,11 @@ function play(m) {
   } else {
     player.dataset.src = base;
     player.addEventListener("loadedmetadata", seek, { once: true });
+    player.querySelectorAll("track").forEach((t) => t.remove());
+    const captions = document.createElement("track");  // the transcript as WebVTT captions
+    Object.assign(captions, { kind: "captions", label: "Transcript", default: true,
+                              src: `/api/videos/${m.video_id}/transcript?format=vtt` });
+    player.appendChild(captions);
     player.src = src.href;  // the #t= fragment starts it at the moment too
   }
   $("#player-box").scrollIntoView({ behavior: "smooth", block: "start" });

@@ -42,6 +42,8 @@ class Transcript:
     lines: list[Line]
     model: str | None = None  # the ASR model that heard it
     voiced: list[tuple[float, float]] = dataclasses.field(default_factory=list)  # exact speech edges (VAD)
+    source: str | None = None  # where the words came from, when not from ASR: "sidecar:talk.en.srt", "stream:2 (eng)"
+    note: str | None = None  # why the file's own subtitles were not used, when it has some
 
     @property
     def text(self) -> str:

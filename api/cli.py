@@ -38,6 +38,9 @@ def _print_moments(moments, as_json: bool) -> None:
         if m.transcript:
             text = m.transcript if len(m.transcript) < 160 else m.transcript[:157] + "..."
             print(f"      \"{text}\"")
+        if m.screen_text:
+            shown = m.screen_text if len(m.screen_text) < 160 else m.screen_text[:157] + "..."
+            print(f"      on screen: {shown}")
 
 
 class App:
@@ -75,9 +78,19 @@ class App:
 
 
 def cmd_index(app: App, args) -> int:
-    indexer = app.indexer(progress=not args.json and not args.quiet, workers=args.workers)
-    report = indexer.index(args.paths, force=args.force, retry_failed=args.retry_failed, prune=args.prune,
-                           ray_address=args.ray_address)
+    if args.only == "ocr":
+        import time
+
+        from indexer.report import IndexReport
+        from indexer.screen_backfill import add_screen_text
+
+        started = time.perf_counter()
+        report = IndexReport(add_screen_text(app.library, app.encoders, app.settings, args.paths, force=args.force))
+        report.wall_seconds = time.perf_counter() - started
+    else:
+        indexer = app.indexer(progress=not args.json and not args.quiet, workers=args.workers)
+        report = indexer.index(args.paths, force=args.force, retry_failed=args.retry_failed, prune=args.prune,
+                               ray_address=args.ray_address)
     if args.json:
         print(json.dumps(report.as_dict(), indent=1, ensure_ascii=False))
         return 0
@@ -368,6 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="decode+ASR worker processes")
     p.add_argument("--retry-failed", action="store_true", help="try files that failed before again")
     p.add_argument("--prune", action="store_true", help="remove indexed files under PATH that are gone")
+    p.add_argument("--only", choices=["ocr"], help="only add what is missing of one kind: 'ocr' reads the "
+                   "on-screen text of indexed videos that have none, without embedding frames again")
     p.add_argument("--ray-address", metavar="ADDR", help="spread the work over a Ray cluster ('auto': the "
                    "one this machine belongs to; 'local': start one here)")
     p.set_defaults(func=cmd_index)

@@ -23,6 +23,7 @@ class MomentOut(BaseModel):
     end: float
     score: float
     transcript: str
+    screen_text: str = Field("", description="the text on screen while it plays (OCR)")
     segment_ids: list[int]
     video_name: str
     thumbnail_url: str

@@ -10,6 +10,7 @@ where, and which shot is on screen.
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,8 @@ from pathlib import Path
 
 @dataclasses.dataclass
 class Spec:
-    """One video: ``shots`` = [(lavfi source, seconds)], ``speech`` = [(at second, text)]."""
+    """One video: ``shots`` = [(lavfi source, seconds)], ``speech`` = [(at second, text)]. A source
+    may carry filters after a ``|`` (``slide`` draws text that way)."""
 
     name: str
     shots: list[tuple[str, float]]
@@ -55,10 +57,11 @@ def make_video(spec: Spec, out_dir: Path) -> Path:
     w, h = spec.size
     args = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y"]
     filters, labels = [], []
-    for i, (source, seconds) in enumerate(spec.shots):
+    for i, (shot, seconds) in enumerate(spec.shots):
+        source, _, extra = shot.partition("|")
         sep = ":" if "=" in source else "="
         args += ["-t", f"{seconds}", "-f", "lavfi", "-i", f"{source}{sep}s={w}x{h}:r={spec.fps}"]
-        filters.append(f"[{i}:v]format=yuv420p,setsar=1,setpts=PTS-STARTPTS[v{i}]")
+        filters.append(f"[{i}:v]{extra + ',' if extra else ''}format=yuv420p,setsar=1,setpts=PTS-STARTPTS[v{i}]")
         labels.append(f"[v{i}]")
     filters.append(f"{''.join(labels)}concat=n={len(labels)}:v=1:a=0[vout]")
     maps = ["-map", "[vout]"]
@@ -78,6 +81,20 @@ def make_video(spec: Spec, out_dir: Path) -> Path:
                  "-pix_fmt", "yuv420p", "-t", f"{spec.duration}", str(out)]
         subprocess.run(args, check=True, capture_output=True)
     return out
+
+
+FONTS = "/usr/share/fonts/truetype/dejavu"  # Debian's fonts-dejavu
+
+
+def slide(colour: str, title: str, lines: list[str] = (), ink: str = "white") -> str:
+    """A shot source: a plain slide with a bold title and smaller lines (fonts-dejavu)."""
+    def text(value: str, size: int, y: int, bold: bool = False) -> str:
+        font = f"{FONTS}/DejaVuSans{'-Bold' if bold else ''}.ttf"
+        value = re.sub(r"[^\w .%-]", "", value)  # nothing the filtergraph would parse
+        return f"drawtext=fontfile={font}:text='{value}':fontsize={size}:fontcolor={ink}:x=40:y={y}"
+
+    drawn = [text(title, 40, 40, bold=True)] + [text(line, 22, 140 + 50 * n) for n, line in enumerate(lines)]
+    return f"color=c={colour}|{','.join(drawn)}"
 
 
 def excerpt(source: Path, out: Path, start: float, seconds: float, crop: float = 0.8) -> Path:

@@ -35,13 +35,17 @@ class DecodeOptions:
     shot_threshold: float = _default("shot_threshold")
     audio: bool = True
     subtitles: bool = False  # read the container's subtitle streams
+    screen_size: int = 0  # short side of the frames handed to ``on_screen`` (OCR); 0: none
+    screen_interval: float = _default("ocr_interval")  # at most one such frame per this many seconds
 
     @classmethod
     def from_settings(cls, settings: Settings, dedup: bool = True) -> "DecodeOptions":
         """The options a run decodes with; ``dedup=False`` keeps every sample (the naive baseline)."""
         return cls(fps=settings.fps, frame_size=settings.frame_size,
                    dedup_threshold=settings.dedup_threshold if dedup else -1.0,
-                   shot_threshold=settings.shot_threshold, subtitles=settings.transcripts != "asr")
+                   shot_threshold=settings.shot_threshold, subtitles=settings.transcripts != "asr",
+                   screen_size=settings.ocr_size if settings.ocr_enabled() else 0,
+                   screen_interval=settings.ocr_interval)
 
 
 @dataclasses.dataclass
@@ -134,10 +138,12 @@ def _upright(image: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(image, k=quarter)) if quarter else image
 
 
-def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, stats: dict):
+def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, stats: dict, on_screen=None):
     stream.thread_type = "AUTO"
     frames, times, change_times, changes = [], [], [], []
-    previous = last_kept = None
+    previous = last_kept = last_screen = None
+    next_screen = 0.0
+    screen_size = None
     next_sample = 0.0
     interval = 1.0 / options.fps
     size = None
@@ -164,6 +170,15 @@ def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, st
         image = frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
         frames.append(_upright(image, info.rotation))
         times.append(float(frame.time))
+        # Text can only have changed where the picture did: a kept sample that differs from the
+        # last one read, at most one per ``screen_interval``.
+        if on_screen is not None and options.screen_size and frame.time + 1e-6 >= next_screen and \
+                (last_screen is None or _difference(thumb, last_screen).max() >= max(options.dedup_threshold, 0)):
+            screen_size = screen_size or _scaled_size(frame.width, frame.height, options.screen_size)
+            big = frame.reformat(width=screen_size[0], height=screen_size[1], format="rgb24").to_ndarray()
+            on_screen(_upright(big, info.rotation), float(frame.time))
+            stats["screen_frames"] = stats.get("screen_frames", 0) + 1
+            last_screen, next_screen = thumb, frame.time + options.screen_interval
     return frames, times, shot_cuts(change_times, changes, options.shot_threshold)
 
 
@@ -178,15 +193,18 @@ def _decode_audio(container, stream) -> np.ndarray:
     return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
 
 
-def decode_file(path: str, options: DecodeOptions) -> Decoded:
-    """Probe and decode ``path``; raises on files that cannot be read."""
+def decode_file(path: str, options: DecodeOptions, on_screen=None) -> Decoded:
+    """Probe and decode ``path``; raises on files that cannot be read. ``on_screen(frame, time)``
+    gets the frames whose text may have changed, at ``options.screen_size`` (for OCR), as they
+    are decoded: none is kept."""
     started = time.perf_counter()
     stats = {"decoded_frames": 0, "sampled_frames": 0, "duplicate_frames": 0}
     with av.open(path, metadata_errors="ignore") as container:
         info = probe_container(container)
         frames, times, cuts = [], [], []
         if info.has_video:
-            frames, times, cuts = _decode_video(container, container.streams.video[0], options, info, stats)
+            frames, times, cuts = _decode_video(container, container.streams.video[0], options, info, stats,
+                                                on_screen)
             if not frames and not info.has_audio:
                 raise UnsupportedMedia("the video stream holds no decodable frame")
     audio = None

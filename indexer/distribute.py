@@ -19,6 +19,7 @@ from search.settings import Settings
 from .decode import DecodeOptions, decode_file
 from .isolate import IsolatedFailure, run_isolated
 from .prepare import Preparer, StageFailed
+from .screen import decode_reading_screen
 from .record import make_record
 from .workers import WorkFailure
 
@@ -35,8 +36,14 @@ class FileActor:
         self.preparer = Preparer(settings, DecodeOptions.from_settings(settings, dedup=not naive),
                                  vad=not naive, threads=1, decode=self._decode_isolated)
 
-    def _decode_isolated(self, path: str, options: DecodeOptions):
-        return run_isolated(decode_file, path, options, timeout=self.settings.file_timeout)
+    def _decode_isolated(self, path: str, options: DecodeOptions, on_screen=None):
+        if on_screen is None:
+            return run_isolated(decode_file, path, options, timeout=self.settings.file_timeout)
+        # OCR reads the frames in the child too; what it found comes back with them.
+        decoded, *read = run_isolated(decode_reading_screen, path, options, self.settings,
+                                      timeout=self.settings.file_timeout)
+        on_screen.take(*read)
+        return decoded
 
     def process(self, path: str, digest: str) -> NewVideo | WorkFailure:
         started = time.perf_counter()

@@ -46,12 +46,24 @@ def _frames_of(times: list[float], start: float, end: float, most: int) -> list[
     return [before[-1]] if before else [0]
 
 
+def speech_text(transcript: str, screen_text: str | None) -> str:
+    """What the speech space embeds for a segment: its words and, after them, the text on screen.
+
+    The sentence model reads a few hundred tokens, so a slide's title and bullets join the words
+    said over it, and a silent slide is found by meaning too. CLIP's text part (the fused vector)
+    keeps the transcript alone: its 77 tokens would cut it short, and the frames already show the
+    text to the image tower."""
+    return " ".join(part for part in (transcript, screen_text) if part)
+
+
 def embed_segments(decoded: Decoded, spans: list[tuple[float, float]], transcript: Transcript,
                    encoders: Encoders, settings: Settings, frames_per_segment: int | None = None,
-                   known_speech: dict[str, np.ndarray] | None = None) -> tuple[list[NewSegment], dict]:
+                   known_speech: dict[str, np.ndarray] | None = None,
+                   screen: list[str] | None = None) -> tuple[list[NewSegment], dict]:
     """NewSegments with their vectors, and {space: (model id, dim)} for the catalog.
 
-    ``known_speech``: sentence-model vectors already computed for some texts (not encoded again)."""
+    ``known_speech``: sentence-model vectors already computed for some texts (not encoded again);
+    ``screen``: the text on screen during each span."""
     clip = encoders.clip
     most = settings.frames_per_segment if frames_per_segment is None else frames_per_segment
     models: dict[str, tuple[str, int]] = {}
@@ -62,28 +74,29 @@ def embed_segments(decoded: Decoded, spans: list[tuple[float, float]], transcrip
         frame_vecs = dict(zip(needed, clip.encode_images([decoded.frames[i] for i in needed])))
         models["visual"] = models["fused"] = (clip.model_id, clip.dim)
     segments = []
-    for (start, end), frames in zip(spans, chosen):
+    for n, ((start, end), frames) in enumerate(zip(spans, chosen)):
         seg = NewSegment(start=start, end=end, transcript=_words_inside(transcript, start, end),
-                         frame_count=len(frames),
+                         frame_count=len(frames), screen_text=screen[n] if screen else "",
                          thumbnail_time=decoded.frame_times[frames[len(frames) // 2]] if frames else None)
         if frame_vecs and frames:
             seg.vectors["visual"] = pool(np.stack([frame_vecs[i] for i in frames]))
         segments.append(seg)
-    spoken = [(s.transcript, s) for s in segments if s.transcript]
-    if spoken:
-        texts = [text for text, _ in spoken]
+    said = [(speech_text(s.transcript, s.screen_text), s) for s in segments if s.transcript or s.screen_text]
+    if said:
+        texts = [text for text, _ in said]
         speech = encoders.sentence
         models["speech"] = (speech.model_id, speech.dim)
         vectors = dict(known_speech or {})
         missing = list(dict.fromkeys(t for t in texts if t not in vectors))
         if missing:
             vectors.update(zip(missing, speech.encode(missing)))
-        for text, seg in spoken:
+        for text, seg in said:
             seg.vectors["speech"] = vectors[text]
-        if clip is not None:
-            models["fused"] = models[SPOKEN] = (clip.model_id, clip.dim)
-            for (_, seg), vec in zip(spoken, clip.encode_texts(texts)):
-                seg.vectors[SPOKEN] = vec  # kept in the catalog: the fused space can be re-fused
+    spoken = [s for s in segments if s.transcript]
+    if spoken and clip is not None:
+        models["fused"] = models[SPOKEN] = (clip.model_id, clip.dim)
+        for seg, vec in zip(spoken, clip.encode_texts([s.transcript for s in spoken])):
+            seg.vectors[SPOKEN] = vec  # kept in the catalog: the fused space can be re-fused
     for seg in segments:
         fused = fuse(seg.vectors.get("visual"), seg.vectors.get(SPOKEN),
                      settings.visual_weight, settings.speech_weight)

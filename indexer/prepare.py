@@ -15,9 +15,11 @@ from typing import Callable
 
 from search.settings import Settings
 
+from search.models.ocr import ScreenLine
 from search.models.whisper import EMPTY, AsrBackend, Transcript, is_silent, make_asr
 
 from .decode import Decoded, DecodeOptions, decode_file
+from .screen import ScreenReading, ocr_reader
 from .subtitle_sources import choose, sidecars, transcript_from
 
 
@@ -29,6 +31,9 @@ class Prepared:
     decoded: Decoded
     transcript: Transcript
     timings: dict
+    screen: list[tuple[float, list[ScreenLine]]] = dataclasses.field(default_factory=list)  # (time, lines read)
+    screen_note: str | None = None  # why on-screen text was not read (the file is indexed without it)
+    screen_model: str | None = None  # the OCR model that read it
 
 
 class StageFailed(Exception):
@@ -46,6 +51,7 @@ class Preparer:
         self.settings, self.options, self.vad, self.threads = settings, options, vad, threads
         self.decode = decode
         self._asr = asr
+        self._ocr = ocr_reader(settings, threads)
 
     @property
     def asr(self) -> AsrBackend:
@@ -72,17 +78,24 @@ class Preparer:
         return dataclasses.replace(self.asr.transcribe(decoded.audio), note=note)
 
     def prepare(self, path: str) -> Prepared:
-        """Decode and transcribe ``path``; raises ``StageFailed`` saying which step failed."""
+        """Decode and transcribe ``path`` (and read its on-screen text, as it is decoded); raises
+        ``StageFailed`` saying which step failed. OCR failing fails no file: it is noted."""
         started = time.perf_counter()
+        screen = ScreenReading(self._ocr) if self.options.screen_size else None
         try:
-            decoded = self.decode(path, self.options)
+            decoded = self.decode(path, self.options, on_screen=screen) if screen else self.decode(path, self.options)
         except Exception as exc:
             raise StageFailed("decode", exc, time.perf_counter() - started) from exc
         timings = {"decode": time.perf_counter() - started}
+        if screen is not None:
+            timings["decode"] -= screen.seconds
+            timings["ocr"] = screen.seconds
         begun = time.perf_counter()
         try:
             transcript = self.transcribe(decoded, path)
         except Exception as exc:
             raise StageFailed("transcribe", exc, time.perf_counter() - started) from exc
         timings["transcribe"] = time.perf_counter() - begun
-        return Prepared(path, decoded, transcript, timings)
+        found, note, model, _ = screen.results() if screen else ([], None, None, 0.0)
+        return Prepared(path, decoded, transcript, timings, found, note, model)
+

@@ -6,6 +6,8 @@ Pillow. The whole clip is one moment, so all its frames are used.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +27,8 @@ from search.models.whisper import AsrBackend
 class QueryClips:
     def __init__(self, encoders: Encoders, settings: Settings, asr: AsrBackend | None = None):
         self.encoders, self.settings = encoders, settings
-        self.preparer = Preparer(settings, DecodeOptions.from_settings(settings), asr=asr,
-                                 decode=self._decode_isolated)
+        options = dataclasses.replace(DecodeOptions.from_settings(settings), screen_size=0)  # no OCR for queries
+        self.preparer = Preparer(settings, options, asr=asr, decode=self._decode_isolated)
 
     def _decode_isolated(self, path: str, options: DecodeOptions) -> Decoded:
         try:

@@ -16,6 +16,7 @@ from .embed import add_context, embed_segments
 from .segment import make_segments, signature, topic_change
 from .sentences import sentences_of
 from .prepare import Prepared
+from .screen import screen_spans, screen_text_during
 from .subtitle_sources import signature as sidecar_signature
 
 
@@ -47,8 +48,11 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
     change = topic_change([known[s.text] for s in said]) if len(said) > 1 else None
     cut = make_segments(decoded.info.duration, decoded.cuts, settings.segment_min, settings.segment_max,
                         said, change)
+    shown = screen_spans(prepared.screen, decoded.info.duration)
+    screen = [screen_text_during(shown, a, b) for a, b, _ in cut] if shown else None
     segments, models = embed_segments(decoded, [(a, b) for a, b, _ in cut], transcript, encoders, settings,
-                                      frames_per_segment=0 if naive else None, known_speech=known)
+                                      frames_per_segment=0 if naive else None, known_speech=known,
+                                      screen=screen)
     for segment, (_, _, border) in zip(segments, cut):
         segment.border = border
     if not naive:
@@ -66,6 +70,8 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
         recorded_at=info.recorded_at, asr_model=transcript.model,
         transcript_source=transcript.source or ("asr" if transcript.lines else None),
         subtitle_note=transcript.note, sidecars=sidecar_signature(prepared.path),
+        screen_note=prepared.screen_note, screen_model=prepared.screen_model,
+        screen=[(a, b, line.text, line.score, list(line.box)) for a, b, line in shown],
         segmentation=segmentation_of(settings),
         segments=segments, models=models,
         fusion=(settings.visual_weight, settings.speech_weight) if "fused" in models else None,

@@ -78,6 +78,8 @@ class Video(Base):
     transcript_source: Mapped[str | None] = mapped_column(String(256), nullable=True)  # asr | sidecar:<name> | stream:<n> (<lang>)
     subtitle_note: Mapped[str | None] = mapped_column(Text, nullable=True)  # why its own subtitles were not used
     sidecars: Mapped[str | None] = mapped_column(String(64), nullable=True)  # digest of the subtitle files beside it
+    screen_note: Mapped[str | None] = mapped_column(Text, nullable=True)  # why on-screen text was not read
+    screen_model: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the OCR model that read it
 
     segments: Mapped[list["Segment"]] = relationship(
         back_populates="video", cascade="all, delete-orphan", passive_deletes=True,
@@ -85,6 +87,9 @@ class Video(Base):
     )
     transcript: Mapped[list["TranscriptLine"]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="TranscriptLine.start"
+    )
+    screen: Mapped[list["ScreenTextLine"]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ScreenTextLine.start"
     )
 
 
@@ -103,6 +108,7 @@ class Segment(Base):
     frame_count: Mapped[int] = mapped_column(Integer, default=0)
     thumbnail_time: Mapped[float | None] = mapped_column(Float, nullable=True)
     border: Mapped[float | None] = mapped_column(Float, nullable=True)  # strength of the cut at its start, 0-1+
+    screen_text: Mapped[str | None] = mapped_column(Text, nullable=True)  # the text on screen while it plays (OCR)
 
     video: Mapped[Video] = relationship(back_populates="segments")
     vectors: Mapped[list["SegmentVector"]] = relationship(
@@ -121,6 +127,21 @@ class TranscriptLine(Base):
     end: Mapped[float] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text)
     words: Mapped[list | None] = mapped_column(JSON, nullable=True)  # [[start, end, word], ...]
+
+
+class ScreenTextLine(Base):
+    """A line of text read off the screen (OCR): on screen from ``start`` until ``end`` (the next
+    frame read), the recogniser's confidence, and where (x0, y0, x1, y1, fractions of the frame)."""
+
+    __tablename__ = "screen_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    score: Mapped[float] = mapped_column(Float)
+    box: Mapped[list | None] = mapped_column(JSON, nullable=True)
 
 
 class SegmentVector(Base):
@@ -225,7 +246,7 @@ def _migrations_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-SCHEMA_HEAD = "0007"  # the newest revision in migrations/versions (a test holds the two together)
+SCHEMA_HEAD = "0008"  # the newest revision in migrations/versions (a test holds the two together)
 
 
 def schema_revision(engine: Engine) -> str | None:

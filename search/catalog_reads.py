@@ -68,8 +68,8 @@ class CatalogReads:
             ).all()
             return {seg.id: (seg, video) for seg, video in rows}
 
-    def moment_rows(self, ids) -> dict[int, tuple[str, int, float, float, str, float | None]]:
-        """segment id -> (video path, video id, start, end, transcript, border): what a search
+    def moment_rows(self, ids) -> dict[int, tuple[str, int, float, float, str, float | None, str | None]]:
+        """segment id -> (video path, video id, start, end, transcript, border, screen text): what a search
         result shows (and where a moment may grow), read as plain rows: without ORM objects,
         since this is on every search's path."""
         ids = [int(i) for i in ids]
@@ -78,7 +78,7 @@ class CatalogReads:
         with self.sessions() as session:
             rows = session.execute(
                 select(Segment.id, Video.path, Video.id, Segment.start, Segment.end, Segment.transcript,
-                       Segment.border)
+                       Segment.border, Segment.screen_text)
                 .join(Video, Segment.video_id == Video.id).where(Segment.id.in_(ids)))
             return {row[0]: tuple(row[1:]) for row in rows}
 

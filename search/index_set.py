@@ -32,6 +32,8 @@ REBUILD_INLINE_MAX = 100_000  # a rebuild of this many vectors takes seconds; la
 
 Added = dict[str, tuple[list[int], np.ndarray]]
 """space -> (segment ids, their vectors): what one write adds."""
+Removed = list[int] | dict[str, list[int]]
+"""segment ids gone from every space, or space -> segment ids gone from it."""
 
 
 class IndexSet(abc.ABC):
@@ -45,8 +47,9 @@ class IndexSet(abc.ABC):
         returns {space: (added, removed)}."""
 
     @abc.abstractmethod
-    def apply(self, session: Session, removed: list[int], added: Added, generation: int | None) -> None:
-        """Take one write: drop ``removed`` ids from every space, add ``added``; the indexes then
+    def apply(self, session: Session, removed: Removed, added: Added, generation: int | None) -> None:
+        """Take one write: drop ``removed`` ids (from every space, or per space), add ``added`` (an
+        id added again replaces its vector); the indexes then
         hold the catalog at ``generation`` (None: they missed another process's write)."""
 
     @abc.abstractmethod
@@ -131,16 +134,17 @@ class FaissIndexSet(IndexSet):
             changes[space] = (len(missing), len(extra))
         return changes
 
-    def apply(self, session: Session, removed: list[int], added: Added, generation: int | None) -> None:
+    def apply(self, session: Session, removed: Removed, added: Added, generation: int | None) -> None:
         touched = set()
         for space in SPACES:
+            gone = removed.get(space, []) if isinstance(removed, dict) else removed
             ids, vectors = added.get(space, ([], None))
             index = self.indexes.get(space)
             if index is None and ids:
                 index = self._adopt(space, make_index("flat", vectors.shape[1]))
             if index is None:
                 continue
-            if removed and index.remove(removed):
+            if gone and index.remove(gone):
                 touched.add(space)
             if ids:
                 index.add(ids, vectors)

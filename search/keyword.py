@@ -1,9 +1,10 @@
-"""Keyword search over transcripts: exact words, where meaning-based search can be ambiguous.
+"""Keyword search over transcripts and on-screen text: exact words, where meaning-based search can
+be ambiguous.
 
-SQLite uses its FTS5 index (BM25, Porter stemming); PostgreSQL its full-text search (a GIN index
-on ``to_tsvector('english', transcript)``, ranked by ``ts_rank_cd``). Any word of the query may
-match; segments matching more of them rank higher; stop words never count (``STOP_WORDS``). Both
-are created by migration 0003.
+SQLite uses its FTS5 index over both fields (BM25, Porter stemming); PostgreSQL its full-text
+search (a GIN index on ``DOCUMENT``, the two fields together, ranked by ``ts_rank_cd``). Any word
+of the query may match; segments matching more of them rank higher; stop words never count
+(``STOP_WORDS``). Both are created by migrations 0003 and 0008.
 
 Ranking costs time for every segment that matches, so one common word ("like", "know", or any
 word of a small vocabulary) would make a query score most of the archive, which takes seconds
@@ -27,6 +28,8 @@ from sqlalchemy.orm import Session
 from .settings import Settings
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+DOCUMENT = "to_tsvector('english', coalesce(transcript, '') || ' ' || coalesce(screen_text, ''))"
+"""What PostgreSQL searches: the expression its GIN index is built on (migration 0008)."""
 _DF_SECONDS = 300.0
 _DF_ENTRIES = 50_000
 
@@ -76,7 +79,7 @@ class KeywordSearch:
         return _ranked(session, dialect, words, "and", limit) if all_common == "and" else []
 
     def coverage(self, session: Session, query: str, ids: list[int]) -> dict[int, float]:
-        """{segment id: share of the query's information its transcript holds}, for ``ids``.
+        """{segment id: share of the query's information its words (spoken or on screen) hold}, for ``ids``.
 
         The share is IDF-weighted: sum of the IDFs of the query words a segment holds over the
         sum for all the query's words (stop words aside). One everyday word of a paraphrase that
@@ -133,7 +136,7 @@ class KeywordSearch:
         else:
             count = session.scalar(text(
                 "SELECT count(*) FROM segments "
-                "WHERE to_tsvector('english', transcript) @@ plainto_tsquery('english', :q)"), {"q": word})
+                f"WHERE {DOCUMENT} @@ plainto_tsquery('english', :q)"), {"q": word})
         with self._lock:
             if len(self._df) >= _DF_ENTRIES:
                 self._df.clear()  # simpler than an LRU, and refilled at a query's worth of lookups
@@ -156,7 +159,7 @@ def _holding(session: Session, dialect: str, word: str, ids: list[int]) -> list[
     else:
         rows = session.execute(text(
             "SELECT id FROM segments WHERE id = ANY(:ids) "
-            "AND to_tsvector('english', transcript) @@ plainto_tsquery('english', :q)"),
+            f"AND {DOCUMENT} @@ plainto_tsquery('english', :q)"),
             {"ids": [int(i) for i in ids], "q": word})
     return [int(i) for (i,) in rows]
 
@@ -169,8 +172,8 @@ def _ranked(session: Session, dialect: str, words: list[str], how: str, limit: i
             "ORDER BY bm25(segments_fts) LIMIT :n"), {"q": match, "n": limit})
     else:
         rows = session.execute(text(
-            "SELECT id, ts_rank_cd(to_tsvector('english', transcript), q) AS rank "
+            f"SELECT id, ts_rank_cd({DOCUMENT}, q) AS rank "
             "FROM segments, to_tsquery('english', :q) AS q "
-            "WHERE to_tsvector('english', transcript) @@ q ORDER BY rank DESC, id LIMIT :n"),
+            f"WHERE {DOCUMENT} @@ q ORDER BY rank DESC, id LIMIT :n"),
             {"q": (" | " if how == "or" else " & ").join(words), "n": limit})
     return [(int(i), float(s)) for i, s in rows]

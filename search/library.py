@@ -19,7 +19,8 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .catalog import CatalogState, ModelVersion, Segment, SegmentVector, TranscriptLine, Video, open_catalog
+from .catalog import (CatalogState, ModelVersion, ScreenTextLine, Segment, SegmentVector, TranscriptLine, Video,
+                      open_catalog)
 from .catalog_reads import CatalogReads, catalog_generation
 from .errors import NotFound, VidsearchError
 from .index_set import Added, FaissIndexSet, IndexSet
@@ -52,6 +53,7 @@ class NewSegment:
     frame_count: int = 0
     thumbnail_time: float | None = None
     border: float | None = None  # how strong the cut at its start is (see indexer.segment)
+    screen_text: str = ""  # the text on screen while it plays (OCR)
     vectors: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
 
@@ -79,6 +81,9 @@ class NewVideo:
     transcript_source: str | None = None
     subtitle_note: str | None = None
     sidecars: str | None = None
+    screen_note: str | None = None
+    screen_model: str | None = None
+    screen: list[tuple[float, float, str, float, list]] = dataclasses.field(default_factory=list)  # OCR lines
     segments: list[NewSegment] = dataclasses.field(default_factory=list)
     transcript: list[tuple[float, float, str, list]] = dataclasses.field(default_factory=list)
     models: dict[str, tuple[str, int]] = dataclasses.field(default_factory=dict)  # space -> (model, dim)
@@ -187,17 +192,20 @@ class Library(CatalogReads):
                 old_ids = self._delete_path(session, record.path)
                 video = Video(
                     **{f.name: getattr(record, f.name) for f in dataclasses.fields(record)
-                       if f.name not in ("segments", "transcript", "models", "fusion")},
+                       if f.name not in ("segments", "transcript", "screen", "models", "fusion")},
                     status="indexed",
                 )
                 session.add(video)
                 for start, end, text, words in record.transcript:
                     video.transcript.append(TranscriptLine(start=start, end=end, text=text, words=words))
+                for start, end, text, score, box in record.screen:
+                    video.screen.append(ScreenTextLine(start=start, end=end, text=text, score=score, box=box))
                 rows = []
                 for ordinal, seg in enumerate(record.segments):
                     row = Segment(
                         ordinal=ordinal, start=seg.start, end=seg.end, transcript=seg.transcript,
                         frame_count=seg.frame_count, thumbnail_time=seg.thumbnail_time, border=seg.border,
+                        screen_text=seg.screen_text or None,
                     )
                     row.vectors = [
                         SegmentVector(space=space, vector=normalize(vec)[0].tobytes())
@@ -251,6 +259,41 @@ class Library(CatalogReads):
                 generation = self.bump(session)
             self._apply(old_ids, {}, generation)
             return True
+
+    def replace_screen_text(self, video_id: int, lines: list[tuple[float, float, str, float, list]],
+                            segments: dict[int, tuple[str, np.ndarray | None]], screen_model: str,
+                            speech_model: tuple[str, int]) -> None:
+        """Put a video's on-screen text in place of what it had: its lines, each segment's
+        ``screen_text`` and speech vector (segment id -> (text, vector or None)); nothing else of
+        the video changes. One transaction, then the speech index."""
+        with self._write_lock():
+            with self.sessions.begin() as session:
+                self._check_models(session, {"speech": speech_model})
+                video = session.get(Video, video_id)
+                if video is None:
+                    raise NotFound(f"there is no video {video_id} in the catalog")
+                video.screen = [ScreenTextLine(start=a, end=b, text=t, score=s, box=box) for a, b, t, s, box in lines]
+                video.screen_model, video.screen_note = screen_model, None
+                stored = {row.segment_id: row for row in session.scalars(select(SegmentVector).where(
+                    SegmentVector.space == "speech", SegmentVector.segment_id.in_(list(segments))))}
+                removed = []
+                for segment in session.scalars(select(Segment).where(Segment.id.in_(list(segments)))):
+                    text, vector = segments[segment.id]
+                    segment.screen_text = text or None
+                    if vector is None:
+                        if segment.id in stored:
+                            session.delete(stored[segment.id])
+                            removed.append(segment.id)
+                    elif segment.id in stored:
+                        stored[segment.id].vector = normalize(vector)[0].tobytes()
+                    else:
+                        session.add(SegmentVector(segment_id=segment.id, space="speech",
+                                                  vector=normalize(vector)[0].tobytes()))
+                generation = self.bump(session)
+            kept = [(i, v) for i, (_, v) in segments.items() if v is not None]
+            added: Added = {"speech": ([i for i, _ in kept], np.stack([v for _, v in kept]))} if kept else {}
+            with self.sessions() as session:  # re-added ids replace their old vectors
+                self.index_set.apply(session, {"speech": removed}, added, self._advance(generation))
 
     def touch(self, video_id: int, size: int, mtime: float) -> None:
         """Record a new size/mtime for a file whose content did not change."""

@@ -26,6 +26,7 @@ class Moment:
     transcript: str
     segment_ids: list[int] = dataclasses.field(default_factory=list)
     border: float = 1.0  # strength of the cut the moment starts at (internal: where it may grow)
+    screen_text: str = ""  # the text on screen while it plays (OCR)
 
     def as_dict(self) -> dict:
         data = dataclasses.asdict(self)
@@ -122,6 +123,8 @@ def _absorb(target: Moment, other: Moment) -> None:
     first, second = sorted((target, other), key=lambda m: m.start)
     target.border = first.border
     target.transcript = " ".join(t for t in (first.transcript, second.transcript) if t).strip()
+    shown = dict.fromkeys(part for m in (first, second) for part in m.screen_text.split(" · ") if part)
+    target.screen_text = " · ".join(shown)  # a slide shown across both is said once
     target.start = min(target.start, other.start)
     target.end = max(target.end, other.end)
     target.segment_ids.extend(other.segment_ids)

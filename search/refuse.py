@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import select, update
 
-from .catalog import SPOKEN, ModelVersion, SegmentVector
+from .catalog import SPOKEN, ModelVersion, Segment, SegmentVector
 from .errors import InvalidInput, NotFound, VidsearchError
 from .fusion import fuse
 from .index_set import catalog_vectors
@@ -38,7 +38,11 @@ def refuse(library: Library, visual_weight: float, speech_weight: float) -> int:
             visual = _by_id(*catalog_vectors(session, "visual", batch))
             spoken = _by_id(*catalog_vectors(session, SPOKEN, batch))
             speech = set(catalog_vectors(session, "speech", batch)[0].tolist())
-            lost = [i for i in batch if i in speech and i not in spoken]
+            # A speech vector without a spoken part: either from before that part was kept, or
+            # from screen text alone (a silent slide), which has no spoken part to keep.
+            unsure = [i for i in batch if i in speech and i not in spoken]
+            lost = list(session.scalars(select(Segment.id).where(
+                Segment.id.in_(unsure), Segment.transcript != ""))) if unsure else []
             if lost:
                 raise VidsearchError(
                     f"{len(lost)} segment(s) were indexed before their spoken part was kept, so they "

@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     asr_language: str | None = None  # None = detect
     transcripts: Literal["auto", "asr", "subtitles"] = "auto"  # auto: a file's own subtitles when it has some, else Whisper
     subtitle_languages: list[str] = Field(default_factory=lambda: ["en"])  # wanted, in order; [] = any; untagged files always
+    ocr: Literal["auto", "on", "off"] = "auto"  # on-screen text; auto: on when rapidocr-onnxruntime is installed
+    ocr_size: int = Field(default=480, ge=64)  # short side of the frames OCR reads, pixels
+    ocr_interval: float = Field(default=2.0, gt=0)  # at most one frame read per this many seconds
+    ocr_min_score: float = Field(default=0.6, ge=0, le=1)  # lines the recogniser is less sure of are dropped
+    ocr_det_model: Path | None = None  # another PP-OCR detection model (ONNX); default: the packaged one
     model_cache_dir: Path | None = None  # where downloaded weights go (None = each library's cache)
 
     # --- fusion and ranking
@@ -152,6 +157,14 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    def ocr_enabled(self) -> bool:
+        """Whether indexing reads on-screen text: ``on``, or ``auto`` with the OCR package installed."""
+        if self.ocr == "auto":
+            from .models.ocr import ocr_installed
+
+            return ocr_installed()
+        return self.ocr == "on"
 
     def resolved_device(self) -> str:
         """The device to run models on: CUDA when present unless told otherwise."""

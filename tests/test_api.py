@@ -22,7 +22,7 @@ from search.library import Library
 from search.service import Searcher
 from search.settings import Settings
 
-CLI_FIELDS = {"video_path", "video_id", "segment_id", "start", "end", "score", "transcript", "segment_ids"}
+CLI_FIELDS = {"video_path", "video_id", "segment_id", "start", "end", "score", "transcript", "segment_ids", "screen_text"}
 
 
 @pytest.fixture(scope="module")

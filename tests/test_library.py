@@ -121,7 +121,7 @@ def test_migrations_match_the_models(lib):
 
 def _not_full_text(name, kind, parent_names) -> bool:
     """The full-text machinery (FTS5 tables, a GIN expression index) lives outside the ORM models."""
-    return not (name or "").startswith(("segments_fts", "ix_segments_transcript_fts"))
+    return not (name or "").startswith(("segments_fts", "ix_segments_text_fts"))
 
 
 def test_the_library_builds_the_index_type_the_setting_asks_for(tmp_path):

@@ -33,7 +33,23 @@ async function api(url, options = {}) {
   return response.status === 204 ? null : response.json();
 }
 
-function render(answer, label) {
+// Words of the query found in a text, marked (built from text nodes: nothing is parsed as HTML).
+function highlight(element, text, words) {
+  element.replaceChildren();
+  const wanted = new Set(words.map((w) => w.toLowerCase()));
+  for (const part of text.split(/(\p{L}[\p{L}\p{N}]*|\p{N}+)/u)) {
+    const word = part.toLowerCase();
+    if (part && [...wanted].some((w) => w.length > 2 && word.startsWith(w.slice(0, Math.max(3, w.length - 2))))) {
+      const mark = document.createElement("mark");
+      mark.textContent = part;
+      element.appendChild(mark);
+    } else if (part) {
+      element.appendChild(document.createTextNode(part));
+    }
+  }
+}
+
+function render(answer, label, words = []) {
   const box = $("#results");
   box.replaceChildren();
   const t = answer.timings;
@@ -48,7 +64,12 @@ function render(answer, label) {
     card.querySelector(".name").textContent = m.video_name;
     card.querySelector(".name").title = m.video_path;
     card.querySelector(".score").textContent = `score ${m.score.toFixed(4)}`;
-    card.querySelector(".snippet").textContent = m.transcript || "(no speech)";
+    highlight(card.querySelector(".snippet"), m.transcript || "(no speech)", words);
+    if (m.screen_text) {
+      const screen = card.querySelector(".screen");
+      highlight(screen, m.screen_text, words);
+      screen.hidden = false;
+    }
     card.querySelector(".play").addEventListener("click", () => play(m));
     card.querySelector(".more").addEventListener("click", () => moreLike(m));
     box.appendChild(card);
@@ -85,7 +106,8 @@ async function search(event) {
   history.replaceState(null, "", `?q=${encodeURIComponent(q)}&mode=${mode}`);
   setStatus("searching…");
   try {
-    render(await api(`/api/search?q=${encodeURIComponent(q)}&mode=${mode}&k=24`), `“${q}”`);
+    render(await api(`/api/search?q=${encodeURIComponent(q)}&mode=${mode}&k=24`), `“${q}”`,
+           q.split(/[^\p{L}\p{N}]+/u).filter(Boolean));
   } catch (err) { setStatus(err.message, true); }
 }
 

@@ -1,0 +1,117 @@
+"""Words on screen are read (OCR), kept with their time, box and confidence, and found by search;
+spaces the recogniser drops are put back; OCR failing fails no file."""
+import subprocess
+
+import pytest
+from sqlalchemy import select
+
+from indexer.pipeline import Indexer
+from search.catalog import ScreenTextLine
+from search.library import Library
+from search.models.ocr import OcrReader
+from search.models.ocr_spacing import respace
+from search.service import Searcher
+
+FONTS = "/usr/share/fonts/truetype/dejavu"
+
+
+def _slides(path, speech_wav=None):
+    """12 s at 480p: a title and small text (0-4 s), no text (4-8 s), a caption (8-12 s)."""
+    graph = (
+        f"[0]drawtext=fontfile={FONTS}/DejaVuSans-Bold.ttf:text='QUARTERLY RESULTS':fontsize=44:"
+        f"fontcolor=white:x=60:y=80,drawtext=fontfile={FONTS}/DejaVuSans.ttf:text='revenue grew twelve percent':"
+        f"fontsize=18:fontcolor=yellow:x=60:y=300[a];"
+        f"[2]drawtext=fontfile={FONTS}/DejaVuSerif.ttf:text='HARBOUR BRIDGE OPENS':fontsize=36:"
+        f"fontcolor=black:x=(w-text_w)/2:y=h-80[c];[a][1][c]concat=n=3:v=1:a=0[v]")
+    args = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y"]
+    for colour in ("navy", "teal", "white"):
+        args += ["-f", "lavfi", "-i", f"color=c={colour}:s=854x480:d=4:r=24"]
+    args += ["-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-filter_complex", graph, "-map", "[v]", "-map", "3",
+             "-t", "12", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path)]
+    subprocess.run(args, check=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def slides(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("slides")
+    _slides(folder / "slides.mp4")
+    return folder
+
+
+def test_spaces_come_back_where_the_gaps_and_the_words_say():
+    def boxes(text, gaps):
+        """One 10-px-wide box per character, ``gaps`` (in character widths) before each."""
+        out, x = [], 0.0
+        for char, gap in zip(text, [0.0] + gaps):
+            x += gap * 10
+            out.append([[x, 0], [x + 10, 0], [x + 10, 20], [x, 20]])
+            x += 10
+        return out
+
+    words = frozenset({"quarterly", "results", "news", "floods", "in"})
+    title = "QUARTERLYRESULTS"
+    assert respace(title, boxes(title, [0.1] * 8 + [0.7] + [0.1] * 6), words) == "QUARTERLY RESULTS"
+    # A wide-ish gap inside a known word is not a space; a narrow one between known words is.
+    news = "NEWSfloodsin"
+    assert respace(news, boxes(news, [0.1, 0.55, 0.6, 0.9, 0.1, 0.1, 0.1, 0.1, 0.1, 0.45, 0.1]), words) == \
+        "NEWS floods in"
+    code = "sum(items)"
+    assert respace(code, boxes(code, [0.1] * 9), words) == code
+    assert respace("abc", boxes("ab", [0.1]), words) == "abc"  # boxes that do not fit: as read
+
+
+def test_lines_below_the_confidence_threshold_are_dropped(slides):
+    import av
+
+    with av.open(str(slides / "slides.mp4")) as container:
+        frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    everything = OcrReader(min_score=0.0).read(frame)
+    assert {"QUARTERLY RESULTS", "revenue grew twelve percent"} <= {line.text for line in everything}
+    for line in everything:
+        x0, y0, x1, y1 = line.box
+        assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1
+    scores = sorted(line.score for line in everything)
+    if scores[0] == scores[-1]:
+        pytest.skip("every line read with the same confidence")
+    threshold = (scores[0] + scores[-1]) / 2
+    kept = OcrReader(min_score=threshold).read(frame)
+    assert kept and all(line.score >= threshold for line in kept)
+    assert len(kept) == sum(1 for s in scores if s >= threshold) < len(everything)
+
+
+def test_words_shown_but_never_spoken_are_found_at_their_time(slides, settings, encoders):
+    library = Library(settings)
+    report = Indexer(library, encoders, settings, progress=False).index([slides])
+    assert len(report.of("indexed")) == 1, report.of("failed")
+    video = library.known_file(str(slides / "slides.mp4"))
+    assert video.screen_note is None
+    with library.sessions() as session:
+        lines = session.execute(select(ScreenTextLine.start, ScreenTextLine.end, ScreenTextLine.text,
+                                       ScreenTextLine.score)
+                                .where(ScreenTextLine.video_id == video.id).order_by(ScreenTextLine.start)).all()
+    texts = {text for _, _, text, _ in lines}
+    assert {"QUARTERLY RESULTS", "revenue grew twelve percent", "HARBOUR BRIDGE OPENS"} <= texts
+    title = next(row for row in lines if row[2] == "QUARTERLY RESULTS")
+    assert title[0] < 1.0 and 3.5 <= title[1] <= 4.5 and title[3] >= settings.ocr_min_score
+
+    searcher = Searcher(library, encoders)
+    for mode in ("keyword", "hybrid"):
+        (first, *_) = searcher.search_text("quarterly results", mode=mode, k=3)
+        assert first.start < 4.0 and "QUARTERLY RESULTS" in first.screen_text, mode
+        (first, *_) = searcher.search_text("harbour bridge", mode=mode, k=3)
+        assert first.end > 8.0 and "HARBOUR BRIDGE OPENS" in first.screen_text, mode
+    (hit, *_) = searcher.search_text("twelve percent revenue", mode="keyword", k=1)
+    assert hit.start < 4.0 and hit.as_dict()["screen_text"]
+
+
+def test_ocr_that_fails_fails_no_file(slides, make_settings, encoders, tmp_path):
+    broken = tmp_path / "det.onnx"
+    broken.write_bytes(b"not a model")
+    settings = make_settings(ocr_det_model=broken)
+    library = Library(settings)
+    report = Indexer(library, encoders, settings, progress=False).index([slides])
+    assert len(report.of("indexed")) == 1, report.of("failed")
+    video = library.known_file(str(slides / "slides.mp4"))
+    assert "on-screen text not read" in video.screen_note and "OCR models could not be loaded" in video.screen_note
+    assert library.counts().segments > 0

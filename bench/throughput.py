@@ -124,8 +124,7 @@ def run_pipeline(name: str, files: Path, data: Path, clip: dict, naive: bool, **
     encoders = Encoders(settings)
     encoders.clip, encoders.sentence  # load models outside the timed run
     library = Library(settings)
-    indexer = Indexer(library, encoders, settings, naive=naive, progress=False)
-    indexer.asr  # noqa: B018 - load Whisper outside the timed run too
+    indexer = Indexer(library, encoders, settings, naive=naive, progress=False)  # Whisper loads in the workers
     report = indexer.index([files], force=True)
     frames = library.counts().frames
     return report, frames, Searcher(library, encoders)

@@ -142,7 +142,7 @@ def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, st
     stream.thread_type = "AUTO"
     frames, times, change_times, changes = [], [], [], []
     previous = last_kept = last_screen = None
-    next_screen = 0.0
+    last_read, misses = -1e9, 0  # when a frame was last read (OCR), and how many reads in a row found nothing
     screen_size = None
     next_sample = 0.0
     interval = 1.0 / options.fps
@@ -170,16 +170,29 @@ def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, st
         image = frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
         frames.append(_upright(image, info.rotation))
         times.append(float(frame.time))
-        # Text can only have changed where the picture did: a kept sample that differs from the
-        # last one read, at most one per ``screen_interval``.
-        if on_screen is not None and options.screen_size and frame.time + 1e-6 >= next_screen and \
-                (last_screen is None or _difference(thumb, last_screen).max() >= max(options.dedup_threshold, 0)):
+        if on_screen is not None and options.screen_size and _text_may_be_new(
+                thumb, last_screen, frame.time - last_read, misses, options):
             screen_size = screen_size or _scaled_size(frame.width, frame.height, options.screen_size)
             big = frame.reformat(width=screen_size[0], height=screen_size[1], format="rgb24").to_ndarray()
-            on_screen(_upright(big, info.rotation), float(frame.time))
+            misses = 0 if on_screen(_upright(big, info.rotation), float(frame.time)) else misses + 1
             stats["screen_frames"] = stats.get("screen_frames", 0) + 1
-            last_screen, next_screen = thumb, frame.time + options.screen_interval
+            last_screen, last_read = thumb, float(frame.time)
     return frames, times, shot_cuts(change_times, changes, options.shot_threshold)
+
+
+def _text_may_be_new(thumb, last_read_thumb, since: float, misses: int, options: DecodeOptions) -> bool:
+    """Whether OCR should read this kept sample. Text can only have changed where the picture
+    did, so a sample like the last one read is skipped; at most one frame per ``screen_interval``
+    is read. On a new shot (a slide change, a cut) that is all; within a shot, each read that found
+    no text doubles the wait (up to 8 times): moving footage without text is not read every
+    couple of seconds, and the next shot is read again at once."""
+    if last_read_thumb is None:
+        return True
+    change = _difference(thumb, last_read_thumb)
+    if change.max() < max(options.dedup_threshold, 0):
+        return False
+    new_shot = change.sum() >= options.shot_threshold
+    return since + 1e-6 >= options.screen_interval * (1 if new_shot else 2 ** min(misses, 3))
 
 
 def _decode_audio(container, stream) -> np.ndarray:

@@ -64,10 +64,12 @@ class ScreenReading:
     def results(self) -> tuple[list, str | None, str | None, float]:
         return self.found, self.note, self.model_id if self.note is None else None, self.seconds
 
-    def __call__(self, frame, at: float) -> None:
+    def __call__(self, frame, at: float) -> bool:
+        """Read ``frame``; whether it held text."""
         if self.note is not None:
-            return
+            return False
         started = time.perf_counter()
+        lines = []
         try:
             reader = self.reader.get()
             lines = reader.read(frame)
@@ -77,3 +79,4 @@ class ScreenReading:
             self.found.append((at, lines))
             self.model_id = reader.model_id
         self.seconds += time.perf_counter() - started
+        return bool(lines)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 from pathlib import Path
 
 from bench.corpus import Spec, make_video, slide
@@ -68,12 +69,12 @@ def slides_specs(videos: int, seconds: float) -> list[Spec]:
     return specs
 
 
-def corpus_specs(videos: int, seconds: float) -> list[Spec]:
+def corpus_specs(videos: int, seconds: float, shots_from: list[str] = SHOTS) -> list[Spec]:
     """Videos of four shots each (one static), two spoken lines, silence in between."""
     specs, line = [], 0
     quarter = seconds / 4
     for v in range(videos):
-        shots = [(SHOTS[(v + s) % len(SHOTS)], quarter) for s in range(4)]
+        shots = [(shots_from[(v + s) % len(shots_from)], quarter) for s in range(4)]
         speech = []
         for at in (quarter * 0.5, quarter * 2.5):
             speech.append((at, LINES[line % len(LINES)]))
@@ -148,12 +149,15 @@ def ocr_cost(args, out: Path) -> None:
     from search.settings import Settings
 
     rows = []
-    for corpus, make in (("slides", slides_specs), ("no text", corpus_specs)):
+    textless = [shot for shot in SHOTS if shot != "testsrc2"]  # testsrc2 shows a running timecode
+    for corpus, make in (("slides", slides_specs),
+                         ("no text", lambda videos, seconds: corpus_specs(videos, seconds, textless))):
         files, specs, clip = prepare(out, f"ocr-{corpus.replace(' ', '-')}", args.videos, args.seconds,
                                      args.clip, make)
         walls = {}
         for ocr in ("off", "on"):
             data = out / f"data-ocr-{corpus.replace(' ', '-')}-{ocr}"
+            shutil.rmtree(data, ignore_errors=True)  # counts below are of this run's videos only
             report, _, _ = run_pipeline("vidsearch", files, data, clip, False, ocr=ocr)
             if report.of("failed"):
                 raise SystemExit(f"files failed: {[(o.path, o.reason) for o in report.of('failed')]}")

@@ -183,16 +183,17 @@ def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, st
 def _text_may_be_new(thumb, last_read_thumb, since: float, misses: int, options: DecodeOptions) -> bool:
     """Whether OCR should read this kept sample. Text can only have changed where the picture
     did, so a sample like the last one read is skipped; at most one frame per ``screen_interval``
-    is read. On a new shot (a slide change, a cut) that is all; within a shot, each read that found
-    no text doubles the wait (up to 8 times): moving footage without text is not read every
-    couple of seconds, and the next shot is read again at once."""
+    is read. On a new shot (a slide change, a cut) that is all; within a shot, a read that found no
+    text makes the next wait 4 times as long, and each further one doubles it (up to 16 times):
+    moving footage without text is read about once a shot, and the next shot is read at once.
+    (Text that appears inside a textless moving shot, a lower third say, is read within 8 s.)"""
     if last_read_thumb is None:
         return True
     change = _difference(thumb, last_read_thumb)
     if change.max() < max(options.dedup_threshold, 0):
         return False
     new_shot = change.sum() >= options.shot_threshold
-    return since + 1e-6 >= options.screen_interval * (1 if new_shot else 2 ** min(misses, 3))
+    return since + 1e-6 >= options.screen_interval * (1 if new_shot or not misses else 2 ** min(misses + 1, 4))
 
 
 def _decode_audio(container, stream) -> np.ndarray:

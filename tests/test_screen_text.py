@@ -115,3 +115,20 @@ def test_ocr_that_fails_fails_no_file(slides, make_settings, encoders, tmp_path)
     video = library.known_file(str(slides / "slides.mp4"))
     assert "on-screen text not read" in video.screen_note and "OCR models could not be loaded" in video.screen_note
     assert library.counts().segments > 0
+
+
+def test_reading_waits_longer_within_a_shot_that_shows_no_text():
+    import numpy as np
+
+    from indexer.decode import DecodeOptions, _text_may_be_new
+
+    options = DecodeOptions(screen_interval=2.0)
+    last = np.zeros((3, 36, 64), np.int16)
+    moved, cut = last + 5, last + 40  # a change inside a shot; a new shot (summed change >= 45)
+    assert _text_may_be_new(last, None, 0.0, 0, options)  # the first sample is read
+    assert not _text_may_be_new(last, last, 60.0, 0, options)  # nothing changed: nothing new to read
+    assert not _text_may_be_new(moved, last, 1.9, 0, options) and _text_may_be_new(moved, last, 2.0, 0, options)
+    assert not _text_may_be_new(moved, last, 7.9, 1, options) and _text_may_be_new(moved, last, 8.0, 1, options)
+    assert not _text_may_be_new(moved, last, 31.9, 5, options) and _text_may_be_new(moved, last, 32.0, 5, options)
+    assert _text_may_be_new(cut, last, 2.0, 5, options)  # a new shot is read again at once
+    assert not _text_may_be_new(cut, last, 1.0, 0, options)  # ... but never twice within the interval

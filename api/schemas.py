@@ -50,6 +50,7 @@ class SegmentOut(BaseModel):
     start: float
     end: float
     transcript: str
+    screen_text: str = ""
     thumbnail_url: str
 
 

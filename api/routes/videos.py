@@ -63,7 +63,7 @@ async def get_video(services: ServicesDep, video_id: VideoId) -> VideoDetailOut:
         if detail is None:
             raise HTTPException(404, f"there is no video {video_id} in the catalog")
         segments = [SegmentOut(id=s.id, start=round(s.start, 3), end=round(s.end, 3),
-                               transcript=s.transcript or "",
+                               transcript=s.transcript or "", screen_text=s.screen_text or "",
                                thumbnail_url=f"/api/segments/{s.id}/thumbnail") for s in detail.segments]
         lines = [TranscriptLineOut(start=round(l.start, 3), end=round(l.end, 3), text=l.text)
                  for l in detail.lines]

@@ -23,7 +23,7 @@ from .catalog import (CatalogState, ModelVersion, ScreenTextLine, Segment, Segme
                       open_catalog)
 from .catalog_reads import CatalogReads, catalog_generation
 from .errors import NotFound, VidsearchError
-from .index_set import Added, FaissIndexSet, IndexSet
+from .index_set import Added, FaissIndexSet, IndexSet, Removed
 from .settings import Settings
 from .store import VectorIndex, normalize
 
@@ -156,7 +156,7 @@ class Library(CatalogReads):
         self.seen_generation = generation if self.seen_generation == generation - 1 else None
         return self.seen_generation
 
-    def _apply(self, removed: list[int], added: Added, generation: int) -> None:
+    def _apply(self, removed: Removed, added: Added, generation: int) -> None:
         with self.sessions() as session:
             self.index_set.apply(session, removed, added, self._advance(generation))
 
@@ -292,8 +292,7 @@ class Library(CatalogReads):
                 generation = self.bump(session)
             kept = [(i, v) for i, (_, v) in segments.items() if v is not None]
             added: Added = {"speech": ([i for i, _ in kept], np.stack([v for _, v in kept]))} if kept else {}
-            with self.sessions() as session:  # re-added ids replace their old vectors
-                self.index_set.apply(session, {"speech": removed}, added, self._advance(generation))
+            self._apply({"speech": removed}, added, generation)  # re-added ids replace their old vectors
 
     def touch(self, video_id: int, size: int, mtime: float) -> None:
         """Record a new size/mtime for a file whose content did not change."""

@@ -42,7 +42,7 @@ class OcrReader:
         try:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as exc:
-            raise ModelUnavailable("on-screen text needs rapidocr-onnxruntime: pip install rapidocr-onnxruntime "
+            raise ModelUnavailable("on-screen text needs rapidocr-onnxruntime: pip install 'vidsearch[ocr]' "
                                    "(or set VIDSEARCH_OCR=off)") from exc
         # Detection sees the frame with its long side at 4/3 of ``size`` (640 px for 480p), a
         # quarter fewer pixels than the frame: small text is still found, and recognition reads

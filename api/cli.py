@@ -277,6 +277,7 @@ def _query_options(p: argparse.ArgumentParser, modes) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from search.service import MODES
+    from search.subtitles import FORMATS as TRANSCRIPT_FORMATS
 
     parser = argparse.ArgumentParser(prog="vidsearch", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log details")
@@ -320,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("transcript", help="print a video's transcript (by path or id) as WebVTT, SRT, text or JSON")
     p.add_argument("target", help="the video's path or id")
-    p.add_argument("--format", choices=["vtt", "srt", "txt", "json"], default="vtt")
+    p.add_argument("--format", choices=TRANSCRIPT_FORMATS, default="vtt")
     p.set_defaults(func=cmd_transcript)
 
     p = sub.add_parser("check", help="verify that the catalog and the vector indexes agree")

@@ -215,6 +215,7 @@ def decode_file(path: str, options: DecodeOptions, on_screen=None) -> Decoded:
     stats = {"decoded_frames": 0, "sampled_frames": 0, "duplicate_frames": 0}
     with av.open(path, metadata_errors="ignore") as container:
         info = probe_container(container)
+        has_subtitles = bool(container.streams.subtitles)
         frames, times, cuts = [], [], []
         if info.has_video:
             frames, times, cuts = _decode_video(container, container.streams.video[0], options, info, stats,
@@ -227,7 +228,7 @@ def decode_file(path: str, options: DecodeOptions, on_screen=None) -> Decoded:
         with av.open(path, metadata_errors="ignore") as container:
             audio = _decode_audio(container, container.streams.audio[0])
     subtitles = []
-    if options.subtitles:
+    if options.subtitles and has_subtitles:  # demuxed again only when there is something to read
         with av.open(path, metadata_errors="ignore") as container:
             subtitles = stream_subtitles(container)
     if times:

@@ -47,7 +47,7 @@ class StageFailed(Exception):
 class Preparer:
     def __init__(self, settings: Settings, options: DecodeOptions, *, vad: bool = True, threads: int = 0,
                  asr: AsrBackend | None = None,
-                 decode: Callable[[str, DecodeOptions], Decoded] = decode_file):
+                 decode: Callable[..., Decoded] = decode_file):
         self.settings, self.options, self.vad, self.threads = settings, options, vad, threads
         self.decode = decode
         self._asr = asr

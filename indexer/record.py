@@ -16,7 +16,7 @@ from .embed import add_context, embed_segments
 from .segment import make_segments, signature, topic_change
 from .sentences import sentences_of
 from .prepare import Prepared
-from .screen import screen_spans, screen_text_during
+from .screen import screen_rows, screen_spans, screen_text_during
 from .subtitle_sources import signature as sidecar_signature
 
 
@@ -71,7 +71,7 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
         transcript_source=transcript.source or ("asr" if transcript.lines else None),
         subtitle_note=transcript.note, sidecars=sidecar_signature(prepared.path),
         screen_note=prepared.screen_note, screen_model=prepared.screen_model,
-        screen=[(a, b, line.text, line.score, list(line.box)) for a, b, line in shown],
+        screen=screen_rows(shown),
         segmentation=segmentation_of(settings),
         segments=segments, models=models,
         fusion=(settings.visual_weight, settings.speech_weight) if "fused" in models else None,

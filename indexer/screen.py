@@ -27,6 +27,11 @@ def screen_spans(found: list[tuple[float, list[ScreenLine]]], duration: float) -
     return spans
 
 
+def screen_rows(spans: list[Span]) -> list[tuple[float, float, str, float, list]]:
+    """The spans as the catalog keeps them: (start, end, text, score, box)."""
+    return [(a, b, line.text, line.score, list(line.box)) for a, b, line in spans]
+
+
 def screen_text_during(spans: list[Span], start: float, end: float) -> str:
     """The distinct lines on screen at any time in [start, end), in order of appearance."""
     seen = dict.fromkeys(line.text for a, b, line in spans if a < end and (b > start or a == b == start))

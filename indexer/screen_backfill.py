@@ -20,7 +20,7 @@ from .embed import add_context, speech_text
 from .isolate import IsolatedFailure, run_isolated
 from .report import FileOutcome
 from .scan import scan
-from .screen import decode_reading_screen, screen_spans, screen_text_during
+from .screen import decode_reading_screen, screen_rows, screen_spans, screen_text_during
 
 
 def read_screen(path: str, settings: Settings) -> tuple[list, str | None, str | None, float]:
@@ -73,7 +73,7 @@ def _write(library: Library, encoders: Encoders, video_id: int, spans, model: st
                for n, s in enumerate(segments)]
     add_context(rebuilt)  # as indexing does: a little of the neighbours' meaning
     library.replace_screen_text(
-        video_id, [(a, b, line.text, line.score, list(line.box)) for a, b, line in spans],
+        video_id, screen_rows(spans),
         {s.id: (shown, new.vectors.get("speech")) for s, shown, new in zip(segments, screen, rebuilt)},
         model, (sentence.model_id, sentence.dim))
 

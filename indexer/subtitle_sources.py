@@ -151,9 +151,8 @@ def stream_subtitles(container) -> list[Subtitles]:
         end = start + float((packet.duration or 0) * packet.time_base)
         for subtitle in packet.decode():
             text = getattr(subtitle, "dialogue", None) or getattr(subtitle, "text", b"")
-            text = _ASS_NEWLINE.sub(" ", text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text)
-            if text.strip():
-                cues[packet.stream.index].append((start, max(end, start), text))
+            text = text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
+            cues[packet.stream.index].append((start, end, _ASS_NEWLINE.sub(" ", text)))
     out = []
     for stream in streams:
         found = [Cue(a, b, clean) for a, b, t in cues[stream.index] if (clean := clean_text([t]))]
@@ -162,7 +161,6 @@ def stream_subtitles(container) -> list[Subtitles]:
             out.append(Subtitles(f"stream:{stream.index} ({stream.language or 'und'})", language_code(stream.language),
                                  forced=forced, cues=tuple(found)))
     return out
-
 
 
 def transcript_from(sub: Subtitles, cues: list[Cue]) -> Transcript:

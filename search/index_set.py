@@ -103,7 +103,7 @@ class FaissIndexSet(IndexSet):
         bumps the generation, under the library's write lock), so it is taken as it is: a query
         process does not read every id. Any other file is compared id by id and repaired."""
         changes = {}
-        dims = dict(session.execute(select(ModelVersion.space, ModelVersion.dim)).all())
+        dims = _dims(session)
         for space in SPACES:
             dim = dims.get(space)
             index = self._load(space, dim)
@@ -116,7 +116,7 @@ class FaissIndexSet(IndexSet):
                 if dim is None:
                     continue
                 index, rebuilt = self._build_from_catalog(session, space, dim), True
-            truth = set(session.scalars(select(SegmentVector.segment_id).where(SegmentVector.space == space)))
+            truth = _catalog_ids(session, space)
             present = set(index.ids().tolist())
             extra = present - truth
             missing = sorted(truth - present)
@@ -171,9 +171,9 @@ class FaissIndexSet(IndexSet):
         """Per space: catalog vector count, index count, ids missing from the index, ids in the
         index without a catalog row, duplicate ids, unreadable file, wrong dimension."""
         report = {}
-        dims = dict(session.execute(select(ModelVersion.space, ModelVersion.dim)).all())
+        dims = _dims(session)
         for space in SPACES:
-            truth = set(session.scalars(select(SegmentVector.segment_id).where(SegmentVector.space == space)))
+            truth = _catalog_ids(session, space)
             path = self._path(space)
             index = None
             if path.exists():
@@ -238,6 +238,16 @@ class FaissIndexSet(IndexSet):
         return build_index(kind, ids, vectors, recall_target=self.settings.index_recall_target,
                            memory_budget_bytes=self._budget(), device=self.settings.device,
                            exact_source=functools.partial(self.exact_vectors, space))
+
+
+def _dims(session: Session) -> dict[str, int]:
+    """{space: vector size} of the spaces the catalog holds."""
+    return dict(session.execute(select(ModelVersion.space, ModelVersion.dim)).all())
+
+
+def _catalog_ids(session: Session, space: str) -> set[int]:
+    """Every segment id with a vector in ``space``: what its index must hold."""
+    return set(session.scalars(select(SegmentVector.segment_id).where(SegmentVector.space == space)))
 
 
 def catalog_vectors(session: Session, space: str, ids) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, Response
 
 from indexer.thumbnail import NoPicture, thumbnail
 from search.catalog import Video
-from search.subtitles import render
+from search.subtitles import FORMATS, render
 
 from ..deps import KeyDep, ServicesDep
 from ..schemas import Message, SegmentOut, TranscriptLineOut, VideoDetailOut, VideoOut, VideoPage
@@ -83,7 +83,7 @@ async def delete_video(services: ServicesDep, video_id: VideoId) -> Response:
 @router.get("/videos/{video_id}/transcript", responses={**_404, 200: {"content": {
     "text/vtt": {}, "application/x-subrip": {}, "text/plain": {}, "application/json": {}}}}, response_class=Response)
 async def video_transcript(services: ServicesDep, video_id: VideoId,
-                           format: Annotated[str, Query(pattern="^(vtt|srt|txt|json)$")] = "vtt") -> Response:
+                           format: Annotated[str, Query(pattern=f"^({'|'.join(FORMATS)})$")] = "vtt") -> Response:
     """The video's transcript: WebVTT (for the player's captions), SRT, plain text or JSON cues."""
     cues = await services.run(services.library.transcript_cues, video_id)
     if cues is None:

@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 
 from ..files import write_text_atomically
-from .onnx_runtime import open_session
+from .onnx_runtime import open_session, run_tower
 
 log = logging.getLogger(__name__)
 
@@ -98,13 +98,8 @@ class ExportedTextEncoder:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        chunks = []
-        for i in range(0, len(texts), _BATCH):
-            feeds = self.tokens(texts[i:i + _BATCH])
-            vectors = self.session.run(None, {name: feeds[name] for name in self.inputs})[0]
-            chunks.append(vectors.astype(np.float32, copy=False))
-        vectors = np.concatenate(chunks)
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return np.concatenate([run_tower(self.session, self.inputs, self.tokens(texts[i:i + _BATCH]))
+                               for i in range(0, len(texts), _BATCH)])
 
 
 def save_export(cache_dir: Path, kind: str, fingerprint: str | None, graph: Path, tokenizer_json: str,

@@ -83,9 +83,14 @@ class OnnxTextTower:
         raise Unavailable(f"the exported text tower {self.path.name} {problem}")
 
     def __call__(self, **inputs: np.ndarray) -> np.ndarray:
-        feeds = {name: np.ascontiguousarray(inputs[name], dtype=np.int64) for name in self.names}
-        vectors = self.session.run(None, feeds)[0].astype(np.float32, copy=False)
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return run_tower(self.session, self.names, inputs)
+
+
+def run_tower(session, names: list[str], inputs: dict) -> np.ndarray:
+    """A text tower's session on int64 ``inputs`` (only ``names`` are fed) -> unit float32 vectors."""
+    feeds = {name: np.ascontiguousarray(inputs[name], dtype=np.int64) for name in names}
+    vectors = session.run(None, feeds)[0].astype(np.float32, copy=False)
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
 def load_tower(build: Callable[[], "OnnxTextTower"], what: str, required: bool) -> "OnnxTextTower | None":

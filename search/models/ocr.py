@@ -46,7 +46,7 @@ class OcrReader:
         except ImportError as exc:
             raise ModelUnavailable("on-screen text needs rapidocr-onnxruntime: pip install 'vidsearch[ocr]' "
                                    "(or set VIDSEARCH_OCR=off)") from exc
-        # "max": RapidOCR never enlarges what it is given (its default scales frames up to 736 px).
+        # "max": RapidOCR never enlarges what it is given (its default, "min", scales 480p frames up to 736 px).
         options = {"use_cls": False, "text_score": float(min_score), "det_limit_type": "max"}
         if threads:
             options.update(intra_op_num_threads=int(threads), inter_op_num_threads=1)

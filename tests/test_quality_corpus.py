@@ -116,4 +116,5 @@ def _right_first(searcher, queryset, mode) -> dict[str, int]:
             counts[query.kind] += any(s <= middle <= e for s, e in query.spans)
     return counts
 
-EXPECTED = {"hybrid": (21, 19, 17), "speech": (21, 19, 17), "keyword": (11, 8, 3)}
+# With the packages of .ci/constraints.txt: another release of a model runtime moves these counts.
+EXPECTED = {"hybrid": (21, 18, 16), "speech": (21, 18, 16), "keyword": (11, 7, 3)}

@@ -1,5 +1,5 @@
 """The ``vidsearch`` command line: index, search, similar, status, remove, transcript (eval and tune
-in ``cli_quality``, serve in ``serve``).
+in ``cli_quality``, duplicates in ``cli_copies``, serve in ``serve``).
 
 Every command that prints results has ``--json``; a result carries at least video_path,
 video_id, segment_id, start, end, score and transcript. Settings come from ``VIDSEARCH_*``
@@ -79,14 +79,21 @@ class App:
 
 
 def cmd_index(app: App, args) -> int:
-    if args.only == "ocr":
+    if args.only:
         import time
 
         from indexer.report import IndexReport
-        from indexer.screen_backfill import add_screen_text
 
         started = time.perf_counter()
-        report = IndexReport(add_screen_text(app.library, app.encoders, app.settings, args.paths, force=args.force))
+        if args.only == "ocr":
+            from indexer.screen_backfill import add_screen_text
+
+            outcomes = add_screen_text(app.library, app.encoders, app.settings, args.paths, force=args.force)
+        else:
+            from indexer.copy_backfill import add_copy_descriptors
+
+            outcomes = add_copy_descriptors(app.library, app.settings, args.paths, force=args.force)
+        report = IndexReport(outcomes)
         report.wall_seconds = time.perf_counter() - started
     else:
         indexer = app.indexer(progress=not args.json and not args.quiet, workers=args.workers)
@@ -128,6 +135,10 @@ def cmd_search(app: App, args) -> int:
 
 
 def cmd_similar(app: App, args) -> int:
+    if args.copies:
+        from api.cli_copies import similar_copies
+
+        return similar_copies(app, args)
     searcher = app.searcher()
     if (args.file is None) == (args.segment is None):
         raise UsageError("give either a FILE or --segment ID")
@@ -291,8 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="decode+ASR worker processes")
     p.add_argument("--retry-failed", action="store_true", help="try files that failed before again")
     p.add_argument("--prune", action="store_true", help="remove indexed files under PATH that are gone")
-    p.add_argument("--only", choices=["ocr"], help="only add what is missing of one kind: 'ocr' reads the "
-                   "on-screen text of indexed videos that have none, without embedding frames again")
+    p.add_argument("--only", choices=["ocr", "copies"], help="only add what is missing of one kind: 'ocr' reads "
+                   "the on-screen text of indexed videos that have none, 'copies' takes their copy descriptors "
+                   "(vidsearch duplicates); frames are not embedded again")
     p.add_argument("--ray-address", metavar="ADDR", help="spread the work over a Ray cluster ('auto': the "
                    "one this machine belongs to; 'local': start one here)")
     p.set_defaults(func=cmd_index)
@@ -305,6 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("similar", help="find moments like a clip, an image or an indexed segment")
     p.add_argument("file", nargs="?", help="a video clip or an image")
     p.add_argument("--segment", type=int, help="an indexed segment id instead of a file")
+    p.add_argument("--copies", action="store_true", help="where else FILE's footage appears (copied spans)")
     _query_options(p, MODES)
     p.set_defaults(func=cmd_similar)
 
@@ -333,10 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("targets", nargs="+", metavar="PATH_OR_ID")
     p.set_defaults(func=cmd_remove)
 
+    from api.cli_copies import register as register_copies
     from api.cli_quality import register as register_quality
     from api.serve import register as register_serve
 
     register_quality(sub, MODES)
+    register_copies(sub)
     register_serve(sub)
     return parser
 

@@ -138,3 +138,33 @@ class Problem(BaseModel):
     """A 422: our own message (a string), or FastAPI's list of validation errors."""
 
     detail: str | list[dict]
+
+
+class CopyVideo(BaseModel):
+    video_id: int
+    video_path: str
+    duration: float
+
+
+class CopyGroup(BaseModel):
+    master: CopyVideo  # longest, then highest resolution, then best bitrate
+    copies: list[CopyVideo]
+
+
+class CopySpan(CopyVideo):
+    """``video``'s [start, end) is ``other``'s [other_start, other_end)."""
+
+    start: float
+    end: float
+    other: CopyVideo
+    other_start: float
+    other_end: float
+    score: float
+
+
+class Duplicates(BaseModel):
+    groups: list[CopyGroup]
+    spans: list[CopySpan]
+    without_descriptors: list[str]
+    videos: int
+    pairs_aligned: int

@@ -14,6 +14,7 @@ import time
 import av
 import numpy as np
 
+from search.copies.hashing import GREY_SIZE, frame_hash
 from search.settings import Settings
 
 from .probe import MediaInfo, UnsupportedMedia, probe_container
@@ -37,6 +38,7 @@ class DecodeOptions:
     subtitles: bool = False  # read the container's subtitle streams
     screen_size: int = 0  # short side of the frames handed to ``on_screen`` (OCR); 0: none
     screen_interval: float = _default("ocr_interval")  # at most one such frame per this many seconds
+    copy_rate: float = _default("copy_rate")  # copy descriptors (perceptual hashes) per second; 0: none
 
     @classmethod
     def from_settings(cls, settings: Settings, dedup: bool = True) -> "DecodeOptions":
@@ -45,7 +47,7 @@ class DecodeOptions:
                    dedup_threshold=settings.dedup_threshold if dedup else -1.0,
                    shot_threshold=settings.shot_threshold, subtitles=settings.transcripts != "asr",
                    screen_size=settings.ocr_size if settings.ocr_enabled() else 0,
-                   screen_interval=settings.ocr_interval)
+                   screen_interval=settings.ocr_interval, copy_rate=settings.copy_rate)
 
 
 @dataclasses.dataclass
@@ -57,6 +59,36 @@ class Decoded:
     audio: np.ndarray | None  # float32 mono 16 kHz
     stats: dict
     subtitles: list[Subtitles] = dataclasses.field(default_factory=list)  # the container's text streams
+    copies: CopySamples | None = None  # copy descriptors (see ``search.copies``)
+
+
+class CopySamples:
+    """Copy descriptors taken as frames are decoded: a hash at every 1/rate s of the timeline
+    (a fixed grid, so two copies sample the same instants whatever their frame rates), of every
+    frame there, repeated or not; frames with nothing to tell (black, flat) get none."""
+
+    def __init__(self, rate: float):
+        self.rate = rate
+        self.times: list[float] = []
+        self.hashes: list[int] = []
+        self._next = 0
+        self.seconds = 0.0
+
+    def offer(self, frame, rotation: int) -> None:
+        at = float(frame.time)
+        if at + 1e-6 < self._next / self.rate:
+            return
+        started = time.perf_counter()
+        self._next = int(at * self.rate + 1e-6) + 1
+        grey = frame.reformat(width=GREY_SIZE, height=GREY_SIZE, format="gray").to_ndarray()
+        value, informative = frame_hash(_upright(grey, rotation))
+        if informative:
+            self.times.append(at)
+            self.hashes.append(value)
+        self.seconds += time.perf_counter() - started
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(self.times, np.float32), np.asarray(self.hashes, np.uint64)
 
 
 def _scaled_size(width: int, height: int, short: int) -> tuple[int, int]:
@@ -138,7 +170,8 @@ def _upright(image: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(image, k=quarter)) if quarter else image
 
 
-def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, stats: dict, on_screen=None):
+def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, stats: dict, on_screen=None,
+                  copies: CopySamples | None = None):
     stream.thread_type = "AUTO"
     frames, times, change_times, changes = [], [], [], []
     previous = last_kept = last_screen = None
@@ -159,6 +192,8 @@ def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, st
             change_times.append(float(frame.time))
             changes.append(float(_difference(thumb, previous).sum()))
         previous = thumb
+        if copies is not None:
+            copies.offer(frame, info.rotation)
         if frame.time + 1e-6 < next_sample:
             continue
         next_sample = frame.time + interval
@@ -217,9 +252,10 @@ def decode_file(path: str, options: DecodeOptions, on_screen=None) -> Decoded:
         info = probe_container(container)
         has_subtitles = bool(container.streams.subtitles)
         frames, times, cuts = [], [], []
+        copies = CopySamples(options.copy_rate) if options.copy_rate > 0 and info.has_video else None
         if info.has_video:
             frames, times, cuts = _decode_video(container, container.streams.video[0], options, info, stats,
-                                                on_screen)
+                                                on_screen, copies)
             if not frames and not info.has_audio:
                 raise UnsupportedMedia("the video stream holds no decodable frame")
     audio = None
@@ -235,6 +271,8 @@ def decode_file(path: str, options: DecodeOptions, on_screen=None) -> Decoded:
         info.duration = max(info.duration, times[-1])
     if audio is not None and len(audio):
         info.duration = max(info.duration, len(audio) / SAMPLE_RATE) if not info.has_video else info.duration
+    if copies is not None:
+        stats["copy_seconds"] = copies.seconds
     stats["decode_seconds"] = time.perf_counter() - started
-    return Decoded(info, frames, times, cuts, audio, stats, subtitles)
+    return Decoded(info, frames, times, cuts, audio, stats, subtitles, copies)
 

@@ -72,6 +72,7 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
         subtitle_note=transcript.note, sidecars=sidecar_signature(prepared.path),
         screen_note=prepared.screen_note, screen_model=prepared.screen_model,
         screen=screen_rows(shown),
+        copies=(decoded.copies.rate, *decoded.copies.arrays()) if decoded.copies is not None else None,
         segmentation=segmentation_of(settings),
         segments=segments, models=models,
         fusion=(settings.visual_weight, settings.speech_weight) if "fused" in models else None,

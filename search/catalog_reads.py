@@ -10,10 +10,10 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from .catalog import CatalogState, ModelVersion, Segment, TranscriptLine, Video
+from .catalog import CatalogState, CopyDescriptors, ModelVersion, Segment, TranscriptLine, Video
 from .index_set import catalog_vectors
 from .subtitles import Cue
 
@@ -152,3 +152,31 @@ class CatalogReads:
             segments = session.scalar(select(func.count()).select_from(Segment)) or 0
             frames = session.scalar(select(func.sum(Segment.frame_count))) or 0
         return by_status, segments, int(frames)
+
+    def copy_descriptors(self) -> tuple[list, dict]:
+        """Every indexed video's copy descriptors of the current method, in id order:
+        (descriptors, {video id: file facts})."""
+        from .copies.hashing import HASH_ID
+        from .copies.stored import from_row
+
+        found, facts = [], {}
+        with self.sessions() as session:
+            rows = session.execute(select(Video, CopyDescriptors).join(CopyDescriptors)
+                                   .where(Video.status == "indexed", CopyDescriptors.method == HASH_ID)
+                                   .order_by(Video.id))
+            for video, row in rows:
+                descriptors, fact = from_row(row, video)
+                found.append(descriptors)
+                facts[video.id] = fact
+        return found, facts
+
+    def videos_without_copies(self) -> list[int]:
+        """Indexed videos with no copy descriptors of the current method (indexed before they were
+        kept, or with ``copy_rate`` 0)."""
+        from .copies.hashing import HASH_ID
+
+        with self.sessions() as session:
+            return list(session.scalars(
+                select(Video.id).outerjoin(CopyDescriptors).where(
+                    Video.status == "indexed", or_(CopyDescriptors.method.is_(None), CopyDescriptors.method != HASH_ID))
+                .order_by(Video.id)))

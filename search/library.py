@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .catalog import (CatalogState, ModelVersion, ScreenTextLine, Segment, SegmentVector, TranscriptLine, Video,
                       open_catalog)
 from .catalog_reads import CatalogReads, catalog_generation
+from .copies.stored import copy_row
 from .errors import NotFound, VidsearchError
 from .index_set import Added, FaissIndexSet, IndexSet, Removed
 from .settings import Settings
@@ -84,6 +85,7 @@ class NewVideo:
     screen_note: str | None = None
     screen_model: str | None = None
     screen: list[tuple[float, float, str, float, list]] = dataclasses.field(default_factory=list)  # OCR lines
+    copies: tuple[float, np.ndarray, np.ndarray] | None = None  # copy descriptors: (rate, times, hashes)
     segments: list[NewSegment] = dataclasses.field(default_factory=list)
     transcript: list[tuple[float, float, str, list]] = dataclasses.field(default_factory=list)
     models: dict[str, tuple[str, int]] = dataclasses.field(default_factory=dict)  # space -> (model, dim)
@@ -192,7 +194,7 @@ class Library(CatalogReads):
                 old_ids = self._delete_path(session, record.path)
                 video = Video(
                     **{f.name: getattr(record, f.name) for f in dataclasses.fields(record)
-                       if f.name not in ("segments", "transcript", "screen", "models", "fusion")},
+                       if f.name not in ("segments", "transcript", "screen", "models", "fusion", "copies")},
                     status="indexed",
                 )
                 session.add(video)
@@ -200,6 +202,8 @@ class Library(CatalogReads):
                     video.transcript.append(TranscriptLine(start=start, end=end, text=text, words=words))
                 for start, end, text, score, box in record.screen:
                     video.screen.append(ScreenTextLine(start=start, end=end, text=text, score=score, box=box))
+                if record.copies is not None:
+                    video.copies = copy_row(*record.copies)
                 rows = []
                 for ordinal, seg in enumerate(record.segments):
                     row = Segment(
@@ -293,6 +297,14 @@ class Library(CatalogReads):
             kept = [(i, v) for i, (_, v) in segments.items() if v is not None]
             added: Added = {"speech": ([i for i, _ in kept], np.stack([v for _, v in kept]))} if kept else {}
             self._apply({"speech": removed}, added, generation)  # re-added ids replace their old vectors
+
+    def replace_copy_descriptors(self, video_id: int, rate: float, times: np.ndarray, hashes: np.ndarray) -> None:
+        """Put a video's copy descriptors in place of what it had; nothing else changes."""
+        with self.sessions.begin() as session:
+            video = session.get(Video, video_id)
+            if video is None:
+                raise NotFound(f"there is no video {video_id} in the catalog")
+            video.copies = copy_row(rate, times, hashes)
 
     def touch(self, video_id: int, size: int, mtime: float) -> None:
         """Record a new size/mtime for a file whose content did not change."""

@@ -121,21 +121,27 @@ async def segment_thumbnail(services: ServicesDep, segment_id: SegmentId) -> Res
         found = services.library.segments([segment_id]).get(segment_id)
         if found is None:
             raise HTTPException(404, f"there is no segment {segment_id} in the catalog")
-        cached = services.thumbnail_dir / f"{segment_id}.jpg"
-        if cached.is_file():
-            return cached.read_bytes()
         segment, video = found
-        if not Path(video.path).is_file():
-            raise HTTPException(404, f"the file of video {video.id} is no longer where it was indexed")
         at = segment.thumbnail_time if segment.thumbnail_time is not None else (segment.start + segment.end) / 2
         try:
-            data = thumbnail(video.path, at)
+            return cached_thumbnail(services, str(segment_id), video.path, at)
         except NoPicture as exc:
             raise HTTPException(404, f"segment {segment_id} has no picture (audio only)") from exc
-        tmp = cached.with_name(f"{segment_id}.{uuid.uuid4().hex}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(cached)
-        return data
 
     data = await services.run(work)
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+
+
+def cached_thumbnail(services, key: str, path: str, at: float) -> bytes:
+    """The JPEG of ``path`` at ``at`` s, cached as ``key`` (written atomically); raises
+    ``NoPicture``, or a 404 when the file is gone."""
+    cached = services.thumbnail_dir / f"{key}.jpg"
+    if cached.is_file():
+        return cached.read_bytes()
+    if not Path(path).is_file():
+        raise HTTPException(404, f"the file {Path(path).name} is no longer where it was indexed")
+    data = thumbnail(path, at)
+    tmp = cached.with_name(f"{key}.{uuid.uuid4().hex}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(cached)
+    return data

@@ -1,4 +1,4 @@
-// The vidsearch page: search, play at the moment, more like this, similar by file, jobs.
+// The vidsearch page: search, play at the moment, more like this, similar by file, jobs, copies.
 // Plain JS against the JSON API; no external resources. The API key, when the server needs
 // one, is traded once for an HttpOnly cookie (POST /api/session) so <img> and <video> load too.
 "use strict";
@@ -192,12 +192,65 @@ function setupDrop() {
   drop.addEventListener("drop", (e) => similarFile(e.dataTransfer.files[0]));
   $("#file").addEventListener("change", (e) => similarFile(e.target.files[0]));
 }
+// One copy as a still that plays it from ``at`` when clicked.
+function copyTile(video, at, label) {
+  const tile = document.createElement("button");
+  tile.type = "button";
+  tile.className = "copy";
+  const img = document.createElement("img");
+  img.alt = "";
+  img.loading = "lazy";
+  img.src = `/api/videos/${video.video_id}/frame?at=${at.toFixed(1)}`;
+  const caption = document.createElement("span");
+  caption.textContent = `${video.video_path.split("/").pop()} ${label}`;
+  caption.title = video.video_path;
+  tile.append(img, caption);
+  tile.addEventListener("click", () => play({
+    video_id: video.video_id, video_name: video.video_path.split("/").pop(), start: at,
+    playback_url: `/api/videos/${video.video_id}/stream#t=${at.toFixed(1)}` }));
+  return tile;
+}
+
+async function showCopies() {
+  const box = $("#copies-box");
+  box.hidden = !box.hidden;
+  if (box.hidden) return;
+  setStatus("comparing the archive…");
+  try {
+    const found = await api("/api/duplicates");
+    const groups = $("#copy-groups"), spans = $("#copy-spans");
+    groups.replaceChildren();
+    spans.replaceChildren();
+    for (const group of found.groups) {
+      const row = document.createElement("div");
+      row.className = "copy-row";
+      for (const [n, video] of [group.master, ...group.copies].entries()) {
+        const at = Math.min(video.duration / 3, 60);
+        row.appendChild(copyTile(video, at, n === 0 ? "(master)" : ""));
+      }
+      groups.appendChild(row);
+    }
+    for (const span of found.spans) {
+      const row = document.createElement("div");
+      row.className = "copy-row";
+      row.append(copyTile(span, span.start, `${fmtTime(span.start)}-${fmtTime(span.end)}`),
+                 copyTile(span.other, span.other_start, `${fmtTime(span.other_start)}-${fmtTime(span.other_end)}`));
+      spans.appendChild(row);
+    }
+    const missing = found.without_descriptors.length;
+    setStatus(`${found.groups.length} duplicate group(s), ${found.spans.length} copied span(s) among ` +
+              `${found.videos} videos` + (missing ? `; ${missing} without descriptors (vidsearch index --only copies)` : ""));
+  } catch (err) {
+    setStatus(`copies: ${err.message}`, true);
+  }
+}
 
 document.addEventListener("DOMContentLoaded", () => {
   $("#search-form").addEventListener("submit", search);
   $("#key-form").addEventListener("submit", useKey);
   $("#index-form").addEventListener("submit", startIndex);
   $("#show-jobs").addEventListener("click", () => { $("#jobs-box").hidden = !$("#jobs-box").hidden; watchJobs(); });
+  $("#show-copies").addEventListener("click", showCopies);
   $("#close-player").addEventListener("click", () => { $("#player").pause(); $("#player-box").hidden = true; });
   setupDrop();
   const params = new URLSearchParams(location.search);

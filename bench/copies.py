@@ -1,0 +1,250 @@
+"""Copy detection: transformed copies and hard distractors, aligned spans against the truth.
+
+    python -m bench.copies [--media ../shared/media] [--sources 16] [--out bench-out/copies]
+
+Sources are distinct pieces of footage: windows of the real films in ``--media`` (when present)
+and generated animations (Game of Life, cellular automata, Mandelbrot zooms, each its own seed).
+Each source gets one copy per transformation (re-encode, half size, 10% crop, letterbox,
+pillarbox, another frame rate, 5 s trimmed off each end, mirrored) and lends a 12 s excerpt to a
+compilation at a known offset. Distractors are unrelated videos that share a black intro or a
+test card, and talks over one static slide background. A found span is right when its pair of
+videos really shares footage there (at least half of it overlaps the true span on both sides) and
+its offset is the true one within 1 s; ``within 1s`` is the share of right spans whose four
+edges are within 1 s of the truth. Groups are checked whole: a false group joins videos that are
+not one footage.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import dataclasses
+import subprocess
+import time
+from pathlib import Path
+
+from bench.corpus import FONTS
+from indexer.decode import DecodeOptions, decode_file
+from search.copies.align import Descriptors
+from search.copies.finder import find_copies
+from search.copies.groups import FileFacts
+
+TRANSFORMS = {  # name: ffmpeg arguments (the copy keeps the source's timeline unless said)
+    "re-encode": "-c:v libx264 -crf 34 -preset veryfast",
+    "half size": "-vf scale=iw/2:-2",
+    "crop 10%": "-vf crop=iw*0.9:ih*0.9",
+    "letterbox": "-vf scale=480:200,pad=480:360:0:80",
+    "pillarbox": "-vf scale=300:360,pad=480:360:90:0",
+    "frame rate": "-r 15",
+    "trim 5s": "-ss 5 -t {trimmed}",
+    "mirror": "-vf hflip",
+}
+
+
+@dataclasses.dataclass
+class Piece:
+    """``video``'s [start, end) shows ``source`` from ``source_start`` on."""
+
+    start: float
+    end: float
+    source: str
+    source_start: float
+
+
+def _ffmpeg(args: str) -> None:
+    """Run ffmpeg whose last argument is the output file, unless that file was made before."""
+    if Path(args.split()[-1]).exists():
+        return
+    partial = args.split()[-1] + ".part.mp4"
+    subprocess.run(f"ffmpeg -nostdin -loglevel error -y {args[:args.rindex(' ')]} {partial}", shell=True, check=True)
+    Path(partial).rename(args.split()[-1])
+
+
+_RULES = [30, 45, 73, 75, 86, 89, 101, 105, 110, 124, 135, 137, 149, 150, 169, 193]
+
+
+def _generated(name: str, n: int, seconds: float, out: Path) -> Path:
+    kinds = [f"life=s=320x240:seed={n}:mold=10:ratio=0.{2 + n % 6}:life_color=#{(n * 40) % 256:02x}c0ff",
+             f"cellauto=s=320x240:rule={_RULES[n % len(_RULES)]}:random_seed={n}:scroll=1",
+             f"mandelbrot=s=320x240:start_x=-{0.5 + n * 0.011}:start_y={0.1 * (n % 5)}:start_scale={1 + n % 3}"]
+    _ffmpeg(f"-f lavfi -i {kinds[n % 3]}:r=25 -t {seconds} -pix_fmt yuv420p {out / name}")
+    return out / name
+
+
+def make_corpus(media: Path, sources: int, out: Path) -> tuple[dict[str, list[Piece]], list[str]]:
+    """Every video with what it shows; and the distractor names."""
+    out.mkdir(parents=True, exist_ok=True)
+    shows: dict[str, list[Piece]] = {}
+    films = [("tears-of-steel-battle-clip-medium.webm", [0, 22, 44]), ("popeye_sinbad_T03-4.mkv", [0, 20, 40]),
+             ("big_buck_bunny_0_30.webm", [0])]
+    made = []
+    for film, starts in films:
+        if (media / film).exists():
+            for at in starts:
+                name = f"src_{Path(film).stem[:12]}_{at}.mp4"
+                _ffmpeg(f"-ss {at} -t 20 -i {media / film} -vf scale=480:-2 -an -c:v libx264 -crf 18 {out / name}")
+                made.append(name)
+    n = 0
+    while len(made) < sources:
+        made.append(_generated(f"src_gen{n:02d}.mp4", n, 20, out).name)
+        n += 1
+    for name in made:
+        shows[name] = [Piece(0, 20, name, 0)]
+        for kind, args in TRANSFORMS.items():
+            copy = f"{Path(name).stem}__{kind.replace(' ', '_').replace('%', '')}.mp4"
+            _ffmpeg(f"-i {out / name} {args.format(trimmed=10)} -an {out / copy}")
+            shows[copy] = [Piece(0, 10, name, 5)] if kind == "trim 5s" else [Piece(0, 20, name, 0)]
+    # Compilations: three excerpts of 12 s each between other footage, at known offsets.
+    for c in range(len(made) // 3):
+        parts, pieces, at = [], [], 0.0
+        for k in range(3):
+            source = made[3 * c + k]
+            filler = _generated(f"fill_{c}_{k}.mp4", 100 + 3 * c + k, 7, out)
+            parts += [str(filler), str(out / f"cut_{c}_{k}.mp4")]
+            _ffmpeg(f"-ss 4 -t 12 -i {out / source} -vf scale=320:240 -r 25 -an {out / f'cut_{c}_{k}.mp4'}")
+            pieces.append(Piece(at + 7, at + 19, source, 4))
+            at += 19
+        listing = out / f"comp_{c}.txt"
+        listing.write_text("".join(f"file '{p}'\n" for p in parts))
+        _ffmpeg(f"-f concat -safe 0 -i {listing} -vf scale=320:240 -an {out / f'comp_{c}.mp4'}")
+        shows[f"comp_{c}.mp4"] = pieces
+    distractors, distractors_per_kind = [], max(4, sources * 3)
+    for d in range(distractors_per_kind):  # unrelated footage after a shared black intro or test card
+        intro = "color=c=black:s=320x240:d=3" if d % 2 else "smptebars=s=320x240:d=4"
+        body = _generated(f"body_{d}.mp4", 200 + d, 12, out)
+        name = f"distract_intro_{d}.mp4"
+        _ffmpeg(f"-f lavfi -i {intro}:r=25 -i {body} -filter_complex "
+                f"'[0:v]format=yuv420p[i];[1:v]format=yuv420p[b];[i][b]concat=n=2:v=1[v]' -map '[v]' {out / name}")
+        distractors.append(name)
+    for d in range(distractors_per_kind):  # talks over one slide background, each its own words
+        lines = ",".join(
+            f"drawtext=fontfile={FONTS}/DejaVuSans.ttf:text='talk {d} point {k} {'abcdefgh'[(d + k) % 8] * 6}':"
+            f"fontsize=22:fontcolor=white:x=30:y={60 + 30 * k}:enable='gte(t,{3 * k})'" for k in range(5))
+        name = f"distract_talk_{d}.mp4"
+        _ffmpeg(f"-f lavfi -i \"color=c=0x203050:s=480x270:d=16:r=25,drawbox=x=0:y=230:w=480:h=40:color=0x406080:t=fill,"
+                f"{lines}\" -pix_fmt yuv420p {out / name}")
+        distractors.append(name)
+    for name in distractors:
+        shows[name] = [Piece(0, 30, name, 0)]
+    return shows, distractors
+
+
+def truth_between(x: list[Piece], y: list[Piece]) -> list[tuple[float, float, float, float]]:
+    """(x_start, x_end, y_start, y_end) of the footage two videos share."""
+    found = []
+    for p in x:
+        for q in y:
+            if p.source != q.source:
+                continue
+            lo = max(p.source_start, q.source_start)
+            hi = min(p.source_start + p.end - p.start, q.source_start + q.end - q.start)
+            if hi - lo >= 5:
+                found.append((p.start + lo - p.source_start, p.start + hi - p.source_start,
+                              q.start + lo - q.source_start, q.start + hi - q.source_start))
+    return found
+
+
+def _overlap(a0, a1, b0, b1) -> float:
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+def _kind(x: str, y: str) -> str:
+    """The transformation a pair of videos stands for."""
+    kinds = [name[:-4].split("__")[1].replace("_", " ").replace("crop 10", "crop 10%")
+             for name in (x, y) if "__" in name]
+    if "mirror" in kinds:
+        return "mirror"
+    if x.startswith("comp_") or y.startswith("comp_"):
+        return "excerpt"
+    return kinds[0] if len(kinds) == 1 else "copy-copy" if kinds else "unrelated"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--media", type=Path, default=Path("../shared/media"))
+    parser.add_argument("--sources", type=int, default=16)
+    parser.add_argument("--out", type=Path, default=Path("bench-out/copies"))
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    shows, distractors = make_corpus(args.media, args.sources, args.out)
+    made = time.perf_counter() - started
+    names = sorted(shows)
+    ids = {name: n for n, name in enumerate(names)}
+    descriptors, facts, seconds_hashing, video_seconds = [], {}, 0.0, 0.0
+    for name in names:
+        decoded = decode_file(str(args.out / name), DecodeOptions(fps=1.0, frame_size=224, audio=False))
+        times, hashes = decoded.copies.arrays()
+        seconds_hashing += decoded.stats.get("copy_seconds", 0.0)
+        video_seconds += decoded.info.duration
+        info = decoded.info
+        descriptors.append(Descriptors(ids[name], times, hashes, info.duration))
+        facts[ids[name]] = FileFacts(ids[name], info.duration, info.width or 0, info.height or 0,
+                                     (args.out / name).stat().st_size)
+    t0 = time.perf_counter()
+    copies = find_copies(descriptors, facts)
+    compare = time.perf_counter() - t0
+    found = {(s.a, s.b): [] for s in copies.spans}
+    for s in copies.spans:
+        found[(s.a, s.b)].append(s)
+    for members in copies.groups:  # a group's pairs share their whole footage
+        for x in members:
+            for y in members:
+                if x < y:
+                    found.setdefault((x, y), []).append(None)
+    per_kind = collections.defaultdict(lambda: [0, 0, 0, 0])  # truths, found truths, predicted, right predicted
+    edges_ok, right_pairs = [0, 0], set()
+    for (x, y), spans in found.items():
+        truths = truth_between(shows[names[x]], shows[names[y]])
+        kind = _kind(names[x], names[y])
+        for span in spans:
+            per_kind[kind][2] += 1
+            if span is None:
+                per_kind[kind][3] += bool(truths)
+                if truths:
+                    right_pairs.add((x, y))
+                continue
+            for t in truths:
+                a_ok = _overlap(span.a_start, span.a_end, t[0], t[1]) >= 0.5 * (t[1] - t[0])
+                b_ok = _overlap(span.b_start, span.b_end, t[2], t[3]) >= 0.5 * (t[3] - t[2])
+                if a_ok and b_ok and abs((span.b_start - span.a_start) - (t[2] - t[0])) <= 1.0:
+                    per_kind[kind][3] += 1
+                    right_pairs.add((x, y))
+                    edges_ok[1] += 1
+                    edges_ok[0] += all(abs(u - v) <= 1.0 for u, v in zip(
+                        (span.a_start, span.a_end, span.b_start, span.b_end), t))
+                    break
+    for x in range(len(names)):
+        for y in range(x + 1, len(names)):
+            if truth_between(shows[names[x]], shows[names[y]]):
+                kind = _kind(names[x], names[y])
+                per_kind[kind][0] += 1
+                per_kind[kind][1] += (x, y) in right_pairs
+                if (x, y) not in right_pairs and kind != "mirror" and os.environ.get("BENCH_VERBOSE"):
+                    print("missed", names[x], names[y], found.get((x, y)))
+    false_groups = [g for g in copies.groups if any(
+        not truth_between(shows[names[g[0]]], shows[names[v]]) for v in g[1:])]
+    print(f"copies: {len(names)} videos ({len(distractors)} distractors), {video_seconds / 60:.1f} video-min; "
+          f"corpus made in {made:.0f} s")
+    print(f"{'pair kind':<12} {'truths':>6} {'found':>6} {'spans':>6} {'right':>6} {'precision':>9} {'recall':>7} {'F1':>6}")
+    total = [0, 0, 0, 0]
+    for kind in sorted(per_kind):
+        t, f, p, r = per_kind[kind]
+        total = [a + b for a, b in zip(total, (t, f, p, r) if kind != "mirror" else (0, 0, 0, 0))]
+        _row(kind, t, f, p, r)
+    _row("all but mirror", *total)
+    print(f"groups: {len(copies.groups)}, false groups: {len(false_groups)}; right spans with all edges within 1 s: "
+          f"{edges_ok[0] / max(edges_ok[1], 1):.2f}")
+    hours = video_seconds / 3600
+    print(f"descriptors: {seconds_hashing / max(hours, 1e-9):.0f} s per video-hour (hashing only); "
+          f"comparison: {compare:.2f} s for {len(names)} videos ({copies.pairs_aligned} pairs aligned)")
+
+
+def _row(kind: str, truths: int, found: int, spans: int, right: int) -> None:
+    precision = right / spans if spans else 1.0
+    recall = found / truths if truths else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    print(f"{kind:<12} {truths:>6} {found:>6} {spans:>6} {right:>6} {precision:>9.2f} {recall:>7.2f} {f1:>6.2f}")
+
+
+if __name__ == "__main__":
+    main()

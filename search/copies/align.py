@@ -1,0 +1,145 @@
+"""Which seconds of one video are copied in another: candidates from a binary index, then
+alignment along time offsets (in the spirit of VCSL's diagonal and temporal-network methods).
+
+A copy keeps time: sample t of the source is at t + offset in the copy, for one offset per copied
+span (a frame-rate change keeps it; a trim or an insertion changes only the offset). So every pair
+of matching hashes votes for its offset, the strongest offsets are taken, and along each one the
+matching samples are joined into spans across small gaps (fast motion at another frame rate
+matches at most samples, not all). A match counts less the more samples it matches on the other
+side: a still frame (a test card, a slide background) matches a whole run of the other video, and
+so adds up to one piece of evidence per diagonal instead of one per second. Evidence is therefore
+about how many distinct moments agree, which is what tells a copy from two videos that share a
+still picture.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .hashing import hamming
+
+RADIUS = 14  # bits: at most this many of 64 differ between a frame and its copy (a 10% crop: p50 12)
+_OFFSET_BIN = 0.5  # seconds: offsets closer than this vote together
+_OFFSET_SLACK = 0.75  # seconds: a match belongs to an offset this close
+_MAX_GAP = 4.0  # seconds without a match that a span bridges
+MIN_EVIDENCE = 3.0  # distinct agreeing moments a span needs
+_BLOCK = 2048  # samples compared at once (bounds memory on long videos)
+
+
+@dataclasses.dataclass(frozen=True)
+class Descriptors:
+    """A video's copy descriptors: the times of its informative samples and their hashes."""
+
+    video_id: int
+    times: np.ndarray  # float32 seconds, ascending
+    hashes: np.ndarray  # uint64
+    duration: float
+    rate: float = 2.0  # samples per second the times were taken at
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+@dataclasses.dataclass(frozen=True)
+class CopiedSpan:
+    """``a``'s [a_start, a_end) is ``b``'s [b_start, b_end): ``score`` is the share of ``a``'s
+    samples in the span that match, ``evidence`` how many distinct moments agree."""
+
+    a: int
+    b: int
+    a_start: float
+    a_end: float
+    b_start: float
+    b_end: float
+    score: float
+    evidence: float
+
+    @property
+    def seconds(self) -> float:
+        return self.a_end - self.a_start
+
+    def swapped(self) -> "CopiedSpan":
+        return CopiedSpan(self.b, self.a, self.b_start, self.b_end, self.a_start, self.a_end, self.score,
+                          self.evidence)
+
+
+def _matches(a: Descriptors, b: Descriptors, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(i, j, bits) of every pair of samples within ``radius`` bits."""
+    found_i, found_j, found_d = [], [], []
+    for start in range(0, len(a), _BLOCK):
+        block = hamming(a.hashes[start:start + _BLOCK, None], b.hashes[None, :])
+        i, j = np.nonzero(block <= radius)
+        found_i.append(i + start)
+        found_j.append(j)
+        found_d.append(block[i, j])
+    if not found_i:
+        return np.zeros(0, int), np.zeros(0, int), np.zeros(0, int)
+    return np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_d)
+
+
+def align(a: Descriptors, b: Descriptors, min_seconds: float = 5.0, radius: int = RADIUS,
+          min_evidence: float = MIN_EVIDENCE) -> list[CopiedSpan]:
+    """The spans of ``a`` copied in ``b``, strongest first, none overlapping another in ``a``."""
+    if not len(a) or not len(b):
+        return []
+    i, j, bits = _matches(a, b, radius)
+    if not len(i):
+        return []
+    per_i = np.bincount(i, minlength=len(a))
+    per_j = np.bincount(j, minlength=len(b))
+    weight = 1.0 / np.sqrt(per_i[i] * per_j[j]) * (1.0 - bits / (2.0 * (radius + 1)))
+    offsets = b.times[j].astype(np.float64) - a.times[i].astype(np.float64)
+    bins = np.round(offsets / _OFFSET_BIN).astype(np.int64)
+    low = bins.min()
+    votes = np.bincount(bins - low, weights=weight)
+    votes = votes + np.concatenate([[0], votes[:-1]]) + np.concatenate([votes[1:], [0]])  # a bin and its neighbours
+    step = 1.0 / a.rate
+    spans: list[CopiedSpan] = []
+    for peak in np.argsort(-votes, kind="stable"):
+        if votes[peak] < min_evidence:
+            break
+        offset = (peak + low) * _OFFSET_BIN
+        if any(abs(offset - (s.b_start - s.a_start)) < 2 * _OFFSET_BIN for s in spans):
+            continue
+        near = np.abs(offsets - offset) <= _OFFSET_SLACK
+        spans.extend(_runs(a, b, i[near], j[near], weight[near], step, min_seconds, min_evidence))
+    spans.sort(key=lambda s: -s.evidence)
+    kept: list[CopiedSpan] = []
+    for span in spans:
+        if all(_overlap(span, other) < 0.5 * min(span.seconds, other.seconds) for other in kept):
+            kept.append(span)
+    return kept
+
+
+def _runs(a: Descriptors, b: Descriptors, i: np.ndarray, j: np.ndarray, weight: np.ndarray, step: float,
+          min_seconds: float, min_evidence: float) -> list[CopiedSpan]:
+    """Matches along one offset joined into spans across gaps of at most ``_MAX_GAP``."""
+    best: dict[int, tuple[float, int]] = {}
+    for ii, jj, w in zip(i.tolist(), j.tolist(), weight.tolist()):
+        if ii not in best or w > best[ii][0]:
+            best[ii] = (w, jj)
+    order = sorted(best)
+    runs, current = [], [order[0]]
+    for ii in order[1:]:
+        if a.times[ii] - a.times[current[-1]] > _MAX_GAP:
+            runs.append(current)
+            current = []
+        current.append(ii)
+    runs.append(current)
+    spans = []
+    for run in runs:
+        a_start, a_end = float(a.times[run[0]]), float(a.times[run[-1]]) + step
+        evidence = sum(best[ii][0] for ii in run)
+        if a_end - a_start < min_seconds or evidence < min_evidence:
+            continue
+        js = [best[ii][1] for ii in run]
+        inside = np.count_nonzero((a.times >= a_start) & (a.times < a_end))
+        spans.append(CopiedSpan(a.video_id, b.video_id, round(a_start, 2), round(a_end, 2),
+                                round(float(b.times[min(js)]), 2), round(float(b.times[max(js)]) + step, 2),
+                                round(len(run) / max(inside, 1), 3), round(evidence, 2)))
+    return spans
+
+
+def _overlap(x: CopiedSpan, y: CopiedSpan) -> float:
+    return max(0.0, min(x.a_end, y.a_end) - max(x.a_start, y.a_start))

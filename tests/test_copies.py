@@ -1,0 +1,185 @@
+"""Copies: hashes that survive re-encoding and boxing, spans aligned in time, groups without false
+members, and ``vidsearch duplicates`` over a real index."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fastapi.testclient import TestClient
+from sqlalchemy import delete
+
+from api.app import create_app
+from indexer.decode import DecodeOptions, decode_file
+from search.catalog import CopyDescriptors
+from search.library import Library
+from search.settings import Settings
+from search.copies.align import Descriptors, align
+from search.copies.finder import find_copies
+from search.copies.groups import FileFacts
+from search.copies.hashing import crop_borders, frame_hash, hamming
+
+from .conftest import cli_env, media
+
+FILM = "tears-of-steel-battle-clip-medium.webm"
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args], check=True)
+
+
+def _descriptors(path: Path, video_id: int) -> tuple[Descriptors, FileFacts]:
+    decoded = decode_file(str(path), DecodeOptions(fps=1.0, audio=False))
+    times, hashes = decoded.copies.arrays()
+    info = decoded.info
+    return (Descriptors(video_id, times, hashes, info.duration),
+            FileFacts(video_id, info.duration, info.width, info.height, path.stat().st_size))
+
+
+@pytest.fixture(scope="module")
+def footage(tmp_path_factory) -> dict[str, Path]:
+    """A 20 s source from a real film, its copies, a compilation holding 12 s of it at 7 s, and
+    distractors that share a test card, a black intro or a slide background."""
+    out = tmp_path_factory.mktemp("copies")
+    made = {}
+
+    def make(name: str, *args: str) -> None:
+        made[name] = out / f"{name}.mp4"
+        _ffmpeg(*args, "-an", str(made[name]))
+
+    make("source", "-ss", "0", "-t", "20", "-i", str(media(FILM)), "-vf", "scale=480:-2", "-crf", "18")
+    make("crop", "-i", str(made["source"]), "-vf", "crop=iw*0.9:ih*0.9")
+    make("letterbox", "-i", str(made["source"]), "-vf", "scale=320:134,pad=320:240:0:53", "-crf", "30")
+    make("fps15", "-i", str(made["source"]), "-r", "15")
+    make("trimmed", "-ss", "5", "-t", "10", "-i", str(made["source"]))
+    make("other", "-ss", "40", "-t", "20", "-i", str(media(FILM)), "-vf", "scale=480:-2")
+    make("filler", "-f", "lavfi", "-i", "life=s=480x200:seed=7:mold=10:r=24", "-t", "7", "-pix_fmt", "yuv420p")
+    make("excerpt", "-ss", "4", "-t", "12", "-i", str(made["source"]))
+    listing = out / "compilation.txt"
+    listing.write_text(f"file '{made['filler']}'\nfile '{made['excerpt']}'\nfile '{made['filler']}'\n")
+    make("compilation", "-f", "concat", "-safe", "0", "-i", str(listing), "-vf", "scale=480:200", "-r", "24")
+    for n in range(2):
+        body = f"life=s=320x240:seed={20 + n}:mold=10:r=25"
+        make(f"testcard{n}", "-f", "lavfi", "-i", "smptebars=s=320x240:d=4:r=25", "-f", "lavfi", "-i", body,
+             "-filter_complex", "[1:v]trim=duration=12[b];[0:v][b]concat=n=2:v=1[v]", "-map", "[v]")
+        make(f"black{n}", "-f", "lavfi", "-i", "color=c=black:s=320x240:d=3:r=25", "-f", "lavfi", "-i",
+             f"cellauto=s=320x240:rule={30 + 60 * n}:random_seed={n}:scroll=1:r=25",
+             "-filter_complex", "[1:v]trim=duration=12[b];[0:v][b]concat=n=2:v=1[v]", "-map", "[v]")
+        words = ",".join(f"drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:"
+                         f"text='talk {n} point {k}':fontsize=22:fontcolor=white:x=30:y={60 + 30 * k}:"
+                         f"enable='gte(t,{3 * k})'" for k in range(5))
+        make(f"talk{n}", "-f", "lavfi", "-i", f"color=c=0x203050:s=480x270:d=16:r=25,"
+             f"drawbox=x=0:y=230:w=480:h=40:color=0x406080:t=fill,{words}", "-pix_fmt", "yuv420p")
+    del made["filler"], made["excerpt"]
+    return made
+
+
+@pytest.fixture(scope="module")
+def described(footage) -> tuple[dict[str, int], list[Descriptors], dict[int, FileFacts]]:
+    ids, found, facts = {}, [], {}
+    for n, (name, path) in enumerate(sorted(footage.items())):
+        ids[name] = n
+        descriptors, fact = _descriptors(path, n)
+        found.append(descriptors)
+        facts[n] = fact
+    return ids, found, facts
+
+
+def test_hash_survives_boxing_and_scaling_and_skips_flat_frames():
+    rng = np.random.default_rng(3)
+    picture = np.kron(rng.integers(0, 255, (12, 16)), np.ones((10, 10)))  # 120 x 160 blocks
+    boxed = np.zeros((200, 160))
+    boxed[40:160] = picture
+    assert crop_borders(boxed).shape == picture.shape
+    a, informative = frame_hash(picture)
+    b, _ = frame_hash(boxed[::2, ::2].repeat(2, 0).repeat(2, 1))
+    assert informative and hamming(np.uint64(a), np.uint64(b)) <= 4
+    other, _ = frame_hash(np.kron(rng.integers(0, 255, (12, 16)), np.ones((10, 10))))
+    assert hamming(np.uint64(a), np.uint64(other)) > 14
+    assert frame_hash(np.full((90, 160), 12.0))[1] is False  # black says nothing
+    assert frame_hash(np.full((90, 160), 128.0) + rng.normal(0, 1, (90, 160)))[1] is False
+
+
+def test_groups_are_exact_and_the_master_is_the_original(described):
+    ids, found, facts = described
+    copies = find_copies(found, facts)
+    names = {v: k for k, v in ids.items()}
+    assert [[names[v] for v in group] for group in copies.groups] == [
+        ["source", "crop", "fps15", "letterbox", "trimmed"]]
+
+
+def test_an_excerpt_is_aligned_within_a_second(described):
+    ids, found, facts = described
+    copies = find_copies(found, facts)
+    pairs = {(s.a, s.b): s for s in copies.spans}
+    names = {v: k for k, v in ids.items()}
+    assert {(names[a], names[b]) for a, b in pairs} <= {
+        ("compilation", other) for other in ("source", "crop", "fps15", "letterbox", "trimmed")}
+    span = pairs[(ids["compilation"], ids["source"])]
+    assert abs(span.a_start - 7) <= 1 and abs(span.a_end - 19) <= 1
+    assert abs(span.b_start - 4) <= 1 and abs(span.b_end - 16) <= 1
+    trimmed = pairs[(ids["compilation"], ids["trimmed"])]  # the trimmed copy starts at the source's 5 s
+    assert abs(trimmed.b_start - 0) <= 1 and abs(trimmed.a_start - 8) <= 1
+
+
+def test_shared_cards_intros_and_backgrounds_make_no_copy(described):
+    ids, found, facts = described
+    lonely = [ids[n] for n in ("testcard0", "testcard1", "black0", "black1", "talk0", "talk1", "other")]
+    copies = find_copies(found, facts)
+    assert not [s for s in copies.spans if s.a in lonely or s.b in lonely]
+    assert not [g for g in copies.groups if set(g) & set(lonely)]
+    by_id = {d.video_id: d for d in found}
+    assert align(by_id[ids["talk0"]], by_id[ids["talk1"]], min_seconds=1.0) == []
+
+
+def test_duplicates_command_over_an_index(tmp_path, tiny_clip, footage):
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for name in ("source", "crop", "compilation", "testcard0", "testcard1"):
+        (folder / f"{name}.mp4").write_bytes(footage[name].read_bytes())
+    env = cli_env(tiny_clip, tmp_path / "data")
+    run = [sys.executable, "-m", "api.cli"]
+    subprocess.run([*run, "index", str(folder), "-q"], env=env, check=True, capture_output=True)
+    done = subprocess.run([*run, "duplicates", "--json"], env=env, check=True, capture_output=True, text=True)
+    report = json.loads(done.stdout)
+    assert [[Path(g["master"]["video_path"]).name] + [Path(c["video_path"]).name for c in g["copies"]]
+            for g in report["groups"]] == [["source.mp4", "crop.mp4"]]
+    spans = {(Path(s["video_path"]).name, Path(s["other"]["video_path"]).name) for s in report["spans"]}
+    assert spans == {("compilation.mp4", "source.mp4"), ("compilation.mp4", "crop.mp4")} or \
+        spans == {("source.mp4", "compilation.mp4"), ("crop.mp4", "compilation.mp4")}
+    assert report["without_descriptors"] == []
+    wrong = subprocess.run([*run, "duplicates", "--min-seconds", "0"], env=env, capture_output=True, text=True)
+    assert wrong.returncode == 2 and "min-seconds" in wrong.stderr and "Traceback" not in wrong.stderr
+
+    # where else does the excerpt's footage appear?
+    asked = subprocess.run([*run, "similar", str(footage["trimmed"]), "--copies", "--json"], env=env, check=True,
+                           capture_output=True, text=True)
+    where = {Path(s["video_path"]).name: s for s in json.loads(asked.stdout)}
+    assert set(where) == {"source.mp4", "crop.mp4", "compilation.mp4"}
+    assert abs(where["source.mp4"]["video_start"] - 5) <= 1 and abs(where["compilation.mp4"]["video_start"] - 8) <= 1
+
+    # a library from before descriptors were kept gets them without indexing again
+    settings = Settings(data_dir=tmp_path / "data", **tiny_clip)
+    library = Library(settings)
+    source = library.known_file(str(folder / "source.mp4"))
+    with library.sessions.begin() as session:
+        session.execute(delete(CopyDescriptors).where(CopyDescriptors.video_id == source.id))
+    assert library.videos_without_copies() == [source.id]
+    before = subprocess.run([*run, "duplicates"], env=env, check=True, capture_output=True, text=True).stdout
+    assert "1 indexed videos have no copy descriptors" in before and "--only copies" in before
+    subprocess.run([*run, "index", "--only", "copies", str(folder)], env=env, check=True, capture_output=True)
+    assert library.videos_without_copies() == []
+
+    with TestClient(create_app(settings, warm=False)) as client:
+        answer = client.get("/api/duplicates").json()
+        assert [[Path(g["master"]["video_path"]).name] + [Path(c["video_path"]).name for c in g["copies"]]
+                for g in answer["groups"]] == [["source.mp4", "crop.mp4"]]
+        assert len(answer["spans"]) == 2 and answer["without_descriptors"] == []
+        frame = client.get(f"/api/videos/{source.id}/frame", params={"at": 3})
+        assert frame.status_code == 200 and frame.content[:2] == b"\xff\xd8"  # a JPEG
+        assert client.get("/api/videos/999999/frame").status_code == 404
+        assert client.get("/api/duplicates", params={"min_seconds": 0}).status_code == 422

@@ -31,7 +31,8 @@ def cmd_duplicates(app, args) -> int:
     if args.json:
         print(json.dumps(report, indent=1, ensure_ascii=False))
         return 0
-    print(f"{report['videos']} videos compared, {report['pairs_aligned']} pairs aligned")
+    print(f"{report['videos']} indexed videos" + (f"; {report['compared_now']} compared with the archive now"
+                                                  if report["compared_now"] else ""))
     if report["groups"]:
         print(f"\nsame footage ({len(report['groups'])} groups; master first: longest, then sharpest, then best bitrate):")
         for n, group in enumerate(report["groups"], 1):
@@ -72,7 +73,7 @@ def similar_copies(app, args) -> int:
         raise InvalidInput(f"{path}: cannot be decoded ({exc})") from exc
     library = app.library
     itself = library.known_file(str(path.resolve()))
-    archive = [d for d in library.copy_descriptors()[0] if itself is None or d.video_id != itself.id]
+    archive = [d for d in library.copy_descriptors() if itself is None or d.video_id != itself.id]
     found = spans_between(query, archive, HashIndex(archive), COPY_MIN_SECONDS)
     paths = {video.id: video.path for video in library.videos("indexed")}
     spans = sorted((s for spans in found.values() for s in spans), key=lambda s: -s.evidence)

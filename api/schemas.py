@@ -166,5 +166,5 @@ class Duplicates(BaseModel):
     groups: list[CopyGroup]
     spans: list[CopySpan]
     without_descriptors: list[str]
-    videos: int
-    pairs_aligned: int
+    videos: int  # indexed videos
+    compared_now: int  # videos compared with the archive for this answer (indexed since the last)

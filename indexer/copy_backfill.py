@@ -11,6 +11,7 @@ import dataclasses
 import numpy as np
 
 from search.copies.align import Descriptors
+from search.copies.archive import update_matches
 from search.library import Library
 from search.settings import Settings
 
@@ -57,4 +58,5 @@ def add_copy_descriptors(library: Library, settings: Settings, paths: list, forc
         library.replace_copy_descriptors(video.id, found.rate, found.times, found.hashes)
         outcomes.append(FileOutcome(str(path), "indexed", reason=f"{len(found)} copy descriptors",
                                     video_id=video.id))
+    update_matches(library)
     return outcomes

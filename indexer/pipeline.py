@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from search.copies.archive import update_matches
 from search.encoders import Encoders
 from search.library import Library, ModelMismatchError, NewVideo
 from search.settings import Settings
@@ -82,6 +83,8 @@ class Indexer:
         else:
             self._run(todo, progress)
         progress.close()
+        if report.of("indexed"):
+            update_matches(self.library)  # the new videos against the archive, once (vidsearch duplicates)
         job.finish()
         report.wall_seconds = time.perf_counter() - started
         return report

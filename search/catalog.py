@@ -156,6 +156,24 @@ class CopyDescriptors(Base):
     rate: Mapped[float] = mapped_column(Float)
     times: Mapped[bytes] = mapped_column(LargeBinary)
     hashes: Mapped[bytes] = mapped_column(LargeBinary)
+    compared: Mapped[bool] = mapped_column(Boolean, default=False)  # its copy matches are in copy_matches
+
+
+class CopyMatch(Base):
+    """Footage two videos share: ``video_id``'s [start, end) is ``other_id``'s [other_start,
+    other_end). Found when the later of the two was compared with the archive; goes with either."""
+
+    __tablename__ = "copy_matches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    other_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    other_start: Mapped[float] = mapped_column(Float)
+    other_end: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[float] = mapped_column(Float)
 
 
 class SegmentVector(Base):

@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from .catalog import CatalogState, CopyDescriptors, ModelVersion, Segment, TranscriptLine, Video
+from .catalog import CatalogState, CopyDescriptors, CopyMatch, ModelVersion, Segment, TranscriptLine, Video
 from .index_set import catalog_vectors
 from .subtitles import Cue
 
@@ -153,22 +153,32 @@ class CatalogReads:
             frames = session.scalar(select(func.sum(Segment.frame_count))) or 0
         return by_status, segments, int(frames)
 
-    def copy_descriptors(self) -> tuple[list, dict]:
-        """Every indexed video's copy descriptors of the current method, in id order:
-        (descriptors, {video id: file facts})."""
+    def copy_descriptors(self) -> list:
+        """Every indexed video's copy descriptors of the current method, in id order."""
         from .copies.hashing import HASH_ID
         from .copies.stored import from_row
 
-        found, facts = [], {}
         with self.sessions() as session:
             rows = session.execute(select(Video, CopyDescriptors).join(CopyDescriptors)
                                    .where(Video.status == "indexed", CopyDescriptors.method == HASH_ID)
                                    .order_by(Video.id))
-            for video, row in rows:
-                descriptors, fact = from_row(row, video)
-                found.append(descriptors)
-                facts[video.id] = fact
-        return found, facts
+            return [from_row(row, video) for video, row in rows]
+
+    def copies_pending(self) -> list[int]:
+        """Videos whose descriptors were not compared with the archive yet."""
+        from .copies.hashing import HASH_ID
+
+        with self.sessions() as session:
+            return list(session.scalars(select(CopyDescriptors.video_id).where(
+                CopyDescriptors.method == HASH_ID, CopyDescriptors.compared.is_(False))))
+
+    def copy_matches(self) -> list:
+        """Every kept copy match between indexed videos, as ``CopiedSpan``s."""
+        from .copies.align import CopiedSpan
+
+        with self.sessions() as session:
+            return [CopiedSpan(m.video_id, m.other_id, m.start, m.end, m.other_start, m.other_end, m.score,
+                               m.evidence) for m in session.scalars(select(CopyMatch).order_by(CopyMatch.id))]
 
     def videos_without_copies(self) -> list[int]:
         """Indexed videos with no copy descriptors of the current method (indexed before they were

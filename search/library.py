@@ -16,11 +16,11 @@ import logging
 from typing import Iterator
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .catalog import (CatalogState, ModelVersion, ScreenTextLine, Segment, SegmentVector, TranscriptLine, Video,
-                      open_catalog)
+from .catalog import (CatalogState, CopyDescriptors, CopyMatch, ModelVersion, ScreenTextLine, Segment,
+                      SegmentVector, TranscriptLine, Video, open_catalog)
 from .catalog_reads import CatalogReads, catalog_generation
 from .copies.stored import copy_row
 from .errors import NotFound, VidsearchError
@@ -304,7 +304,21 @@ class Library(CatalogReads):
             video = session.get(Video, video_id)
             if video is None:
                 raise NotFound(f"there is no video {video_id} in the catalog")
-            video.copies = copy_row(rate, times, hashes)
+            video.copies = copy_row(rate, times, hashes)  # compared with the archive anew
+            session.execute(delete(CopyMatch).where(or_(CopyMatch.video_id == video_id, CopyMatch.other_id == video_id)))
+
+    def store_copy_matches(self, spans: list, compared: list[int]) -> None:
+        """Keep the copy matches found for the videos ``compared`` (and mark them so); a video
+        another process compared meanwhile keeps what that one found."""
+        with self._write_lock():
+            with self.sessions.begin() as session:
+                still = set(session.scalars(select(CopyDescriptors.video_id).where(
+                    CopyDescriptors.video_id.in_(compared), CopyDescriptors.compared.is_(False))))
+                session.add_all(CopyMatch(video_id=s.a, other_id=s.b, start=s.a_start, end=s.a_end,
+                                          other_start=s.b_start, other_end=s.b_end, score=s.score,
+                                          evidence=s.evidence) for s in spans if s.a in still)
+                session.execute(update(CopyDescriptors).where(CopyDescriptors.video_id.in_(still))
+                                .values(compared=True))
 
     def touch(self, video_id: int, size: int, mtime: float) -> None:
         """Record a new size/mtime for a file whose content did not change."""

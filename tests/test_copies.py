@@ -3,6 +3,7 @@ members, and ``vidsearch duplicates`` over a real index."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
 from api.app import create_app
+from api.serve import ServerThread
 from indexer.decode import DecodeOptions, decode_file
 from search.catalog import CopyDescriptors
 from search.library import Library
@@ -24,6 +26,7 @@ from search.copies.groups import FileFacts
 from search.copies.hashing import crop_borders, frame_hash, hamming
 
 from .conftest import cli_env, media
+from .test_browser import ARGS, CHROMIUM
 
 FILM = "tears-of-steel-battle-clip-medium.webm"
 
@@ -136,14 +139,53 @@ def test_shared_cards_intros_and_backgrounds_make_no_copy(described):
     assert align(by_id[ids["talk0"]], by_id[ids["talk1"]], min_seconds=1.0) == []
 
 
-def test_duplicates_command_over_an_index(tmp_path, tiny_clip, footage):
+RUN = [sys.executable, "-m", "api.cli"]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory, tiny_clip, footage) -> tuple[Path, Path]:
+    """(folder, data dir): an original, its crop, a compilation and two test-card videos, indexed."""
+    tmp_path = tmp_path_factory.mktemp("archive")
     folder = tmp_path / "archive"
     folder.mkdir()
     for name in ("source", "crop", "compilation", "testcard0", "testcard1"):
         (folder / f"{name}.mp4").write_bytes(footage[name].read_bytes())
-    env = cli_env(tiny_clip, tmp_path / "data")
-    run = [sys.executable, "-m", "api.cli"]
-    subprocess.run([*run, "index", str(folder), "-q"], env=env, check=True, capture_output=True)
+    subprocess.run([*RUN, "index", str(folder), "-q"], env=cli_env(tiny_clip, tmp_path / "data"), check=True,
+                   capture_output=True)
+    return folder, tmp_path / "data"
+
+
+def test_copies_view_shows_copies_side_by_side(archive, tiny_clip):
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with ServerThread(create_app(Settings(data_dir=archive[1], **tiny_clip), warm=False)) as url, \
+            playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/")
+        page.click("#show-copies")
+        page.wait_for_selector("#copy-spans .copy-row", timeout=30_000)
+        group = page.query_selector_all("#copy-groups .copy-row")
+        assert len(group) == 1
+        names = [t.inner_text() for t in group[0].query_selector_all(".copy span")]
+        assert [n.strip() for n in names] == ["source.mp4 (master)", "crop.mp4"]
+        assert len(page.query_selector_all("#copy-spans .copy-row")) == 2
+        page.wait_for_function("() => [...document.querySelectorAll('#copies-box img')]"
+                               ".every(i => i.complete && i.naturalWidth > 0)", timeout=30_000)
+        assert "2 copied span(s)" in page.inner_text("#status")
+        page.query_selector_all("#copy-spans .copy")[1].click()  # plays that copy from where it was copied
+        page.wait_for_function("() => document.querySelector('#player').currentTime > 3", timeout=30_000)
+        assert not errors
+        browser.close()
+
+
+def test_duplicates_command_over_an_index(archive, tiny_clip, footage):
+    folder, data = archive
+    env = cli_env(tiny_clip, data)
+    run = RUN
     done = subprocess.run([*run, "duplicates", "--json"], env=env, check=True, capture_output=True, text=True)
     report = json.loads(done.stdout)
     assert [[Path(g["master"]["video_path"]).name] + [Path(c["video_path"]).name for c in g["copies"]]
@@ -163,7 +205,7 @@ def test_duplicates_command_over_an_index(tmp_path, tiny_clip, footage):
     assert abs(where["source.mp4"]["video_start"] - 5) <= 1 and abs(where["compilation.mp4"]["video_start"] - 8) <= 1
 
     # a library from before descriptors were kept gets them without indexing again
-    settings = Settings(data_dir=tmp_path / "data", **tiny_clip)
+    settings = Settings(data_dir=data, **tiny_clip)
     library = Library(settings)
     source = library.known_file(str(folder / "source.mp4"))
     with library.sessions.begin() as session:
@@ -174,11 +216,19 @@ def test_duplicates_command_over_an_index(tmp_path, tiny_clip, footage):
     subprocess.run([*run, "index", "--only", "copies", str(folder)], env=env, check=True, capture_output=True)
     assert library.videos_without_copies() == []
 
+    # a video indexed later is compared with the archive by its own index run
+    (folder / "letterbox.mp4").write_bytes(footage["letterbox"].read_bytes())
+    subprocess.run([*run, "index", str(folder / "letterbox.mp4"), "-q"], env=env, check=True, capture_output=True)
+    assert library.copies_pending() == []
+    boxed = library.known_file(str(folder / "letterbox.mp4")).id
+    assert {(m.a, m.b) for m in library.copy_matches() if boxed in (m.a, m.b)} >= {(source.id, boxed)} or \
+        {(m.a, m.b) for m in library.copy_matches() if boxed in (m.a, m.b)} >= {(boxed, source.id)}
+
     with TestClient(create_app(settings, warm=False)) as client:
         answer = client.get("/api/duplicates").json()
         assert [[Path(g["master"]["video_path"]).name] + [Path(c["video_path"]).name for c in g["copies"]]
-                for g in answer["groups"]] == [["source.mp4", "crop.mp4"]]
-        assert len(answer["spans"]) == 2 and answer["without_descriptors"] == []
+                for g in answer["groups"]] == [["source.mp4", "crop.mp4", "letterbox.mp4"]]
+        assert len(answer["spans"]) == 3 and answer["without_descriptors"] == [] and answer["compared_now"] == 0
         frame = client.get(f"/api/videos/{source.id}/frame", params={"at": 3})
         assert frame.status_code == 200 and frame.content[:2] == b"\xff\xd8"  # a JPEG
         assert client.get("/api/videos/999999/frame").status_code == 404

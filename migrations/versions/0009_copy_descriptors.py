@@ -1,4 +1,5 @@
-"""Copy descriptors: a perceptual hash per sampled second of each video, for finding copies.
+"""Copy descriptors (a perceptual hash per half second of each video) and the copy matches
+found between videos, for finding copies.
 
 Revision ID: 0009
 Revises: 0008
@@ -21,8 +22,20 @@ def upgrade() -> None:
         sa.Column("rate", sa.Float(), nullable=False),
         sa.Column("times", sa.LargeBinary(), nullable=False),
         sa.Column("hashes", sa.LargeBinary(), nullable=False),
+        sa.Column("compared", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
+    op.create_table(
+        "copy_matches",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("video_id", sa.Integer(), sa.ForeignKey("videos.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("other_id", sa.Integer(), sa.ForeignKey("videos.id", ondelete="CASCADE"), nullable=False),
+        *(sa.Column(name, sa.Float(), nullable=False)
+          for name in ("start", "end", "other_start", "other_end", "score", "evidence")),
+    )
+    op.create_index("ix_copy_matches_video_id", "copy_matches", ["video_id"])
+    op.create_index("ix_copy_matches_other_id", "copy_matches", ["other_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("copy_matches")
     op.drop_table("copy_descriptors")

@@ -1,7 +1,8 @@
-"""The archive's copies in one pass: candidate pairs from the hash index, each pair aligned once,
-whole-file duplicates grouped apart from copied spans."""
+"""From aligned spans to what a user asks for: whole-file duplicate groups apart from copied spans;
+and the archive's copies in one pass (candidate pairs from the hash index, each pair aligned once)."""
 from __future__ import annotations
 
+import collections
 import dataclasses
 
 from .align import CopiedSpan, Descriptors, align
@@ -29,16 +30,31 @@ def spans_between(query: Descriptors, others: list[Descriptors], index: HashInde
     return found
 
 
+def classify(spans: list[CopiedSpan], facts: dict[int, FileFacts], min_seconds: float = 5.0,
+             pairs_aligned: int = 0) -> Copies:
+    """Pairs whose spans make them one footage become groups; the other spans of at least
+    ``min_seconds`` are listed apart."""
+    by_pair: dict[tuple[int, int], list[CopiedSpan]] = collections.defaultdict(list)
+    for span in spans:
+        if span.a in facts and span.b in facts:
+            by_pair[(span.a, span.b)].append(span)
+    same, apart = [], []
+    for (a, b), pair_spans in by_pair.items():
+        if same_footage(pair_spans, facts[a], facts[b]):
+            same.append((a, b))
+        else:
+            apart.extend(s for s in pair_spans if s.seconds >= min_seconds)
+    apart.sort(key=lambda s: (s.a, s.a_start, s.b))
+    return Copies(group(same, facts), apart, pairs_aligned)
+
+
 def find_copies(videos: list[Descriptors], facts: dict[int, FileFacts], min_seconds: float = 5.0) -> Copies:
+    """Every copy among ``videos``, compared here and now."""
     index = HashIndex(videos)
-    same, spans, aligned = [], [], 0
+    spans, aligned = [], 0
     for n, video in enumerate(videos):
         found = spans_between(video, videos[n + 1:], index, min_seconds)
         aligned += len(found)
-        for other, pair_spans in found.items():
-            if same_footage(pair_spans, facts[video.video_id], facts[other]):
-                same.append((video.video_id, other))
-            else:
-                spans.extend(pair_spans)
-    spans.sort(key=lambda s: (s.a, s.a_start, s.b))
-    return Copies(group(same, facts), spans, aligned)
+        for pair_spans in found.values():
+            spans.extend(pair_spans)
+    return classify(spans, facts, min_seconds, aligned)

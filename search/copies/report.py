@@ -1,26 +1,29 @@
 """The archive's copies as the CLI and the API hand them out (plain JSON-ready dicts)."""
 from __future__ import annotations
 
-from .finder import find_copies
+from .archive import update_matches
+from .finder import classify
+from .stored import facts_of
 
 
 def archive_copies(library, min_seconds: float) -> dict:
     """{"groups": [{"master": video, "copies": [video...]}], "spans": [...], "without_descriptors":
-    [path...], "videos": n, "pairs_aligned": n}; a video is {"video_id", "video_path", "duration"}."""
-    descriptors, facts = library.copy_descriptors()
+    [path...], "compared_now": n}; a video is {"video_id", "video_path", "duration"}. Videos not
+    compared with the archive yet are compared first."""
+    compared_now = update_matches(library)
     videos = {video.id: video for video in library.videos("indexed")}
 
     def video(video_id: int) -> dict:
         return {"video_id": video_id, "video_path": videos[video_id].path,
                 "duration": float(videos[video_id].duration or 0.0)}
 
-    copies = find_copies(descriptors, facts, min_seconds)
+    copies = classify(library.copy_matches(), {v: facts_of(videos[v]) for v in videos}, min_seconds)
     return {
         "groups": [{"master": video(g[0]), "copies": [video(v) for v in g[1:]]} for g in copies.groups],
         "spans": [{**video(s.a), "start": s.a_start, "end": s.a_end,
                    "other": video(s.b), "other_start": s.b_start, "other_end": s.b_end, "score": s.score}
                   for s in copies.spans],
         "without_descriptors": [videos[v].path for v in library.videos_without_copies()],
-        "videos": len(descriptors),
-        "pairs_aligned": copies.pairs_aligned,
+        "videos": len(videos),
+        "compared_now": compared_now,
     }

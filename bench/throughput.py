@@ -206,12 +206,12 @@ def main(argv=None) -> None:
           f"{platform.processor() or 'cpu'}; CLIP {clip['clip_model']} (untrained weights); "
           f"corpus {len(specs)} videos x {args.seconds:.0f} s")
     header = (f"{'pipeline':<10} {'video s':>8} {'wall s':>7} {'video-s/s':>10} {'clip frames':>11} "
-              f"{'decode s':>9} {'asr s':>7} {'embed s':>8} {'write s':>8}")
+              f"{'decode s':>9} {'copies s':>9} {'asr s':>7} {'embed s':>8} {'write s':>8}")
     print(header)
     print("-" * len(header))
     for name, video_s, wall, frames, st in rows:
         print(f"{name:<10} {video_s:8.1f} {wall:7.1f} {video_s / wall:10.2f} {frames:11d} "
-              f"{st['decode']:9.1f} {st['transcribe']:7.1f} {st['embed']:8.1f} {st['write']:8.2f}")
+              f"{st['decode']:9.1f} {st['copies']:9.2f} {st['transcribe']:7.1f} {st['embed']:8.1f} {st['write']:8.2f}")
     speedup = (rows[1][1] / rows[1][2]) / (rows[0][1] / rows[0][2])
     same = sum(1 for a, b in zip(answers["naive"], answers["vidsearch"])
                if a and b and a[0] == b[0] and a[1] < b[2] and b[1] < a[2])

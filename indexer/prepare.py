@@ -87,6 +87,9 @@ class Preparer:
         except Exception as exc:
             raise StageFailed("decode", exc, time.perf_counter() - started) from exc
         timings = {"decode": time.perf_counter() - started}
+        if "copy_seconds" in decoded.stats:  # hashing for copy detection, apart from decoding
+            timings["copies"] = decoded.stats["copy_seconds"]
+            timings["decode"] -= timings["copies"]
         if screen is not None:
             timings["decode"] -= screen.seconds
             timings["ocr"] = screen.seconds

@@ -1,9 +1,11 @@
 """Decoding one file into what the pipeline needs: sampled frames, shot cuts and 16 kHz audio.
 
-One pass over the video stream does three jobs: every frame, as a 64x36 colour (YUV) thumbnail,
+One pass over the video stream does four jobs: every frame, as a 64x36 colour (YUV) thumbnail,
 feeds shot detection (mean absolute difference to the previous frame, against a fixed and a
 local threshold); frames at the sampling rate are kept at CLIP's input size, unless they repeat
-the last kept sample (so static footage costs one frame, not one per second). Audio is resampled to 16 kHz mono float32, Whisper's input.
+the last kept sample (so static footage costs one frame, not one per second); frames on a grid of
+their own give the copy descriptors (``copy_samples``); some go to OCR (``on_screen``).
+Audio is resampled to 16 kHz mono float32, Whisper's input.
 Runs inside the isolated decoder process (see ``isolate``): PyAV can crash on broken files.
 """
 from __future__ import annotations
@@ -14,9 +16,9 @@ import time
 import av
 import numpy as np
 
-from search.copies.hashing import GREY_SIZE, frame_hash
 from search.settings import Settings
 
+from .copy_samples import CopySamples
 from .probe import MediaInfo, UnsupportedMedia, probe_container
 from .subtitle_sources import Subtitles, stream_subtitles
 
@@ -60,35 +62,6 @@ class Decoded:
     stats: dict
     subtitles: list[Subtitles] = dataclasses.field(default_factory=list)  # the container's text streams
     copies: CopySamples | None = None  # copy descriptors (see ``search.copies``)
-
-
-class CopySamples:
-    """Copy descriptors taken as frames are decoded: a hash at every 1/rate s of the timeline
-    (a fixed grid, so two copies sample the same instants whatever their frame rates), of every
-    frame there, repeated or not; frames with nothing to tell (black, flat) get none."""
-
-    def __init__(self, rate: float):
-        self.rate = rate
-        self.times: list[float] = []
-        self.hashes: list[int] = []
-        self._next = 0
-        self.seconds = 0.0
-
-    def offer(self, frame, rotation: int) -> None:
-        at = float(frame.time)
-        if at + 1e-6 < self._next / self.rate:
-            return
-        started = time.perf_counter()
-        self._next = int(at * self.rate + 1e-6) + 1
-        grey = frame.reformat(width=GREY_SIZE, height=GREY_SIZE, format="gray").to_ndarray()
-        value, informative = frame_hash(_upright(grey, rotation))
-        if informative:
-            self.times.append(at)
-            self.hashes.append(value)
-        self.seconds += time.perf_counter() - started
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.asarray(self.times, np.float32), np.asarray(self.hashes, np.uint64)
 
 
 def _scaled_size(width: int, height: int, short: int) -> tuple[int, int]:

@@ -34,7 +34,8 @@ def cmd_duplicates(app, args) -> int:
     print(f"{report['videos']} indexed videos" + (f"; {report['compared_now']} compared with the archive now"
                                                   if report["compared_now"] else ""))
     if report["groups"]:
-        print(f"\nsame footage ({len(report['groups'])} groups; master first: longest, then sharpest, then best bitrate):")
+        print(f"\nsame footage ({len(report['groups'])} groups; master first: longest, then sharpest, "
+              "then best bitrate):")
         for n, group in enumerate(report["groups"], 1):
             print(f"{n:3d}. {group['master']['video_path']}  (master)")
             for copy in group["copies"]:
@@ -43,7 +44,8 @@ def cmd_duplicates(app, args) -> int:
         print(f"\ncopied footage ({len(report['spans'])} spans):")
         for s in report["spans"]:
             print(f"  {s['video_path']} {_clock(s['start'])}-{_clock(s['end'])} = "
-                  f"{s['other']['video_path']} {_clock(s['other_start'])}-{_clock(s['other_end'])}  score {s['score']:.2f}")
+                  f"{s['other']['video_path']} {_clock(s['other_start'])}-{_clock(s['other_end'])}"
+                  f"  score {s['score']:.2f}")
     if not report["groups"] and not report["spans"]:
         print("no copies found")
     if report["without_descriptors"]:

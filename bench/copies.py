@@ -3,8 +3,9 @@
     python -m bench.copies [--media ../shared/media] [--sources 16] [--out bench-out/copies]
 
 Sources are distinct pieces of footage: windows of the real films in ``--media`` (when present)
-and generated animations (Game of Life, cellular automata, Mandelbrot zooms, each its own seed).
-Each source gets one copy per transformation (re-encode, half size, 10% crop, letterbox,
+and generated animations (Game of Life, cellular automata, each its own seed; Mandelbrot zooms,
+each into its own place).
+Each source gets one copy per transformation (re-encode, another codec, half size, 10% crop, letterbox,
 pillarbox, another frame rate, 5 s trimmed off each end, mirrored) and lends a 12 s excerpt to a
 compilation at a known offset. Distractors are unrelated videos that share a black intro or a
 test card, and talks over one static slide background. A found span is right when its pair of
@@ -31,6 +32,7 @@ from search.copies.groups import FileFacts
 
 TRANSFORMS = {  # name: ffmpeg arguments (the copy keeps the source's timeline unless said)
     "re-encode": "-c:v libx264 -crf 34 -preset veryfast",
+    "other codec": "-c:v mpeg4 -q:v 10",
     "half size": "-vf scale=iw/2:-2",
     "crop 10%": "-vf crop=iw*0.9:ih*0.9",
     "letterbox": "-vf scale=480:200,pad=480:360:0:80",
@@ -63,11 +65,20 @@ def _ffmpeg(args: str) -> None:
 _RULES = [30, 45, 73, 75, 86, 89, 101, 105, 110, 124, 135, 137, 149, 150, 169, 193]
 
 
-def _generated(name: str, n: int, seconds: float, out: Path) -> Path:
+_POINTS = [(-0.743643887, 0.131825904), (-1.25066, 0.02012), (-0.1011, 0.9563), (0.2925, 0.0149),
+           (-1.768778833, 0.001738996), (-0.16070135, 1.0375665), (0.3245, 0.04855), (-0.74529, 0.11307)]
+
+
+def _generated(name: str, n: int, seconds: float, out: Path, fractal: bool = False) -> Path:
+    """Footage of its own for each ``n``: a Game of Life or a cellular automaton from seed ``n``,
+    or (``fractal``, every third) a zoom into one of eight distinct places of the Mandelbrot set
+    (sources only: two zooms from nearby places, or outside the set, look alike)."""
     kinds = [f"life=s=320x240:seed={n}:mold=10:ratio=0.{2 + n % 6}:life_color=#{(n * 40) % 256:02x}c0ff",
-             f"cellauto=s=320x240:rule={_RULES[n % len(_RULES)]}:random_seed={n}:scroll=1",
-             f"mandelbrot=s=320x240:start_x=-{0.5 + n * 0.011}:start_y={0.1 * (n % 5)}:start_scale={1 + n % 3}"]
-    _ffmpeg(f"-f lavfi -i {kinds[n % 3]}:r=25 -t {seconds} -pix_fmt yuv420p {out / name}")
+             f"cellauto=s=320x240:rule={_RULES[n % len(_RULES)]}:random_seed={n}:scroll=1"]
+    x, y = _POINTS[(n // 3) % len(_POINTS)]
+    zoom = f"mandelbrot=s=320x240:start_x={x}:start_y={y}:start_scale=0.3:end_scale=0.001"
+    kind = zoom if fractal and n % 3 == 2 else kinds[n % 2]
+    _ffmpeg(f"-f lavfi -i {kind}:r=25 -t {seconds} -pix_fmt yuv420p {out / name}")
     return out / name
 
 
@@ -86,7 +97,7 @@ def make_corpus(media: Path, sources: int, out: Path) -> tuple[dict[str, list[Pi
                 made.append(name)
     n = 0
     while len(made) < sources:
-        made.append(_generated(f"src_gen{n:02d}.mp4", n, 20, out).name)
+        made.append(_generated(f"src_gen{n:02d}.mp4", n, 20, out, fractal=True).name)
         n += 1
     for name in made:
         shows[name] = [Piece(0, 20, name, 0)]
@@ -108,7 +119,7 @@ def make_corpus(media: Path, sources: int, out: Path) -> tuple[dict[str, list[Pi
         listing.write_text("".join(f"file '{p}'\n" for p in parts))
         _ffmpeg(f"-f concat -safe 0 -i {listing} -vf scale=320:240 -an {out / f'comp_{c}.mp4'}")
         shows[f"comp_{c}.mp4"] = pieces
-    distractors, distractors_per_kind = [], max(4, sources * 3)
+    distractors, distractors_per_kind = [], max(4, sources * 3 + 2)
     for d in range(distractors_per_kind):  # unrelated footage after a shared black intro or test card
         intro = "color=c=black:s=320x240:d=3" if d % 2 else "smptebars=s=320x240:d=4"
         body = _generated(f"body_{d}.mp4", 200 + d, 12, out)
@@ -121,7 +132,8 @@ def make_corpus(media: Path, sources: int, out: Path) -> tuple[dict[str, list[Pi
             f"drawtext=fontfile={FONTS}/DejaVuSans.ttf:text='talk {d} point {k} {'abcdefgh'[(d + k) % 8] * 6}':"
             f"fontsize=22:fontcolor=white:x=30:y={60 + 30 * k}:enable='gte(t,{3 * k})'" for k in range(5))
         name = f"distract_talk_{d}.mp4"
-        _ffmpeg(f"-f lavfi -i \"color=c=0x203050:s=480x270:d=16:r=25,drawbox=x=0:y=230:w=480:h=40:color=0x406080:t=fill,"
+        _ffmpeg(f"-f lavfi -i \"color=c=0x203050:s=480x270:d=16:r=25,"
+                f"drawbox=x=0:y=230:w=480:h=40:color=0x406080:t=fill,"
                 f"{lines}\" -pix_fmt yuv420p {out / name}")
         distractors.append(name)
     for name in distractors:
@@ -198,6 +210,8 @@ def main(argv: list[str] | None = None) -> None:
         kind = _kind(names[x], names[y])
         for span in spans:
             per_kind[kind][2] += 1
+            if os.environ.get("BENCH_VERBOSE") and not truths:
+                print("false", names[x], names[y], span)
             if span is None:
                 per_kind[kind][3] += bool(truths)
                 if truths:
@@ -223,9 +237,12 @@ def main(argv: list[str] | None = None) -> None:
                     print("missed", names[x], names[y], found.get((x, y)))
     false_groups = [g for g in copies.groups if any(
         not truth_between(shows[names[g[0]]], shows[names[v]]) for v in g[1:])]
+    if os.environ.get("BENCH_VERBOSE"):
+        print("false groups", [[names[v] for v in g] for g in false_groups])
     print(f"copies: {len(names)} videos ({len(distractors)} distractors), {video_seconds / 60:.1f} video-min; "
           f"corpus made in {made:.0f} s")
-    print(f"{'pair kind':<12} {'truths':>6} {'found':>6} {'spans':>6} {'right':>6} {'precision':>9} {'recall':>7} {'F1':>6}")
+    print(f"{'pair kind':<12} {'truths':>6} {'found':>6} {'spans':>6} {'right':>6} {'precision':>9} "
+          f"{'recall':>7} {'F1':>6}")
     total = [0, 0, 0, 0]
     for kind in sorted(per_kind):
         t, f, p, r = per_kind[kind]

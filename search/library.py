@@ -305,7 +305,8 @@ class Library(CatalogReads):
             if video is None:
                 raise NotFound(f"there is no video {video_id} in the catalog")
             video.copies = copy_row(rate, times, hashes)  # compared with the archive anew
-            session.execute(delete(CopyMatch).where(or_(CopyMatch.video_id == video_id, CopyMatch.other_id == video_id)))
+            session.execute(delete(CopyMatch).where(
+                or_(CopyMatch.video_id == video_id, CopyMatch.other_id == video_id)))
 
     def store_copy_matches(self, spans: list, compared: list[int]) -> None:
         """Keep the copy matches found for the videos ``compared`` (and mark them so); a video

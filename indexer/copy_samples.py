@@ -1,0 +1,45 @@
+"""Copy descriptors taken while a file is decoded (see ``search.copies``)."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from search.copies.hashing import GREY_SIZE, frame_hash
+
+
+class CopySamples:
+    """Copy descriptors taken as frames are decoded: a hash at every 1/rate s of the timeline
+    (a fixed grid, so two copies sample the same instants whatever their frame rates), of every
+    frame there, repeated or not; frames with nothing to tell (black, flat) get none."""
+
+    def __init__(self, rate: float):
+        self.rate = rate
+        self.times: list[float] = []
+        self.hashes: list[int] = []
+        self._next = 0
+        self.seconds = 0.0
+        self._scaler = None  # one scaler for the whole file: PyAV's frame.reformat builds one per call
+
+    def __getstate__(self) -> dict:  # results cross process boundaries; the scaler stays behind
+        return {**self.__dict__, "_scaler": None}
+
+    def offer(self, frame, rotation: int) -> None:
+        at = float(frame.time)
+        if at + 1e-6 < self._next / self.rate:
+            return
+        started = time.perf_counter()
+        self._next = int(at * self.rate + 1e-6) + 1
+        if self._scaler is None:
+            from av.video.reformatter import VideoReformatter
+
+            self._scaler = VideoReformatter()
+        grey = self._scaler.reformat(frame, width=GREY_SIZE, height=GREY_SIZE, format="gray").to_ndarray()
+        value, informative = frame_hash(np.rot90(grey, k=(rotation // 90) % 4))
+        if informative:
+            self.times.append(at)
+            self.hashes.append(value)
+        self.seconds += time.perf_counter() - started
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(self.times, np.float32), np.asarray(self.hashes, np.uint64)

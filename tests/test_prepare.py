@@ -14,7 +14,7 @@ def test_silent_footage_never_loads_whisper(tmp_path):
     preparer = Preparer(Settings(data_dir=tmp_path / "d", asr_model="tiny.en"), DecodeOptions())
     prepared = preparer.prepare(str(silent))
     assert prepared.decoded.frames and prepared.transcript.lines == []
-    assert set(prepared.timings) == {"decode", "transcribe"}
+    assert set(prepared.timings) == {"decode", "copies", "transcribe"}
     assert preparer._asr is None  # nothing to hear: Whisper was not built
 
 

@@ -58,6 +58,8 @@ def footage(tmp_path_factory) -> dict[str, Path]:
     make("crop", "-i", str(made["source"]), "-vf", "crop=iw*0.9:ih*0.9")
     make("letterbox", "-i", str(made["source"]), "-vf", "scale=320:134,pad=320:240:0:53", "-crf", "30")
     make("fps15", "-i", str(made["source"]), "-r", "15")
+    make("half", "-i", str(made["source"]), "-vf", "scale=iw/2:-2", "-c:v", "mpeg4", "-q:v", "8")
+    make("mirror", "-i", str(made["source"]), "-vf", "hflip")  # not supported: a flipped frame is another picture
     make("trimmed", "-ss", "5", "-t", "10", "-i", str(made["source"]))
     make("other", "-ss", "40", "-t", "20", "-i", str(media(FILM)), "-vf", "scale=480:-2")
     make("filler", "-f", "lavfi", "-i", "life=s=480x200:seed=7:mold=10:r=24", "-t", "7", "-pix_fmt", "yuv420p")
@@ -112,7 +114,7 @@ def test_groups_are_exact_and_the_master_is_the_original(described):
     copies = find_copies(found, facts)
     names = {v: k for k, v in ids.items()}
     assert [[names[v] for v in group] for group in copies.groups] == [
-        ["source", "crop", "fps15", "letterbox", "trimmed"]]
+        ["source", "crop", "fps15", "half", "letterbox", "trimmed"]]
 
 
 def test_an_excerpt_is_aligned_within_a_second(described):
@@ -121,7 +123,7 @@ def test_an_excerpt_is_aligned_within_a_second(described):
     pairs = {(s.a, s.b): s for s in copies.spans}
     names = {v: k for k, v in ids.items()}
     assert {(names[a], names[b]) for a, b in pairs} <= {
-        ("compilation", other) for other in ("source", "crop", "fps15", "letterbox", "trimmed")}
+        ("compilation", other) for other in ("source", "crop", "fps15", "half", "letterbox", "trimmed")}
     span = pairs[(ids["compilation"], ids["source"])]
     assert abs(span.a_start - 7) <= 1 and abs(span.a_end - 19) <= 1
     assert abs(span.b_start - 4) <= 1 and abs(span.b_end - 16) <= 1
@@ -129,9 +131,9 @@ def test_an_excerpt_is_aligned_within_a_second(described):
     assert abs(trimmed.b_start - 0) <= 1 and abs(trimmed.a_start - 8) <= 1
 
 
-def test_shared_cards_intros_and_backgrounds_make_no_copy(described):
+def test_shared_cards_intros_and_backgrounds_make_no_copy_and_mirrors_are_not_found(described):
     ids, found, facts = described
-    lonely = [ids[n] for n in ("testcard0", "testcard1", "black0", "black1", "talk0", "talk1", "other")]
+    lonely = [ids[n] for n in ("testcard0", "testcard1", "black0", "black1", "talk0", "talk1", "other", "mirror")]
     copies = find_copies(found, facts)
     assert not [s for s in copies.spans if s.a in lonely or s.b in lonely]
     assert not [g for g in copies.groups if set(g) & set(lonely)]

@@ -73,6 +73,8 @@ def similar_copies(app, args) -> int:
         query = file_descriptors(str(path), app.settings)
     except IsolatedFailure as exc:
         raise InvalidInput(f"{path}: cannot be decoded ({exc})") from exc
+    if not len(query):
+        raise InvalidInput(f"{path}: no picture to compare (no video stream, or only black or flat frames)")
     library = app.library
     itself = library.known_file(str(path.resolve()))
     archive = [d for d in library.copy_descriptors() if itself is None or d.video_id != itself.id]

@@ -205,6 +205,9 @@ def test_duplicates_command_over_an_index(archive, tiny_clip, footage):
     where = {Path(s["video_path"]).name: s for s in json.loads(asked.stdout)}
     assert set(where) == {"source.mp4", "crop.mp4", "compilation.mp4"}
     assert abs(where["source.mp4"]["video_start"] - 5) <= 1 and abs(where["compilation.mp4"]["video_start"] - 8) <= 1
+    for wrong, why in ((media("jfk.flac"), "no picture"), (folder / "missing.mp4", "no such file")):
+        said = subprocess.run([*run, "similar", str(wrong), "--copies"], env=env, capture_output=True, text=True)
+        assert said.returncode == 2 and why in said.stderr and "Traceback" not in said.stderr
 
     # a library from before descriptors were kept gets them without indexing again
     settings = Settings(data_dir=data, **tiny_clip)

@@ -24,7 +24,7 @@ from .scan import scan
 def read_copies(path: str, settings: Settings) -> tuple[float, np.ndarray, np.ndarray, float]:
     """(rate, times, hashes, duration) of ``path``. Runs in a child process."""
     options = dataclasses.replace(DecodeOptions.from_settings(settings), audio=False, subtitles=False,
-                                  screen_size=0, copy_rate=settings.copy_rate or 2.0)
+                                  screen_size=0, copy_rate=settings.copy_rate or DecodeOptions.copy_rate)
     decoded = decode_file(path, options)
     if decoded.copies is None:
         return options.copy_rate, np.zeros(0, np.float32), np.zeros(0, np.uint64), decoded.info.duration

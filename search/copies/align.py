@@ -59,10 +59,6 @@ class CopiedSpan:
     def seconds(self) -> float:
         return self.a_end - self.a_start
 
-    def swapped(self) -> "CopiedSpan":
-        return CopiedSpan(self.b, self.a, self.b_start, self.b_end, self.a_start, self.a_end, self.score,
-                          self.evidence)
-
 
 def _matches(a: Descriptors, b: Descriptors, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(i, j, bits) of every pair of samples within ``radius`` bits."""

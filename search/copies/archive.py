@@ -13,9 +13,10 @@ KEPT_MIN_SECONDS = 2.0  # shorter shared footage is not kept (readers ask for 5 
 def update_matches(library) -> int:
     """Compare every video not compared yet with the archive and keep what they share; how many
     videos were compared."""
-    descriptors, pending = library.copy_descriptors(), set(library.copies_pending())
-    if not pending:
+    pending = set(library.copies_pending())
+    if not pending:  # the usual case on a read: no hash is loaded
         return 0
+    descriptors = library.copy_descriptors()
     index = HashIndex(descriptors)
     found: list[CopiedSpan] = []
     for video in descriptors:

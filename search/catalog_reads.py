@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .catalog import CatalogState, CopyDescriptors, CopyMatch, ModelVersion, Segment, TranscriptLine, Video
 from .index_set import catalog_vectors
+from .rank import STRONG_CUT
 from .subtitles import Cue
 
 
@@ -81,6 +82,22 @@ class CatalogReads:
                        Segment.border, Segment.screen_text)
                 .join(Video, Segment.video_id == Video.id).where(Segment.id.in_(ids)))
             return {row[0]: tuple(row[1:]) for row in rows}
+
+    def strong_cuts(self, video_ids) -> dict[int, tuple[list[float], float]]:
+        """video id -> (starts of its segments that begin at a strong cut, its duration): where a
+        video is cut into shots or parts (see ``search.rank.units``)."""
+        video_ids = sorted({int(i) for i in video_ids})
+        if not video_ids:
+            return {}
+        with self.sessions() as session:
+            out = {vid: ([], duration) for vid, duration in session.execute(
+                select(Video.id, Video.duration).where(Video.id.in_(video_ids)))}
+            for vid, start in session.execute(
+                    select(Segment.video_id, Segment.start)
+                    .where(Segment.video_id.in_(video_ids), Segment.border >= STRONG_CUT)
+                    .order_by(Segment.video_id, Segment.start)):
+                out[vid][0].append(start)
+        return out
 
     def exact_vectors(self, space: str, ids) -> tuple[np.ndarray, np.ndarray]:
         """(ids found, their vectors) of ``space`` from the catalog, which keeps every vector exactly."""

@@ -7,6 +7,7 @@ moment stays short enough to be useful and never swallows a whole video.
 """
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from typing import Iterable
 
@@ -27,10 +28,11 @@ class Moment:
     segment_ids: list[int] = dataclasses.field(default_factory=list)
     border: float = 1.0  # strength of the cut the moment starts at (internal: where it may grow)
     screen_text: str = ""  # the text on screen while it plays (OCR)
+    unit: tuple[float, float] | None = None  # the short shot or part it lies in (internal, see ``unit_of``)
 
     def as_dict(self) -> dict:
         data = dataclasses.asdict(self)
-        del data["border"]
+        del data["border"], data["unit"]
         data["start"] = round(self.start, 3)
         data["end"] = round(self.end, 3)
         data["score"] = round(float(self.score), 6)
@@ -104,6 +106,33 @@ def score_spread(order: list[tuple[int, float]], depth: int = 10) -> float:
     return spread if spread > 1e-9 else max(abs(order[0][1]), 1.0) * 1e-3
 
 
+STRONG_CUT = 1.0  # a segment border this strong is a shot change or a long silence (see indexer.segment)
+
+
+def unit_of(start: float, cuts: list[float], duration: float, max_len: float) -> tuple[float, float] | None:
+    """The stretch between the strong cuts around a segment starting at ``start`` (``cuts``: the
+    starts of a video's segments at strong cuts, sorted), when the video is cut into such
+    stretches (a cut past its start) and this one is no longer than ``max_len``; else None.
+
+    Footage cut into short shots or parts (a slide per topic, a scene) says where its units
+    are more surely than sentence borders do: on the bench's lectures a shot change separates
+    topics perfectly, while sentence borders inside a topic and between topics overlap in strength."""
+    if not any(c > 0 for c in cuts):
+        return None
+    i = bisect.bisect_right(cuts, start + 1e-6)
+    begin = cuts[i - 1] if i else 0.0
+    end = cuts[i] if i < len(cuts) else duration
+    return (begin, end) if end - begin <= max_len + 1e-6 else None
+
+
+def whole_unit(moment: Moment) -> Moment:
+    """``moment`` widened to the short shot or part it lies in (``unit_of``), if any."""
+    if moment.unit is not None:
+        moment.start, moment.end = moment.unit
+        moment.border = max(moment.border, STRONG_CUT)
+    return moment
+
+
 def _touches(a: Moment, b: Moment, gap: float) -> bool:
     return a.video_id == b.video_id and b.start <= a.end + gap and b.end >= a.start - gap
 
@@ -136,7 +165,9 @@ def merge_adjacent(moments: Iterable[Moment], limit: int, max_len: float = 30.0,
     scores close to it (less than ``(1 - close) * spread`` below it, ``spread`` being the
     list's own scale, see ``score_spread``), the cut between them is weaker than ``border``
     (a shot change or a new topic ends a moment) and the moment stays within ``max_len``
-    seconds. Otherwise it is a moment of its own.
+    seconds. Otherwise it is a moment of its own; one that lies in a short shot or part
+    (``Moment.unit``, see ``unit_of``) spans it whole, from the cut that starts it, and later
+    hits inside it join it.
 
     ``moments`` must be best first. A moment keeps its best hit's score and segment. Since a hit
     only joins a better one, the first ``limit`` moments do not depend on ``limit`` except by
@@ -148,6 +179,11 @@ def merge_adjacent(moments: Iterable[Moment], limit: int, max_len: float = 30.0,
         if len(merged) == limit and moment.score < lowest_floor:
             break  # best first: nothing after this can join any kept moment
         moment = dataclasses.replace(moment, segment_ids=[moment.segment_id])
+        inside = next((kept for kept in merged if kept.video_id == moment.video_id
+                       and kept.start - 1e-6 <= moment.start and moment.end <= kept.end + 1e-6), None)
+        if inside is not None:  # already shown: its unit was taken whole
+            _absorb(inside, moment)
+            continue
         target = next((kept for kept in merged if _touches(kept, moment, gap)
                        and moment.score >= _floor(kept, close, spread)
                        and _border_between(kept, moment) < border
@@ -156,6 +192,6 @@ def merge_adjacent(moments: Iterable[Moment], limit: int, max_len: float = 30.0,
         if target is not None:
             _absorb(target, moment)
         elif len(merged) < limit:
-            merged.append(moment)
+            merged.append(whole_unit(moment))
             lowest_floor = min(lowest_floor, _floor(moment, close, spread))
     return merged

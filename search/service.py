@@ -23,7 +23,7 @@ from .filters import Filters, allowed_segments
 from .keyword import KeywordSearch
 from .library import Library
 from .profile import Ranking, ranking_for
-from .rank import STANDARDISE_DEPTH, Moment, merge_adjacent, rrf, score_fusion, score_spread
+from .rank import STANDARDISE_DEPTH, Moment, merge_adjacent, rrf, score_fusion, score_spread, unit_of, whole_unit
 from .settings import CLIP_SPACES, MODE_SPACES, SEARCH_MODES, mode_vectors, needs_clip, needs_sentence_model, uses_keywords
 from .store import normalize
 
@@ -187,7 +187,7 @@ class Searcher:
 
     def _moments(self, order: list[tuple[int, float]], limit: int, exclude, per_video: bool,
                  ranking: Ranking) -> list[Moment]:
-        moments = self._hits(order, limit, exclude)
+        moments = self._hits(order, limit, exclude, ranking.moment_max)
         if not per_video:
             return merge_adjacent(moments, limit, ranking.moment_max, ranking.merge_close, score_spread(order),
                                   ranking.merge_border)
@@ -195,12 +195,12 @@ class Searcher:
         for moment in moments:  # best first: the first hit of each video is its best moment
             if moment.video_id not in seen:
                 seen.add(moment.video_id)
-                best.append(dataclasses.replace(moment, segment_ids=[moment.segment_id]))
+                best.append(whole_unit(dataclasses.replace(moment, segment_ids=[moment.segment_id])))
                 if len(best) == limit:
                     break
         return best
 
-    def _hits(self, order: list[tuple[int, float]], k: int, exclude) -> Iterator[Moment]:
+    def _hits(self, order: list[tuple[int, float]], k: int, exclude, max_len: float) -> Iterator[Moment]:
         """``order``'s segments as moments, best first, read from the catalog a chunk at a time.
 
         Ranking over-fetches (each list holds 5k+10 hits) but a page of moments usually needs the
@@ -210,6 +210,7 @@ class Searcher:
         while position < len(order):
             part = order[position:position + chunk]
             rows = self.library.moment_rows([i for i, _ in part])
+            cuts = self.library.strong_cuts({row[1] for row in rows.values()})
             for segment_id, score in part:
                 if segment_id not in rows:
                     continue  # removed since the index was loaded
@@ -217,7 +218,8 @@ class Searcher:
                 if exclude and video_id == exclude[0] and start < exclude[2] and end > exclude[1]:
                     continue
                 yield Moment(path, video_id, segment_id, start, end, score, transcript,
-                             border=0.0 if border is None else border, screen_text=screen_text or "")
+                             border=0.0 if border is None else border, screen_text=screen_text or "",
+                             unit=unit_of(start, *cuts[video_id], max_len))
             position, chunk = position + len(part), chunk * 2
 
     def _mode(self, mode: str | None) -> str:

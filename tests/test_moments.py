@@ -79,6 +79,26 @@ def test_a_moment_grows_over_weak_cuts_and_stops_at_strong_ones(searcher):
     assert (second.start, second.end) == (15.0, 30.0)
 
 
+def test_a_hit_in_a_short_shot_is_the_whole_shot(searcher):
+    # Slides: shots of 15 s (three sentences each, inner sentence borders strong enough to stop
+    # growth) then a 40 s shot, longer than moment_max (30 s): sentences stay moments there.
+    borders = [1.0, 0.7, 0.7, 1.2, 0.7, 0.7] + [1.2] + [0.7] * 7
+    cosines = [0.1, 0.2, 0.3, 0.4, 0.5, 0.9, 0.2, 0.3, 0.85, 0.2, 0.1, 0.1, 0.1, 0.1]
+    add_video(searcher.library, "slides", cosines, borders=borders)
+    add_video(searcher.library, "oneshot", [0.2, 0.88, 0.6], borders=[1.0, 0.7, 0.7], seed=7)
+    first, second, third = searcher.search_vectors({"visual": QUERY}, "visual", k=3)
+    assert (first.video_path, first.start, first.end) == ("/v/slides.mp4", 15.0, 30.0)  # not 25-30
+    assert first.score == pytest.approx(0.9, abs=1e-5) and first.segment_id == first.segment_ids[0]
+    assert (second.video_path, second.start, second.end) == ("/v/oneshot.mp4", 5.0, 10.0)  # no cut: as said
+    assert (third.start, third.end) == (40.0, 45.0)  # inside the 40 s shot
+    pages = [searcher.search_vectors({"visual": QUERY}, "visual", k=2, offset=o) for o in (0, 2, 4)]
+    spans = [(m.video_path, m.start, m.end) for page in pages for m in page]
+    assert len(spans) == 6 and len(set(spans)) == 6
+    shown = [s for page in pages for m in page for s in m.segment_ids]
+    assert len(shown) == len(set(shown))
+    assert ("/v/slides.mp4", 0.0, 15.0) in spans and ("/v/slides.mp4", 20.0, 25.0) not in spans  # inside 15-30
+
+
 def test_pages_never_repeat_a_moment(tmp_path):
     searcher = Searcher(Library(Settings(data_dir=tmp_path / "d", moment_merge=0.9)), encoders=None)
     for n in range(3):

@@ -117,4 +117,5 @@ def _right_first(searcher, queryset, mode) -> dict[str, int]:
     return counts
 
 # With the packages of .ci/constraints.txt: another release of a model runtime moves these counts.
-EXPECTED = {"hybrid": (21, 18, 16), "speech": (21, 18, 16), "keyword": (11, 7, 3)}
+# (A hit taking its whole slide as its moment: hit@1 18 -> 19, keyword start<=2s 3 -> 5.)
+EXPECTED = {"hybrid": (21, 19, 16), "speech": (21, 19, 16), "keyword": (11, 7, 5)}

@@ -1,5 +1,5 @@
 """The ``vidsearch`` command line: index, search, similar, status, remove, transcript (eval and tune
-in ``cli_quality``, duplicates in ``cli_copies``, serve in ``serve``).
+in ``cli_quality``, duplicates in ``cli_copies``, vectors in ``cli_vectors``, serve in ``serve``).
 
 Every command that prints results has ``--json``; a result carries at least video_path,
 video_id, segment_id, start, end, score and transcript. Settings come from ``VIDSEARCH_*``
@@ -348,10 +348,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     from api.cli_copies import register as register_copies
     from api.cli_quality import register as register_quality
+    from api.cli_vectors import register as register_vectors
     from api.serve import register as register_serve
 
     register_quality(sub, MODES)
     register_copies(sub)
+    register_vectors(sub)
     register_serve(sub)
     return parser
 

@@ -1,9 +1,10 @@
 """Narrowing a search by metadata: videos, a path prefix, tags, recording dates, duration.
 
-A filter becomes the set of segment ids it allows, computed in the catalog. The searcher then
-scores exactly those segments when the set is small (their vectors are in the catalog), or asks
-the vector index for more and more neighbours until k allowed ones are found or the index is
-exhausted, so k results come back whenever k matching segments exist.
+A filter becomes the set of videos and segment ids it allows, computed in the catalog. The
+searcher then scores exactly those segments when the set is small (their vectors are in the
+catalog), or hands the videos to a store that filters itself (Milvus), or asks the vector index
+for more and more neighbours until k allowed ones are found or the index is exhausted, so k
+results come back whenever k matching segments exist.
 """
 from __future__ import annotations
 
@@ -35,8 +36,16 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
-def allowed_segments(session: Session, filters: Filters) -> set[int]:
-    """Ids of the segments of indexed videos that pass every filter."""
+@dataclasses.dataclass(frozen=True)
+class Allowed:
+    """What a filter lets through: the videos, and their segments."""
+
+    videos: list[int]
+    segments: set[int]
+
+
+def allowed(session: Session, filters: Filters) -> Allowed:
+    """The indexed videos that pass every filter, and their segments."""
     query = select(Video.id, Video.tags, Video.recorded_at).where(Video.status == "indexed")
     if filters.video_ids is not None:  # ids beyond 64 bits cannot exist (and would overflow the driver)
         query = query.where(Video.id.in_([i for i in filters.video_ids if 0 < i < 2**63]))
@@ -59,7 +68,7 @@ def allowed_segments(session: Session, filters: Filters) -> set[int]:
         if filters.recorded_before and _aware(recorded) > _aware(filters.recorded_before):
             continue
         videos.append(video_id)
-    allowed: set[int] = set()
+    segments: set[int] = set()
     for start in range(0, len(videos), 5000):
-        allowed.update(session.scalars(select(Segment.id).where(Segment.video_id.in_(videos[start:start + 5000]))))
-    return allowed
+        segments.update(session.scalars(select(Segment.id).where(Segment.video_id.in_(videos[start:start + 5000]))))
+    return Allowed(videos, segments)

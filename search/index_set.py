@@ -40,6 +40,7 @@ class IndexSet(abc.ABC):
     """One searchable index per space (``indexes``), equal to the catalog's vectors."""
 
     indexes: dict[str, VectorIndex]
+    shared = False  # True: one store every process writes (told each write's own generation)
 
     @abc.abstractmethod
     def reconcile(self, session: Session, generation: int) -> dict[str, tuple[int, int]]:
@@ -66,6 +67,15 @@ class IndexSet(abc.ABC):
 
     def sizes(self) -> dict[str, int]:
         return {space: len(index) for space, index in self.indexes.items()}
+
+
+def make_index_set(settings: Settings, exact_vectors) -> IndexSet:
+    """The backend the settings choose: FAISS files in the data dir, or Milvus collections."""
+    if settings.vector_backend == "milvus":
+        from .milvus_set import MilvusIndexSet
+
+        return MilvusIndexSet(settings)
+    return FaissIndexSet(settings, exact_vectors)
 
 
 class FaissIndexSet(IndexSet):
@@ -103,7 +113,7 @@ class FaissIndexSet(IndexSet):
         bumps the generation, under the library's write lock), so it is taken as it is: a query
         process does not read every id. Any other file is compared id by id and repaired."""
         changes = {}
-        dims = _dims(session)
+        dims = catalog_dims(session)
         for space in SPACES:
             dim = dims.get(space)
             index = self._load(space, dim)
@@ -171,7 +181,7 @@ class FaissIndexSet(IndexSet):
         """Per space: catalog vector count, index count, ids missing from the index, ids in the
         index without a catalog row, duplicate ids, unreadable file, wrong dimension."""
         report = {}
-        dims = _dims(session)
+        dims = catalog_dims(session)
         for space in SPACES:
             truth = _catalog_ids(session, space)
             path = self._path(space)
@@ -240,7 +250,7 @@ class FaissIndexSet(IndexSet):
                            exact_source=functools.partial(self.exact_vectors, space))
 
 
-def _dims(session: Session) -> dict[str, int]:
+def catalog_dims(session: Session) -> dict[str, int]:
     """{space: vector size} of the spaces the catalog holds."""
     return dict(session.execute(select(ModelVersion.space, ModelVersion.dim)).all())
 

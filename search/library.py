@@ -24,7 +24,7 @@ from .catalog import (CatalogState, CopyDescriptors, CopyMatch, ModelVersion, Sc
 from .catalog_reads import CatalogReads, catalog_generation
 from .copies.stored import copy_row
 from .errors import NotFound, VidsearchError
-from .index_set import Added, FaissIndexSet, IndexSet, Removed
+from .index_set import Added, IndexSet, Removed, make_index_set
 from .settings import Settings
 from .store import VectorIndex, normalize
 
@@ -100,7 +100,7 @@ class Library(CatalogReads):
         self.sessions: sessionmaker = open_catalog(settings.catalog_url)
         self.lock_dir = settings.index_dir
         self.lock_dir.mkdir(parents=True, exist_ok=True)
-        self.index_set = index_set or FaissIndexSet(settings, self.exact_vectors)
+        self.index_set = index_set or make_index_set(settings, self.exact_vectors)
         self.seen_generation: int | None = None  # the catalog generation these indexes match
         if reconcile:  # only `vidsearch check` looks at the files as they are, before repair
             self.reconcile()
@@ -159,8 +159,9 @@ class Library(CatalogReads):
         return self.seen_generation
 
     def _apply(self, removed: Removed, added: Added, generation: int) -> None:
-        with self.sessions() as session:
-            self.index_set.apply(session, removed, added, self._advance(generation))
+        seen = self._advance(generation)
+        with self.sessions() as session:  # a shared store holds every writer's changes: it is told this one's
+            self.index_set.apply(session, removed, added, generation if self.index_set.shared else seen)
 
     # --- writes
     def _check_models(self, session: Session, models: dict[str, tuple[str, int]],

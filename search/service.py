@@ -19,7 +19,7 @@ import numpy as np
 
 from .encoders import Encoders, VisualSearchUnavailable
 from .errors import InvalidInput, NotFound
-from .filters import Filters, allowed_segments
+from .filters import Allowed, Filters, allowed
 from .keyword import KeywordSearch
 from .library import Library
 from .profile import Ranking, ranking_for
@@ -116,26 +116,26 @@ class Searcher:
         In hybrid mode the keyword list's scores are each hit's query coverage (see
         ``KeywordSearch.coverage``); in keyword mode they are BM25 scores.
         """
-        allowed = None
+        scope = None
         if filters is not None and filters.active:
             with self.library.sessions() as session:
-                allowed = allowed_segments(session, filters)
-            if not allowed:
+                scope = allowed(session, filters)
+            if not scope.segments:
                 return {}
         # At least a fixed depth, so that fusion and merging see the same head of every list
         # whatever page is asked for (pages must not repeat moments).
         want = max(STANDARDISE_DEPTH, k * (20 if per_video else 5) + 10)
         lists: dict[str, list[tuple[int, float]]] = {}
         for space in (space for space in MODE_SPACES[mode] if space in vectors):
-            hits = self._nearest(space, vectors[space], want, allowed)
+            hits = self._nearest(space, vectors[space], want, scope)
             if hits:
                 lists[space] = hits
         if keywords and uses_keywords(mode):
             with self.library.sessions() as session:
                 hits = self.keyword_search.search(
-                    session, keywords, want if allowed is None else want * 20,
+                    session, keywords, want if scope is None else want * 20,
                     all_common="and" if mode == "keyword" else "skip")
-                hits = [(i, s) for i, s in hits if allowed is None or i in allowed][:want]
+                hits = [(i, s) for i, s in hits if scope is None or i in scope.segments][:want]
                 if hits and mode == "hybrid":
                     covered = self.keyword_search.coverage(session, keywords, [i for i, _ in hits])
                     hits = [(i, covered.get(i, 0.0)) for i, _ in hits]
@@ -161,12 +161,16 @@ class Searcher:
             (order,) = lists.values()
         return self._moments(order, offset + k, exclude, per_video, ranking)[offset:]
 
-    def _nearest(self, space: str, query: np.ndarray, want: int, allowed: set[int] | None) -> list[tuple[int, float]]:
+    def _nearest(self, space: str, query: np.ndarray, want: int, scope: Allowed | None) -> list[tuple[int, float]]:
         index = self.library.indexes.get(space)
         if index is None or len(index) == 0:
             return []
+        allowed = None if scope is None else scope.segments
         if allowed is not None and len(allowed) <= EXACT_FILTER_LIMIT:
             return self._exact(space, query, want, allowed)
+        if allowed is not None and len(scope.videos) <= getattr(index, "filter_videos_max", 0):
+            scores, ids = index.search(query, want, video_ids=scope.videos)  # the store filters
+            return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0 and int(i) in allowed]
         fetch = want
         while True:  # over-fetch until enough allowed hits, or the whole index has been seen
             scores, ids = index.search(query, fetch)

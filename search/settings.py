@@ -128,7 +128,13 @@ class Settings(BaseSettings):
     query_cache_size: int = 2048  # text queries whose vectors are kept (LRU); 0 = off
     refresh_seconds: float = Field(default=2.0, ge=0)  # how often a server looks for other processes' writes; 0 = never
 
-    # --- vector indexes (search.vector_index)
+    # --- vector indexes (search.vector_index, or Milvus collections)
+    vector_backend: Literal["faiss", "milvus"] = "faiss"  # faiss: files in data_dir; milvus: a shared store
+    milvus_uri: str | None = None  # http://host:19530, or a milvus-lite file; default: data_dir/milvus.db
+    milvus_token: str | None = None  # "user:password" or an API key, when the server asks for one
+    milvus_database: str | None = None  # Milvus database (server only); default: the server's default
+    milvus_prefix: str = Field(default="vidsearch", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$")  # collections are <prefix>_<space>
+    milvus_gpu: bool = False  # the Milvus cluster has GPUs: large collections use GPU_CAGRA
     index_kind: Literal["auto", "flat", "hnsw", "ivf_flat", "ivf_pq"] = "auto"  # auto: by size and budget
     index_memory_budget_mb: int = Field(default=4096, gt=0)  # per space: picks the type and PQ code size
     index_recall_target: float = Field(default=0.95, gt=0, le=1)  # recall@10 nprobe/efSearch are tuned to

@@ -1,0 +1,275 @@
+"""One Milvus collection per space, behind the same search interface as the FAISS indexes.
+
+``MilvusIndex`` answers what the searcher, the tuner and the metrics ask of a ``VectorIndex``
+(``len``, ``search``, ``ids``, ``reconstruct``, ``dim``, ``kind``) and takes writes by id
+(``add`` replaces, ``remove`` counts what was there). Vectors stay L2-normalised and the metric
+is inner product, so scores are cosines exactly as with FAISS. Each row also carries its
+``video_id``, so a filter becomes a Milvus expression (``search(..., video_ids=...)``) instead
+of asking for more and more neighbours. Tags, dates and paths stay in the catalog: they change
+(tags are edited) and a Milvus row can only change by being written again whole.
+
+The same client code runs against a ``milvus-lite`` file (tests, laptops) and a Milvus server
+or cluster (``http://host:19530``). Every collection is created with ``Strong`` consistency: a
+search sees every write acknowledged before it, whichever server or indexer made it.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from .errors import Unavailable
+from .vector_index import choose_kind, normalize
+from .vector_index.ivf import nlist_for, pq_m_for
+
+log = logging.getLogger(__name__)
+
+CONSISTENCY = "Strong"
+WRITE_BATCH = 5_000  # rows per insert/delete call (a 512-d batch is 10 MB, under gRPC's 64 MB)
+ID_RANGE = 10_000  # ids per range when reading a collection's ids (at most this many rows a query)
+MAX_TOPK = 16_384  # Milvus' cap on limit
+FILTER_VIDEOS_MAX = 10_000  # larger allowed sets are filtered by the searcher instead (expression size)
+
+
+class MilvusUnavailable(Unavailable):
+    """The Milvus backend was asked for but cannot be used (package missing, server down)."""
+
+
+def connect(uri: str, token: str | None = None, database: str | None = None):
+    """A ``MilvusClient`` for ``uri`` (a milvus-lite file path, or http(s)://host:port)."""
+    try:
+        from pymilvus import MilvusClient
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise MilvusUnavailable("the Milvus backend needs pymilvus (and milvus-lite for a local file): "
+                                "pip install 'vidsearch[milvus]'") from exc
+    if "://" not in uri:
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+    kwargs = {"uri": uri}
+    if token:
+        kwargs["token"] = token
+    if database:
+        kwargs["db_name"] = database
+    try:
+        return MilvusClient(**kwargs)
+    except Exception as exc:
+        raise MilvusUnavailable(f"cannot reach Milvus at {uri}: {exc}") from exc
+
+
+KIND_TO_MILVUS = {"flat": "FLAT", "hnsw": "HNSW", "ivf_flat": "IVF_FLAT", "ivf_pq": "IVF_PQ"}
+
+
+def index_params(n: int, dim: int, memory_budget_bytes: int, gpu: bool = False) -> tuple[str, dict]:
+    """(Milvus index type, build parameters) for ``n`` vectors: the rule the FAISS side uses
+    (``choose_kind``), in Milvus' names; on a cluster with GPUs, CAGRA beyond exact sizes."""
+    kind = choose_kind(n, dim, memory_budget_bytes)
+    if gpu and kind != "flat":
+        return "GPU_CAGRA", {"intermediate_graph_degree": 64, "graph_degree": 32}
+    if kind == "hnsw":
+        return "HNSW", {"M": 32, "efConstruction": 200}
+    if kind == "ivf_flat":
+        return "IVF_FLAT", {"nlist": nlist_for(n)}
+    if kind == "ivf_pq":
+        code = max(1, min(64, int(memory_budget_bytes / max(n, 1)) - 8))
+        return "IVF_PQ", {"nlist": nlist_for(n), "m": pq_m_for(dim, code), "nbits": 8}
+    return "FLAT", {}
+
+
+def search_params(index_type: str, build: dict, k: int) -> dict:
+    """Query-time parameters that keep recall high for ``k`` results."""
+    if index_type == "HNSW":
+        return {"ef": max(64, 2 * k)}
+    if index_type in ("IVF_FLAT", "IVF_PQ"):
+        return {"nprobe": max(8, int(build.get("nlist", 64)) // 8)}
+    if index_type == "GPU_CAGRA":
+        return {"itopk_size": max(64, 2 * k)}
+    return {}
+
+
+class MilvusIndex:
+    """The vectors of one space in one Milvus collection (``name``), addressed by segment id."""
+
+    kind = "milvus"
+    device = "server"
+    filter_videos_max = FILTER_VIDEOS_MAX  # the searcher hands filters of up to this many videos down
+
+    def __init__(self, client, name: str, dim: int):
+        self.client, self.name, self.dim = client, name, int(dim)
+        self.params: dict = {}
+        self.search_params: dict = {}
+        self.build_info: dict = {}
+        self.meta: dict = {}
+        self.exact_source = None  # the interface's; Milvus re-scores nothing here
+        self._count: int | None = None
+
+    # --- the collection
+    def create(self, index_type: str = "FLAT", build: dict | None = None) -> "MilvusIndex":
+        """Create the collection (id, video_id, vector) with its index, if it does not exist."""
+        from pymilvus import DataType, MilvusClient
+
+        if self.client.has_collection(self.name):
+            return self
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("id", DataType.INT64, is_primary=True)
+        schema.add_field("video_id", DataType.INT64)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self.dim)
+        params = self.client.prepare_index_params()
+        params.add_index(field_name="vector", index_type=index_type, metric_type="IP", params=build or {})
+        params.add_index(field_name="video_id", index_type="INVERTED")
+        self.client.create_collection(self.name, schema=schema, index_params=params,
+                                      consistency_level=CONSISTENCY)
+        self._count = 0
+        return self
+
+    def ensure_loaded(self, index_type: str = "FLAT", build: dict | None = None) -> None:
+        """Make an existing collection searchable: give it a vector index if it lost it (a run
+        killed while changing it) and load it (a restarted engine may hold it released)."""
+        if not self.client.list_indexes(self.name, field_name="vector"):
+            params = self.client.prepare_index_params()
+            params.add_index(field_name="vector", index_type=index_type, metric_type="IP", params=build or {})
+            self.client.create_index(self.name, params)
+        state = str(self.client.get_load_state(self.name).get("state", ""))
+        if "Loaded" not in state and "Loading" not in state:
+            self.client.load_collection(self.name)
+
+    def index_type(self) -> tuple[str, dict]:
+        """The vector index the collection has now: (type, build parameters)."""
+        info = self.client.describe_index(self.name, "vector")
+        build = {key: info[key] for key in ("M", "efConstruction", "nlist", "m", "nbits") if key in info}
+        return str(info.get("index_type", "FLAT")), {k: int(v) for k, v in build.items()}
+
+    def reindex(self, index_type: str, build: dict) -> None:
+        """Replace the vector index (the collection is released while it is rebuilt)."""
+        self.client.release_collection(self.name)
+        self.client.drop_index(self.name, "vector")
+        params = self.client.prepare_index_params()
+        params.add_index(field_name="vector", index_type=index_type, metric_type="IP", params=build)
+        self.client.create_index(self.name, params)
+        self.client.load_collection(self.name)
+
+    def dimension(self) -> int | None:
+        """The vector size of the stored collection (None: it does not exist)."""
+        if not self.client.has_collection(self.name):
+            return None
+        for field in self.client.describe_collection(self.name)["fields"]:
+            if field["name"] == "vector":
+                return int(field["params"]["dim"])
+        return None
+
+    def drop(self) -> None:
+        if self.client.has_collection(self.name):
+            self.client.drop_collection(self.name)
+        self._count = 0
+
+    # --- what the searcher asks
+    def __len__(self) -> int:
+        if self._count is None:
+            self.refresh()
+        return self._count
+
+    def refresh(self) -> int:
+        """Count the rows again (another process may have written)."""
+        rows = self.client.query(self.name, filter="", output_fields=["count(*)"])
+        self._count = int(rows[0]["count(*)"]) if rows else 0
+        return self._count
+
+    def search(self, queries: np.ndarray, k: int, video_ids=None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` (scores, ids) per query row, as ``VectorIndex.search``; ``video_ids``: only
+        segments of these videos."""
+        queries = normalize(queries)
+        n = len(self)
+        if n == 0:
+            return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+        k = max(1, min(int(k), n, MAX_TOPK))
+        expression = ""
+        if video_ids is not None:
+            expression = f"video_id in [{', '.join(str(int(v)) for v in video_ids)}]"
+        index_type, build = self.index_type_cached()
+        rows = self.client.search(self.name, data=list(queries), limit=k, filter=expression, output_fields=[],
+                                  search_params={"metric_type": "IP", "params": search_params(index_type, build, k)})
+        scores = np.full((len(queries), k), -np.inf, np.float32)
+        ids = np.full((len(queries), k), -1, np.int64)
+        for q, hits in enumerate(rows):
+            for j, hit in enumerate(hits[:k]):
+                scores[q, j], ids[q, j] = hit["distance"], hit["id"]
+        return scores, ids
+
+    def index_type_cached(self) -> tuple[str, dict]:
+        if "index_type" not in self.params:
+            self.params["index_type"], self.params["build"] = self.index_type()
+        return self.params["index_type"], self.params["build"]
+
+    def ids(self) -> np.ndarray:
+        """Every id in the collection (read in id ranges; for small spaces and tests)."""
+        return np.fromiter((i for chunk in self.iter_ids() for i in chunk), np.int64)
+
+    def iter_ids(self, start: int = 0, stop: int | None = None) -> Iterator[list[int]]:
+        """The collection's ids from ``start`` (up to ``stop``, or all), a range at a time."""
+        if stop is None:
+            stop = self._max_id() + 1
+        for low in range(int(start), int(stop), ID_RANGE):
+            yield self.ids_between(low, min(int(stop), low + ID_RANGE))
+
+    def ids_between(self, low: int, high: int) -> list[int]:
+        """The ids in [low, high) (``high - low`` at most ``MAX_TOPK``)."""
+        rows = self.client.query(self.name, filter=f"id >= {int(low)} and id < {int(high)}",
+                                 output_fields=["id"], limit=MAX_TOPK)
+        return sorted(int(row["id"]) for row in rows)
+
+    def reconstruct(self, segment_id: int) -> np.ndarray:
+        rows = self.client.get(self.name, ids=[int(segment_id)], output_fields=["vector"])
+        if not rows:
+            raise KeyError(segment_id)
+        return np.asarray(rows[0]["vector"], np.float32)
+
+    def to_device(self, device: str = "auto") -> bool:
+        return False  # the Milvus server decides where its indexes run
+
+    # --- writes
+    def add(self, ids, vectors: np.ndarray, video_ids) -> None:
+        """Write (or replace) vectors by id, each with its video id."""
+        ids = np.asarray(ids, np.int64).ravel()
+        if len(ids) == 0:
+            return
+        vectors = normalize(vectors)
+        if vectors.shape != (len(ids), self.dim):
+            raise ValueError(f"expected {len(ids)} vectors of dimension {self.dim}, got {vectors.shape}")
+        if len(np.unique(ids)) != len(ids):
+            raise ValueError("the same id appears twice in one add")
+        video_ids = np.asarray(video_ids, np.int64).ravel()
+        for at in range(0, len(ids), WRITE_BATCH):
+            rows = [{"id": int(i), "video_id": int(v), "vector": vector}
+                    for i, v, vector in zip(ids[at:at + WRITE_BATCH], video_ids[at:at + WRITE_BATCH],
+                                            vectors[at:at + WRITE_BATCH])]
+            self.client.upsert(self.name, rows)
+        self._count = None
+
+    def remove(self, ids) -> int:
+        """Delete by id; returns how many were present."""
+        ids = sorted({int(i) for i in np.asarray(ids, np.int64).ravel()})
+        present = 0
+        for at in range(0, len(ids), WRITE_BATCH):
+            part = ids[at:at + WRITE_BATCH]
+            found = self.client.query(self.name, filter=f"id in {part}", output_fields=["id"], limit=MAX_TOPK)
+            if found:
+                present += len(found)
+                self.client.delete(self.name, ids=[int(row["id"]) for row in found])
+        if present:
+            self._count = None
+        return present
+
+    def _max_id(self) -> int:
+        """The largest id present (-1 when empty), found by halving id ranges (Milvus has no max())."""
+        if len(self) == 0:
+            return -1
+        low, high = 0, 1
+        while self.client.query(self.name, filter=f"id >= {high}", output_fields=["id"], limit=1):
+            low, high = high, high * 2
+        while high - low > 1:  # the largest id is in [low, high)
+            middle = (low + high) // 2
+            if self.client.query(self.name, filter=f"id >= {middle}", output_fields=["id"], limit=1):
+                low = middle
+            else:
+                high = middle
+        return low

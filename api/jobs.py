@@ -11,6 +11,8 @@ Jobs live in the catalog's job table (``origin = "api"``), with the job's id as 
 a server that stops or crashes with jobs queued or running takes them up again when it starts
 (the indexer resumes where the files stood; finished files are skipped), and a finished job
 can still be looked at after a restart (its per-file states come from the catalog then).
+Several servers may share one catalog: each job is claimed by the server that runs it
+(``api.job_claims``), and a job whose server stopped renewing its claim is taken up by another.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from indexer.report import FileOutcome
 from indexer.scan import scan
 from search.catalog import Job as CatalogJob
 
+from . import job_claims
 from .security import resolve_under_roots
 
 if TYPE_CHECKING:
@@ -69,28 +72,55 @@ class JobManager:
         self._jobs: dict[int, Job] = {}
         self._lock = threading.Lock()
         self._runner = ThreadPoolExecutor(1, thread_name_prefix="vidsearch-index")
+        self.owner = job_claims.server_name()
+        self.lease = job_claims.LEASE_SECONDS
+        self._stop = threading.Event()
+        self._claims: threading.Thread | None = None
 
     # --- API
     def submit(self, raw_paths: list[str], force: bool = False) -> Job:
         """Check every path against the allowed roots (``PermissionError``), then queue a job."""
         paths = [str(resolve_under_roots(p, self.services.settings)) for p in raw_paths]
         with self.services.library.sessions.begin() as session:
-            row = CatalogJob(roots=paths, status="queued", origin="api", force=force)
+            row = CatalogJob(roots=paths, status="queued", origin="api", force=force, claimed_by=self.owner,
+                             heartbeat_at=dt.datetime.now(dt.timezone.utc))
             session.add(row)
             session.flush()
             job = Job(id=row.id, paths=paths, force=force)
         return self._queue(job)
 
     def resume(self) -> list[Job]:
-        """Queue again the jobs an earlier run of the server left queued or running."""
-        with self.services.library.sessions() as session:
-            rows = session.scalars(select(CatalogJob).where(
-                CatalogJob.origin == "api", CatalogJob.status.in_(("queued", "running"))).order_by(CatalogJob.id)).all()
-        for row in rows:
+        """Queue the jobs left queued or running by an earlier run of a server (this one, or one
+        that stopped renewing its claims), and keep this server's claims alive from now on."""
+        taken = self._take_up()
+        if self._claims is None:
+            self._claims = threading.Thread(target=self._keep_claims, name="vidsearch-job-claims", daemon=True)
+            self._claims.start()
+        return taken
+
+    def _take_up(self) -> list[Job]:
+        sessions = self.services.library.sessions
+        taken = []
+        for job_id in job_claims.unfinished(sessions, self.owner, self.lease):
+            if job_id in self._jobs or not job_claims.claim(sessions, job_id, self.owner, self.lease):
+                continue  # ours already, or another server was quicker
+            with sessions() as session:
+                row = session.get(CatalogJob, job_id)
             log.info("taking up indexing job %d (%s), left %s by an earlier run", row.id, ", ".join(row.roots),
                      row.status)
-            self._queue(Job(id=row.id, paths=list(row.roots), force=row.force, created_at=_epoch(row.created_at)))
-        return [self._jobs[row.id] for row in rows]
+            taken.append(self._queue(Job(id=row.id, paths=list(row.roots), force=row.force,
+                                         created_at=_epoch(row.created_at))))
+        return taken
+
+    def _keep_claims(self) -> None:
+        """Renew this server's claims, and take up jobs whose server stopped renewing theirs."""
+        while not self._stop.wait(self.lease / 3):
+            try:
+                mine = [job.id for job in list(self._jobs.values()) if job.state in ("queued", "running")]
+                job_claims.renew(self.services.library.sessions, mine, self.owner)
+                self._take_up()
+            except Exception:  # pragma: no cover - a catalog hiccup: try again next round
+                log.exception("could not renew indexing job claims")
 
     def _queue(self, job: Job) -> Job:
         with self._lock:
@@ -127,6 +157,7 @@ class JobManager:
         return out
 
     def close(self) -> None:
+        self._stop.set()
         self._runner.shutdown(wait=True, cancel_futures=True)
 
     # --- the work

@@ -224,6 +224,8 @@ class Job(Base):
     origin: Mapped[str] = mapped_column(String(16), default="cli")  # cli | api
     force: Mapped[bool] = mapped_column(Boolean, default=False)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)  # why a failed job failed
+    claimed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)  # the server running an api job
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # its claim's last renewal
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
@@ -278,7 +280,7 @@ def _migrations_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-SCHEMA_HEAD = "0009"  # the newest revision in migrations/versions (a test holds the two together)
+SCHEMA_HEAD = "0010"  # the newest revision in migrations/versions (a test holds the two together)
 
 
 def schema_revision(engine: Engine) -> str | None:

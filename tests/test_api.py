@@ -6,6 +6,7 @@ no key, a wrong key, oversized and lying uploads, ``..`` and symlinks out of the
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import shutil
@@ -382,3 +383,25 @@ def test_jobs_left_unfinished_are_taken_up_when_the_server_starts_again(tmp_path
         assert [j["id"] for j in c.get("/api/jobs").json()] == [new["id"], running.id, queued.id]
     with sessions() as session:
         assert session.get(Job, interrupted_cli.id).status == "running"  # left for `vidsearch index`
+
+
+def test_a_job_another_live_server_holds_is_left_to_it(tmp_path, corpus, tiny_clip, encoders, asr):
+    from search.catalog import Job, open_catalog
+
+    root = tmp_path / "archive"
+    root.mkdir()
+    shutil.copy(corpus / "dog.mp4", root / "dog.mp4")
+    settings = Settings(data_dir=tmp_path / "data", allowed_roots=[root], **tiny_clip)
+    sessions = open_catalog(settings.catalog_url)
+    now = dt.datetime.now(dt.timezone.utc)
+    with sessions.begin() as session:  # two servers share this catalog: one alive, one dead
+        held = Job(roots=[str(root)], status="running", origin="api", claimed_by="other:1:alive", heartbeat_at=now)
+        orphaned = Job(roots=[str(root)], status="running", origin="api", claimed_by="other:2:dead",
+                       heartbeat_at=now - dt.timedelta(minutes=10))
+        session.add_all([held, orphaned])
+    with TestClient(create_app(settings, encoders=encoders, asr=asr, warm=False)) as c:
+        assert wait_for(c, orphaned.id)["state"] == "done"
+        assert c.get(f"/api/jobs/{held.id}").json()["state"] == "running"  # not taken from its server
+    with sessions() as session:
+        assert session.get(Job, held.id).claimed_by == "other:1:alive"
+        assert session.get(Job, orphaned.id).claimed_by != "other:2:dead"

@@ -3,7 +3,7 @@
     python -m bench.ann [--sizes 100k,1M,10M] [--dim 512]
                         [--kinds flat,hnsw,ivf_flat,ivf_pq,ivf_pq+rerank] [--queries 300]
                         [--recall-target 0.95] [--max-build-minutes 15] [--memory-gb 8]
-                        [--work-dir DIR] [--device cpu]
+                        [--work-dir DIR] [--device cpu] [--backend faiss|milvus|both]
 
 Per size and index type: ``build_index`` (train on a sample, add, tune nprobe/efSearch to the
 recall target on in-set queries), then on *held-out* queries: single-query p50/p99 latency and
@@ -12,6 +12,10 @@ recall@10 against exact search; bytes per vector is the saved file's size over t
 vector file (as the product reads them from its catalog): memory stays at the codes' size.
 The raw vectors are a memory-mapped file in ``--work-dir``, so sizes beyond memory (10M x 512
 floats = 20 GiB) stream through build and ground truth instead of being held.
+
+``--backend milvus`` measures the Milvus collection vidsearch would use at each size (the index
+type the size rule picks, in Milvus' names) on milvus-lite in the work dir: build is insert plus
+index, bytes per vector is the lite file on disk, latency is one client call per query.
 
 Data: synthetic, CLIP-like rather than uniform noise (on which no ANN index works, and which no
 encoder produces): 4,096 cluster centres (scenes), each vector a centre plus a Gaussian offset
@@ -100,6 +104,28 @@ def run_one(name, ids, base, queries, truth, args, out_dir) -> dict:
     return row
 
 
+def run_milvus(ids, base, queries, truth, args, out_dir) -> dict:
+    """The Milvus collection of one space at this size, on milvus-lite (see the module docstring)."""
+    from search.milvus_store import WRITE_BATCH, MilvusIndex, connect, index_params, search_params
+
+    path = out_dir / "milvus.db"
+    index_type, build = index_params(len(ids), args.dim, int(args.memory_gb * (1 << 30)))
+    started = time.perf_counter()
+    index = MilvusIndex(connect(str(path)), "bench", args.dim).create(index_type, build)
+    for at in range(0, len(ids), WRITE_BATCH * 4):
+        part = slice(at, at + WRITE_BATCH * 4)
+        index.add(ids[part], np.asarray(base[part]), np.zeros(len(ids[part]), np.int64))
+    index.client.flush(index.name)
+    built = time.perf_counter() - started
+    p50, p99 = latency_ms(index, queries)
+    found = index.search(queries, 10)[1]
+    disk = sum(f.stat().st_size for f in path.parent.rglob("*") if f.is_file())
+    index.client.close()
+    return {"kind": f"milvus:{index_type}", "build_s": built, "bytes_per_vector": disk / len(ids),
+            "p50_ms": p50, "p99_ms": p99, "recall": recall_at_k(found, truth, 10),
+            "params": {**build, **search_params(index_type, build, 10)}}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100k,1M")
@@ -112,13 +138,17 @@ def main(argv=None) -> None:
     parser.add_argument("--work-dir", type=Path, default=None,
                         help="where the raw vectors are written (a memory map; default: a temp dir)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--backend", default="faiss", choices=("faiss", "milvus", "both"),
+                        help="FAISS index types, the Milvus collection (milvus-lite), or both")
     parser.add_argument("--clusters", type=int, default=4096)
     parser.add_argument("--rank", type=int, default=24)
     parser.add_argument("--spread", type=float, default=0.5)
     parser.add_argument("--noise", type=float, default=0.05)
     args = parser.parse_args(argv)
     data = dict(clusters=args.clusters, rank=args.rank, spread=args.spread, noise=args.noise)
-    kinds = args.kinds.split(",")
+    kinds = args.kinds.split(",") if args.backend != "milvus" else []
+    if args.backend != "faiss":
+        kinds.append("milvus")
     print(f"# {platform.machine()}, {faiss.omp_get_max_threads()} FAISS threads, faiss {faiss.__version__}, "
           f"dim {args.dim}, recall target {args.recall_target}, {args.queries} held-out queries, data {data}")
     header = f"{'size':>6} {'kind':<13} {'build s':>8} {'B/vector':>9} {'p50 ms':>7} {'p99 ms':>7} {'recall@10':>9}  params"
@@ -126,7 +156,7 @@ def main(argv=None) -> None:
     budget = args.memory_gb * (1 << 30)
     for size in [parse_size(s) for s in args.sizes.split(",")]:
         raw = size * args.dim * 4
-        wanted = [k for k in kinds if size < 5_000_000 or k.startswith("ivf_pq")]
+        wanted = [k for k in kinds if size < 5_000_000 or k.startswith(("ivf_pq", "milvus"))]
         skipped += [f"{size:,} {k}: only IVF-PQ runs at this size" for k in kinds if k not in wanted]
         with tempfile.TemporaryDirectory(dir=args.work_dir) as tmp:
             if shutil.disk_usage(tmp).free < raw * 1.1:
@@ -142,6 +172,13 @@ def main(argv=None) -> None:
             print(f"# {size:,} vectors generated with exact ground truth in {time.perf_counter() - started:.0f} s",
                   flush=True)
             for kind in wanted:
+                if kind == "milvus":
+                    row = run_milvus(ids, base, queries, truth, args, Path(tmp))
+                    line = (f"{size:>6} {row['kind']:<13} {row['build_s']:>8.1f} {row['bytes_per_vector']:>9.0f} "
+                            f"{row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['recall']:>9.3f}  {row['params']}")
+                    rows.append(line)
+                    print(line, flush=True)
+                    continue
                 need = size * bytes_per_vector(kind.partition("+")[0], args.dim)
                 if need > budget:
                     skipped.append(f"{size:,} {kind}: needs ~{need / 2**30:.1f} GiB > --memory-gb")

@@ -1,6 +1,7 @@
 """Load on the running search server: 32 concurrent clients, text search, latency percentiles.
 
     python -m bench.serve_load [--segments 100000] [--clients 32] [--seconds 20] [--mode hybrid]
+                               [--backend faiss|milvus]
 
 1. Builds (once; reused) a data dir with ``--segments`` segments whose vectors are synthetic and
    clustered like real embeddings (``bench.ann.synthetic``, in the dimensions of CLIP ViT-B-32
@@ -16,6 +17,8 @@
    * ``N clients, repeated``: queries drawn (Zipf-like) from a pool of 200, as people repeat
      searches, in the steady state where each has been asked once before (warmed first);
    * ``N clients, 10% new``: nine in ten queries from that pool, one in ten new.
+With ``--backend milvus`` the server searches Milvus collections (milvus-lite in the data dir,
+built from the same catalog) instead of FAISS files.
 Prints requests/s and p50/p95/p99 end-to-end latency, and the query-encoding time the server
 reports (``timings.encode_ms``, for the requests that were encoded) separately.
 """
@@ -115,7 +118,7 @@ def build(data_dir: Path, segments: int, checkpoint: Path | None) -> None:
     Library(Settings(data_dir=data_dir))  # reconciles: builds and saves the three FAISS indexes
 
 
-def serve(data_dir: Path, checkpoint: Path, port: int, threads: int) -> None:
+def serve(data_dir: Path, checkpoint: Path, port: int, threads: int, backend: str = "faiss") -> None:
     """The server process: ``vidsearch serve`` on the bench data dir."""
     from types import SimpleNamespace
 
@@ -123,7 +126,7 @@ def serve(data_dir: Path, checkpoint: Path, port: int, threads: int) -> None:
     from search.settings import Settings
 
     settings = Settings(data_dir=data_dir, clip_model="ViT-B-32", clip_pretrained=str(checkpoint),
-                        server_threads=threads)
+                        server_threads=threads, vector_backend=backend)
     sys.exit(cmd_serve(SimpleNamespace(settings=settings), SimpleNamespace(host="127.0.0.1", port=port)))
 
 
@@ -188,11 +191,12 @@ def main(argv=None) -> None:
     parser.add_argument("--only", default="", help="run only the scenarios whose name contains this")
     parser.add_argument("--data-dir", type=Path,
                         default=Path(tempfile.gettempdir()) / "vidsearch-bench-serve")
+    parser.add_argument("--backend", default="faiss", choices=("faiss", "milvus"), help="vector store to serve from")
     parser.add_argument("--serve", nargs=2, metavar=("CHECKPOINT", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     data_dir = args.data_dir / f"{args.segments}-v3"  # v3: clustered vectors, speech-like real words
     if args.serve:
-        return serve(data_dir, Path(args.serve[0]), int(args.serve[1]), args.threads)
+        return serve(data_dir, Path(args.serve[0]), int(args.serve[1]), args.threads, args.backend)
 
     import open_clip
     import torch
@@ -203,11 +207,17 @@ def main(argv=None) -> None:
         torch.manual_seed(0)
         torch.save({"state_dict": open_clip.create_model("ViT-B-32").state_dict()}, checkpoint)
     build(data_dir, args.segments, checkpoint)
+    if args.backend == "milvus":  # the collections, from the catalog (then the server opens in step)
+        from search.library import Library
+        from search.settings import Settings
+
+        Library(Settings(data_dir=data_dir, vector_backend="milvus")).index_set.client.close()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = subprocess.Popen([sys.executable, "-m", "bench.serve_load", "--segments", str(args.segments),
                                "--data-dir", str(args.data_dir), "--threads", str(args.threads),
+                               "--backend", args.backend,
                                "--serve", str(checkpoint), str(port)],
                               cwd=Path(__file__).resolve().parents[1], env={**os.environ})
     try:

@@ -54,6 +54,11 @@ def connect(uri: str, token: str | None = None, database: str | None = None):
     try:
         return MilvusClient(**kwargs)
     except Exception as exc:
+        if "://" not in uri:
+            raise MilvusUnavailable(
+                f"cannot open the milvus-lite file {uri} ({exc}); milvus-lite serves one process per file: "
+                "if a server or another run has it open, index through its API (POST /api/index), or use a "
+                "Milvus server (VIDSEARCH_MILVUS_URI=http://host:19530)") from exc
         raise MilvusUnavailable(f"cannot reach Milvus at {uri}: {exc}") from exc
 
 

@@ -219,3 +219,14 @@ def test_sigkill_while_indexing_into_milvus_then_resume(crash_corpus, tiny_clip,
     for space, row in spaces.items():
         assert row["catalog"] == row["index"] and not row["missing"] and not row["orphans"], space
 
+
+
+def test_a_lite_file_held_by_another_process_is_a_clear_error(tmp_path):
+    data = tmp_path / "data"
+    held = Library(Settings(data_dir=data, vector_backend="milvus"))  # this process holds the file
+    held.write_video(video("/a.mp4", 1))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDSEARCH_")}
+    env.update(VIDSEARCH_DATA_DIR=str(data), VIDSEARCH_VECTOR_BACKEND="milvus")
+    run = subprocess.run(_cli("check"), env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2, run.stderr
+    assert "milvus-lite serves one process per file" in run.stderr and "Traceback" not in run.stderr

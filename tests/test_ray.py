@@ -70,3 +70,16 @@ def test_index_on_a_ray_cluster(cluster, corpus, tiny_clip, tmp_path, encoders):
         spoken = library.vector(a, "speech"), local.vector(b, "speech")
         assert (spoken[0] is None) == (spoken[1] is None)
         assert spoken[0] is None or float(spoken[0] @ spoken[1]) > 0.95
+
+
+@pytest.mark.parametrize("catalog_url", ["postgres"], indirect=True)
+def test_ray_postgres_and_milvus_together(cluster, corpus, tiny_clip, tmp_path, encoders, catalog_url):
+    pytest.importorskip("milvus_lite")
+    settings = Settings(data_dir=tmp_path / "ray", database_url=catalog_url, vector_backend="milvus", **tiny_clip)
+    report = Indexer(Library(settings), encoders, settings, progress=False).index([corpus], ray_address=cluster)
+    assert len(report.of("indexed")) == 4 and [o.stage for o in report.of("failed")] == ["decode"]
+    library = Library(settings)  # a fresh open, as another server would make: in step, no id read
+    sizes = library.index_set.sizes()
+    assert sizes["visual"] > 0 and sizes["speech"] > 0
+    for space, row in library.check().items():
+        assert row["catalog"] == row["index"] and not row["missing"] and not row["orphans"], space

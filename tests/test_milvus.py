@@ -198,6 +198,17 @@ def test_migrate_between_backends(tmp_path, capsys):
     for space in ("fused", "speech"):
         q = unit(3 if space == "fused" else 103)
         assert milvus.indexes[space].search(q, 5)[1].tolist() == lib.indexes[space].search(q, 5)[1].tolist()
+    milvus.remove_video(milvus.videos()[0].id)  # a change made while on Milvus, then back to FAISS
+    for f in (data / "index").glob("*.faiss*"):
+        f.unlink()
+    os.environ["VIDSEARCH_DATA_DIR"] = str(data)
+    try:
+        assert main(["vectors", "migrate", "--to", "faiss", "--json"]) == 0
+    finally:
+        os.environ.pop("VIDSEARCH_DATA_DIR", None)
+    back = json.loads(capsys.readouterr().out)
+    assert back["consistent"] and back["spaces"]["speech"] == {"catalog": 7, "index": 7}
+    assert len(Library(Settings(data_dir=data)).indexes["speech"]) == 7
 
 
 def test_sigkill_while_indexing_into_milvus_then_resume(crash_corpus, tiny_clip, tmp_path):

@@ -58,7 +58,7 @@ def connect(uri: str, token: str | None = None, database: str | None = None):
             raise MilvusUnavailable(
                 f"cannot open the milvus-lite file {uri} ({exc}); milvus-lite serves one process per file: "
                 "if a server or another run has it open, index through its API (POST /api/index), or use a "
-                "Milvus server (VIDSEARCH_MILVUS_URI=http://host:19530)") from exc
+                "Milvus server (VIDSEARCH_MILVUS_URI=http://host:19530; `milvus-lite server` is one)") from exc
         raise MilvusUnavailable(f"cannot reach Milvus at {uri}: {exc}") from exc
 
 

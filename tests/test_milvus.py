@@ -2,13 +2,14 @@
 the library's catalog contract (reconcile, check, repair, generations) on SQLite and PostgreSQL,
 filters handed to Milvus, a move between backends, and kill -9 while indexing into Milvus.
 
-milvus-lite serves one process per file (a second process gets "Open local milvus failed"), so
-several servers on one store are a Milvus server's job; here two libraries in one process share
-one file and one catalog, which exercises the same generations and visibility rules.
+A milvus-lite file serves one process (a second gets "Open local milvus failed"); milvus-lite's
+own gRPC server (``milvus-lite server``) is a Milvus that several processes share over the
+network, so two servers, one catalog (PostgreSQL) and one Milvus are tested against it.
 """
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -241,3 +242,68 @@ def test_a_lite_file_held_by_another_process_is_a_clear_error(tmp_path):
     run = subprocess.run(_cli("check"), env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 2, run.stderr
     assert "milvus-lite serves one process per file" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.fixture
+def milvus_server(tmp_path):
+    """milvus-lite's own gRPC server on a free port: a Milvus that several processes share."""
+    from .test_ray import free_port
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(tmp_path / "milvus"),
+                               "--host", "127.0.0.1", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    uri = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            connect(uri).list_collections()
+            break
+        except Exception:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise
+            time.sleep(0.2)
+    yield uri
+    server.terminate()
+    server.wait(timeout=30)
+
+
+@pytest.mark.parametrize("catalog_url", ["postgres"], indirect=True)
+def test_two_servers_one_catalog_one_milvus(milvus_server, catalog_url, corpus, tiny_clip, encoders, asr, tmp_path):
+    """Index through one server, search through the other; remove from a third process."""
+    import httpx
+
+    from api.app import create_app
+    from api.serve import ServerThread
+
+    from .test_visibility import _eventually
+
+    root = tmp_path / "archive"
+    root.mkdir()
+    shutil.copy(corpus / "dog.mp4", root / "dog.mp4")
+    settings = Settings(data_dir=tmp_path / "data", database_url=catalog_url, vector_backend="milvus",
+                        milvus_uri=milvus_server, refresh_seconds=0.5, allowed_roots=[root], **tiny_clip)
+    query = {"q": "a dog catching a frisbee in the park", "mode": "speech", "k": 3}
+
+    def names(url):
+        return [m["video_name"] for m in httpx.get(f"{url}/api/search", params=query, timeout=30).json()["moments"]]
+
+    with ServerThread(create_app(settings, encoders=encoders, asr=asr, warm=False)) as first, \
+            ServerThread(create_app(settings, encoders=encoders, asr=asr, warm=False)) as second:
+        assert names(second) == []
+        job = httpx.post(f"{first}/api/index", json={"paths": [str(root)]}, timeout=30).json()
+        deadline = time.monotonic() + 300
+        while httpx.get(f"{first}/api/jobs/{job['id']}", timeout=30).json()["state"] not in ("done", "failed"):
+            assert time.monotonic() < deadline, "the job did not finish"
+            time.sleep(0.3)
+        assert _eventually(lambda: names(second)[:1] == ["dog.mp4"]), "the other server never saw the video"
+        assert not (tmp_path / "data" / "index" / "speech.faiss").exists()  # no vectors of its own
+        env = cli_env(tiny_clip, tmp_path / "data", VIDSEARCH_DATABASE_URL=catalog_url,
+                      VIDSEARCH_VECTOR_BACKEND="milvus", VIDSEARCH_MILVUS_URI=milvus_server)
+        removed = subprocess.run(_cli("remove", str(root / "dog.mp4")), env=env, capture_output=True, text=True,
+                                 timeout=300)
+        assert removed.returncode == 0, removed.stderr
+        assert _eventually(lambda: names(first) == [] and names(second) == []), "the removed video was still found"
+        check = subprocess.run(_cli("check", "--json"), env=env, capture_output=True, text=True, timeout=300)
+        assert check.returncode == 0 and json.loads(check.stdout)["consistent"], check.stdout + check.stderr

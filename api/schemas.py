@@ -15,6 +15,11 @@ from search.settings import SEARCH_MODES
 Mode = Literal[SEARCH_MODES]
 
 
+class MatchedWords(BaseModel):
+    transcript: list[str] = Field(default_factory=list)
+    screen_text: list[str] = Field(default_factory=list)
+
+
 class MomentOut(BaseModel):
     video_path: str
     video_id: int
@@ -25,9 +30,19 @@ class MomentOut(BaseModel):
     transcript: str
     screen_text: str = Field("", description="the text on screen while it plays (OCR)")
     segment_ids: list[int]
+    matched: dict[str, int] = Field(default_factory=dict, description=(
+        "why it is here: per list the search used (fused, visual, speech, keyword), the rank of this "
+        "moment's best segment in that list, from 1; lists that did not return it are absent"))
+    matched_words: MatchedWords = Field(default_factory=MatchedWords, description=(
+        "the query's words found in the transcript and in the screen text (empty for searches by example)"))
     video_name: str
     thumbnail_url: str
     playback_url: str
+
+
+class TagOut(BaseModel):
+    tag: str
+    videos: int = Field(description="indexed videos that carry it")
 
 
 class Timings(BaseModel):

@@ -83,6 +83,15 @@ class CatalogReads:
                 .join(Video, Segment.video_id == Video.id).where(Segment.id.in_(ids)))
             return {row[0]: tuple(row[1:]) for row in rows}
 
+    def tag_counts(self) -> list[tuple[str, int]]:
+        """Every tag of an indexed video, with how many videos carry it (most used first)."""
+        counts: dict[str, int] = {}
+        with self.sessions() as session:
+            for (tags,) in session.execute(select(Video.tags).where(Video.status == "indexed")):
+                for tag in tags or []:
+                    counts[tag] = counts.get(tag, 0) + 1
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
     def strong_cuts(self, video_ids) -> dict[int, tuple[list[float], float]]:
         """video id -> (starts of its segments that begin at a strong cut, its duration): where a
         video is cut into shots or parts (see ``search.rank.units``)."""

@@ -29,6 +29,7 @@ class Moment:
     border: float = 1.0  # strength of the cut the moment starts at (internal: where it may grow)
     screen_text: str = ""  # the text on screen while it plays (OCR)
     unit: tuple[float, float] | None = None  # the short shot or part it lies in (internal, see ``unit_of``)
+    matched: dict[str, int] = dataclasses.field(default_factory=dict)  # list -> its best segment's rank there
 
     def as_dict(self) -> dict:
         data = dataclasses.asdict(self)
@@ -123,6 +124,16 @@ def unit_of(start: float, cuts: list[float], duration: float, max_len: float) ->
     begin = cuts[i - 1] if i else 0.0
     end = cuts[i] if i < len(cuts) else duration
     return (begin, end) if end - begin <= max_len + 1e-6 else None
+
+
+def mark_matches(moments: list[Moment], lists: dict[str, list[tuple[int, float]]]) -> list[Moment]:
+    """Say why each moment is there: per list ("speech", "keyword", ...), the 1-based rank its
+    best segment has in that list (lists that did not return it are left out)."""
+    ranks = {name: {item: n for n, (item, _) in reversed(list(enumerate(hits, 1)))} for name, hits in lists.items()}
+    for moment in moments:
+        moment.matched = {name: min(at[s] for s in moment.segment_ids if s in at)
+                          for name, at in ranks.items() if any(s in at for s in moment.segment_ids)}
+    return moments
 
 
 def whole_unit(moment: Moment) -> Moment:

@@ -23,7 +23,8 @@ from .filters import Allowed, Filters, allowed
 from .keyword import KeywordSearch
 from .library import Library
 from .profile import Ranking, ranking_for
-from .rank import STANDARDISE_DEPTH, Moment, merge_adjacent, rrf, score_fusion, score_spread, unit_of, whole_unit
+from .rank import (STANDARDISE_DEPTH, Moment, mark_matches, merge_adjacent, rrf, score_fusion, score_spread,
+                   unit_of, whole_unit)
 from .settings import CLIP_SPACES, MODE_SPACES, SEARCH_MODES, mode_vectors, needs_clip, needs_sentence_model, uses_keywords
 from .store import normalize
 
@@ -159,7 +160,7 @@ class Searcher:
                 order = score_fusion(lists, ranking.weights)
         else:
             (order,) = lists.values()
-        return self._moments(order, offset + k, exclude, per_video, ranking)[offset:]
+        return mark_matches(self._moments(order, offset + k, exclude, per_video, ranking)[offset:], lists)
 
     def _nearest(self, space: str, query: np.ndarray, want: int, scope: Allowed | None) -> list[tuple[int, float]]:
         index = self.library.indexes.get(space)

@@ -23,7 +23,8 @@ from search.library import Library
 from search.service import Searcher
 from search.settings import Settings
 
-CLI_FIELDS = {"video_path", "video_id", "segment_id", "start", "end", "score", "transcript", "segment_ids", "screen_text"}
+CLI_FIELDS = {"video_path", "video_id", "segment_id", "start", "end", "score", "transcript", "segment_ids", "screen_text",
+              "matched"}
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +68,19 @@ def test_text_search_lands_on_the_spoken_moment_with_cli_fields(client, data_dir
         "storm forecast by the sea", "speech", 3)]
     assert [{k: m[k] for k in CLI_FIELDS} for m in body["moments"]] == expected
     assert "encode;dur=" in r.headers["server-timing"]
+    assert top["matched"] == {"speech": 1}  # why: the speech list put it first (no other list in this mode)
+    assert top["matched_words"] == {"transcript": [], "screen_text": []}  # by meaning: no query word is said
+
+
+def test_hybrid_results_say_which_lists_and_words_matched(client):
+    body = client.get("/api/search", params={"q": "heavy rain along the coast", "mode": "hybrid", "k": 5}).json()
+    top = body["moments"][0]
+    assert top["video_name"] == "weather.mp4"
+    assert top["matched"]["speech"] == 1 and top["matched"]["keyword"] == 1
+    assert set(top["matched"]) <= {"fused", "visual", "speech", "keyword"}
+    assert top["matched_words"]["transcript"] == ["heavy", "rain", "along", "coast"]
+    tags = client.get("/api/tags").json()
+    assert isinstance(tags, list)
 
 
 def test_repeated_query_skips_encoding(client):

@@ -16,10 +16,11 @@ from pydantic import Field
 
 from search.encoders import VisualSearchUnavailable
 from search.filters import Filters
+from search.matched_words import found_in, query_words
 from search.rank import Moment
 
 from ..deps import KeyDep, ServicesDep
-from ..schemas import Message, Mode, MomentOut, Problem, SearchOut, Timings
+from ..schemas import MatchedWords, Message, Mode, MomentOut, Problem, SearchOut, Timings
 from ..uploads import FIELD, receive_upload
 
 router = APIRouter(prefix="/api", tags=["search"], dependencies=[KeyDep])
@@ -31,10 +32,12 @@ _ERRORS = {400: {"model": Message}, 404: {"model": Message}, 409: {"model": Mess
 _CACHED_TIMING = "encode;dur=0.00, search;dur=0.00"
 
 
-def moment_out(moment: Moment) -> MomentOut:
+def moment_out(moment: Moment, words: list[str] = ()) -> MomentOut:
     data = moment.as_dict()
     return MomentOut(
         **data, video_name=Path(moment.video_path).name,
+        matched_words=MatchedWords(transcript=found_in(words, moment.transcript),
+                                   screen_text=found_in(words, moment.screen_text)),
         thumbnail_url=f"/api/segments/{moment.segment_id}/thumbnail",
         playback_url=f"/api/videos/{moment.video_id}/stream#t={data['start']:g}",
     )
@@ -43,7 +46,8 @@ def moment_out(moment: Moment) -> MomentOut:
 def _answer(response: Response, query, mode, k, moments, encode_s, search_s, cached=False,
             offset: int = 0) -> SearchOut:
     response.headers["Server-Timing"] = f"encode;dur={encode_s * 1000:.2f}, search;dur={search_s * 1000:.2f}"
-    return SearchOut(query=query, mode=mode, k=k, offset=offset, moments=[moment_out(m) for m in moments],
+    words = query_words(query) if query else []
+    return SearchOut(query=query, mode=mode, k=k, offset=offset, moments=[moment_out(m, words) for m in moments],
                      timings=Timings(encode_ms=round(encode_s * 1000, 3), search_ms=round(search_s * 1000, 3),
                                      cached=cached))
 

@@ -19,7 +19,7 @@ from search.catalog import Video
 from search.subtitles import FORMATS, render
 
 from ..deps import KeyDep, ServicesDep
-from ..schemas import Message, SegmentOut, TranscriptLineOut, VideoDetailOut, VideoOut, VideoPage
+from ..schemas import Message, SegmentOut, TagOut, TranscriptLineOut, VideoDetailOut, VideoOut, VideoPage
 
 router = APIRouter(prefix="/api", tags=["videos"], dependencies=[KeyDep])
 
@@ -52,6 +52,12 @@ async def list_videos(services: ServicesDep,
         return VideoPage(total=total, videos=[VideoOut(**video_out(v, n)) for v, n in rows])
 
     return await services.run(work)
+
+
+@router.get("/tags", response_model=list[TagOut])
+async def list_tags(services: ServicesDep) -> list[TagOut]:
+    """The tags of indexed videos (for the search filters), most used first."""
+    return [TagOut(tag=t, videos=n) for t, n in await services.run(services.library.tag_counts)]
 
 
 @router.get("/videos/{video_id}", response_model=VideoDetailOut, responses=_404)

@@ -207,11 +207,12 @@ def main(argv=None) -> None:
         torch.manual_seed(0)
         torch.save({"state_dict": open_clip.create_model("ViT-B-32").state_dict()}, checkpoint)
     build(data_dir, args.segments, checkpoint)
-    if args.backend == "milvus":  # the collections, from the catalog (then the server opens in step)
-        from search.library import Library
-        from search.settings import Settings
-
-        Library(Settings(data_dir=data_dir, vector_backend="milvus")).index_set.client.close()
+    if args.backend == "milvus":  # the collections, from the catalog, in a process of their own: the
+        # server must be the only process on the milvus-lite file (then it opens in step)
+        subprocess.run([sys.executable, "-c", "import sys; from search.library import Library; "
+                        "from search.settings import Settings; "
+                        "Library(Settings(data_dir=sys.argv[1], vector_backend='milvus'))", str(data_dir)],
+                       check=True, cwd=Path(__file__).resolve().parents[1])
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

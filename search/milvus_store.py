@@ -46,6 +46,9 @@ def connect(uri: str, token: str | None = None, database: str | None = None):
                                 "pip install 'vidsearch[milvus]'") from exc
     if "://" not in uri:
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        # The embedded engine answers pymilvus' AllocTimestamp with "not implemented", and its gRPC
+        # server logs a traceback each time; the client falls back to its own clock.
+        logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
     kwargs = {"uri": uri}
     if token:
         kwargs["token"] = token

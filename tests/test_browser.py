@@ -8,6 +8,7 @@ this" replaces the grid. Skipped only where ``/usr/bin/chromium`` is missing.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from search.library import Library
 from search.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"  # screenshots for a person to look at
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--autoplay-policy=no-user-gesture-required"]
@@ -28,7 +30,10 @@ pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, corpus, tiny_clip, encoders, asr):
     settings = Settings(data_dir=tmp_path_factory.mktemp("browser-data"), **tiny_clip)
-    Indexer(Library(settings), encoders, settings, progress=False).index([corpus])
+    library = Library(settings)
+    Indexer(library, encoders, settings, progress=False).index([corpus])
+    weather = next(v for v in library.videos() if v.path.endswith("weather.mp4"))
+    library.set_tags(weather.id, ["news"])
     with ServerThread(create_app(settings, encoders=encoders, asr=asr)) as url:
         yield url
 
@@ -93,4 +98,78 @@ def test_more_like_this_and_jobs_view(server, page):
     page.wait_for_function("() => document.querySelector('#status').classList.contains('error')",
                            timeout=10_000)
     assert "VIDSEARCH_ALLOWED_ROOTS" in page.inner_text("#status")
+    assert not page.errors
+
+
+def _names(page) -> list[str]:
+    return [c.inner_text() for c in page.query_selector_all("#results .result .name")]
+
+
+def _search(page, text: str, mode: str | None = None) -> None:
+    page.fill("#q", text)
+    if mode:
+        page.select_option("#mode", mode)
+    page.evaluate("() => { document.querySelector('#status').textContent = ''; }")
+    page.press("#q", "Enter")
+    page.wait_for_function("() => /moment\\(s\\) for/.test(document.querySelector('#status').textContent)",
+                           timeout=30_000)
+
+
+def test_modes_filters_why_paging_keys_and_back(server, page, corpus):
+    page.goto(server + "/")
+    page.click("h1")
+    page.keyboard.press("/")
+    assert page.evaluate("() => document.activeElement.id") == "q"
+
+    _search(page, "rain coast", "keyword")  # every mode is on the page, keyword too
+    assert "mode=keyword" in page.url and _names(page)[0] == "weather.mp4"
+    first = page.query_selector("#results .result")
+    assert [m.inner_text().lower() for m in first.query_selector_all(".snippet mark")] == ["rain", "coast"]
+    assert first.query_selector(".why").inner_text().startswith("keyword #1")
+
+    _search(page, "a dog catching a frisbee in the park", "hybrid")
+    assert _names(page)[0] == "dog.mp4" and "speech #" in page.inner_text("#results .result .why")
+    page.click("#filters summary")
+    page.click("#tag-chips button[data-tag=news]")  # only videos tagged news: the weather report
+    page.wait_for_function("() => location.search.includes('tag=news')", timeout=10_000)
+    page.wait_for_function("() => [...document.querySelectorAll('#results .name')].every(n => n.textContent === "
+                           "'weather.mp4') && document.querySelectorAll('#results .name').length > 0", timeout=30_000)
+    page.click("#tag-chips button[data-tag=news]")
+    page.wait_for_function("() => !location.search.includes('tag=news')", timeout=10_000)
+    page.fill("#f-path", str(corpus / "budget"))
+    _search(page, "a dog catching a frisbee in the park")
+    assert set(_names(page)) == {"budget.mp4"} and "path_prefix=" in page.url
+    page.fill("#f-path", "")
+
+    page.goto(server + "/?q=weather%20and%20money&mode=speech&k=2")  # two a page, then more
+    page.wait_for_selector("#results .result", timeout=30_000)
+    seen = [c.get_attribute("data-segment") for c in page.query_selector_all("#results .result")]
+    assert len(seen) == 2
+    for _ in range(20):  # until the last page (the button goes when a page comes back short)
+        if not page.is_visible("#more-results"):
+            break
+        count = len(seen)
+        page.click("#more-results")
+        page.wait_for_function(f"() => document.querySelectorAll('#results .result').length > {count} || "
+                               "document.querySelector('#more-results').hidden", timeout=30_000)
+        seen = [c.get_attribute("data-segment") for c in page.query_selector_all("#results .result")]
+    assert not page.is_visible("#more-results")
+    assert len(seen) > 4 and len(seen) == len(set(seen))  # pages never repeat a moment
+
+    page.focus("#q")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("() => document.activeElement === document.querySelectorAll('#results .play')[1]")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "search-desktop.png"), full_page=True)
+    page.set_viewport_size({"width": 360, "height": 740})  # a phone: nothing wider than the screen
+    assert page.evaluate("() => document.scrollingElement.scrollWidth") <= 361
+    page.screenshot(path=str(ARTIFACTS / "search-360px.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    page.go_back()  # the search before, from the URL
+    page.wait_for_function("() => document.querySelector('#q').value === 'a dog catching a frisbee in the park'",
+                           timeout=10_000)
+    page.wait_for_function("() => document.querySelectorAll('#results .result').length > 0", timeout=30_000)
     assert not page.errors

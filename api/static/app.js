@@ -1,10 +1,15 @@
 // The vidsearch page: search, play at the moment, more like this, similar by file, jobs, copies.
 // Plain JS against the JSON API; no external resources. The API key, when the server needs
 // one, is traded once for an HttpOnly cookie (POST /api/session) so <img> and <video> load too.
+// A search's state (text, mode, filters, page size) lives in the URL: shareable, and the back
+// button goes back to the previous search.
 "use strict";
 
 const $ = (sel) => document.querySelector(sel);
-const state = { pollJobs: null };
+const PAGE = 24;
+const FILTERS = [["path_prefix", "#f-path"], ["after", "#f-after"], ["before", "#f-before"],
+                 ["min_duration", "#f-min"], ["max_duration", "#f-max"]];
+const state = { pollJobs: null, query: null, shown: 0, k: PAGE, tags: new Set() };
 
 function setStatus(text, error = false) {
   const el = $("#status");
@@ -49,14 +54,21 @@ function highlight(element, text, words) {
   }
 }
 
-function render(answer, label, words = []) {
+// Why a moment is here: the lists that returned it, best rank first, and the words it holds.
+function why(m) {
+  const lists = Object.entries(m.matched || {}).sort((a, b) => a[1] - b[1]).map(([list, rank]) => `${list} #${rank}`);
+  const said = m.matched_words?.transcript || [], shown = m.matched_words?.screen_text || [];
+  const words = [...new Set([...said, ...shown])];
+  return lists.join(" · ") + (words.length ? ` — ${words.join(", ")}` : "");
+}
+
+function render(answer, label, append = false) {
   const box = $("#results");
-  box.replaceChildren();
+  if (!append) box.replaceChildren();
   const t = answer.timings;
-  setStatus(`${answer.moments.length} moment(s) for ${label} — ${answer.mode}, ` +
-            `encode ${t.encode_ms.toFixed(1)} ms, search ${t.search_ms.toFixed(1)} ms`);
   for (const m of answer.moments) {
     const card = $("#result-card").content.firstElementChild.cloneNode(true);
+    const words = [...(m.matched_words?.transcript || []), ...(m.matched_words?.screen_text || [])];
     card.dataset.segment = m.segment_id;
     card.dataset.start = m.start;
     card.querySelector("img").src = m.thumbnail_url;
@@ -64,6 +76,7 @@ function render(answer, label, words = []) {
     card.querySelector(".name").textContent = m.video_name;
     card.querySelector(".name").title = m.video_path;
     card.querySelector(".score").textContent = `score ${m.score.toFixed(4)}`;
+    card.querySelector(".why").textContent = why(m);
     highlight(card.querySelector(".snippet"), m.transcript || "(no speech)", words);
     if (m.screen_text) {
       const screen = card.querySelector(".screen");
@@ -74,6 +87,8 @@ function render(answer, label, words = []) {
     card.querySelector(".more").addEventListener("click", () => moreLike(m));
     box.appendChild(card);
   }
+  setStatus(`${box.children.length} moment(s) for ${label} — ${answer.mode}, ` +
+            `encode ${t.encode_ms.toFixed(1)} ms, search ${t.search_ms.toFixed(1)} ms`);
 }
 
 function play(m) {
@@ -98,25 +113,101 @@ function play(m) {
   $("#player-box").scrollIntoView({ behavior: "smooth", block: "start" });
 }
 
-async function search(event) {
+// The form as query parameters (only what is set), and back.
+function formParams() {
+  const params = new URLSearchParams({ q: $("#q").value.trim(), mode: $("#mode").value });
+  for (const [name, sel] of FILTERS) if ($(sel).value) params.set(name, $(sel).value);
+  for (const tag of state.tags) params.append("tag", tag);
+  if ($("#f-per-video").checked) params.set("per_video", "true");
+  if (state.k !== PAGE) params.set("k", state.k);
+  return params;
+}
+
+function applyParams(params) {
+  $("#q").value = params.get("q") || "";
+  if (params.get("mode")) $("#mode").value = params.get("mode");
+  for (const [name, sel] of FILTERS) $(sel).value = params.get(name) || "";
+  $("#f-per-video").checked = params.get("per_video") === "true";
+  state.tags = new Set(params.getAll("tag"));
+  state.k = Math.min(100, Math.max(1, parseInt(params.get("k"), 10) || PAGE));
+  markChips();
+  if (FILTERS.some(([name]) => params.get(name)) || state.tags.size || params.get("per_video")) $("#filters").open = true;
+}
+
+async function search(event, push = true) {
   event?.preventDefault();
-  const q = $("#q").value.trim();
-  if (!q) return;
-  const mode = $("#mode").value;
-  history.replaceState(null, "", `?q=${encodeURIComponent(q)}&mode=${mode}`);
+  const params = formParams();
+  if (!params.get("q")) return;
+  if (push && location.search !== `?${params}`) history.pushState(null, "", `?${params}`);
+  state.query = params;
+  state.shown = 0;
   setStatus("searching…");
+  await nextPage(false);
+}
+
+// A page of moments after those shown (the server never repeats a moment across pages).
+async function nextPage(append = true) {
+  const params = new URLSearchParams(state.query);
+  params.set("k", state.k);
+  params.set("offset", state.shown);
   try {
-    render(await api(`/api/search?q=${encodeURIComponent(q)}&mode=${mode}&k=24`), `“${q}”`,
-           q.split(/[^\p{L}\p{N}]+/u).filter(Boolean));
+    const answer = await api(`/api/search?${params}`);
+    render(answer, `“${state.query.get("q")}”`, append);
+    state.shown += answer.moments.length;
+    $("#more-results").hidden = answer.moments.length < state.k;
   } catch (err) { setStatus(err.message, true); }
 }
 
 async function moreLike(m) {
   setStatus("finding similar moments…");
+  $("#more-results").hidden = true;
   try {
     render(await api(`/api/segments/${m.segment_id}/similar?mode=${$("#mode").value}&k=24`),
            `moments like ${m.video_name} ${fmtTime(m.start)}`);
   } catch (err) { setStatus(err.message, true); }
+}
+
+function markChips() {
+  for (const chip of document.querySelectorAll("#tag-chips button")) {
+    chip.setAttribute("aria-pressed", String(state.tags.has(chip.dataset.tag)));
+  }
+}
+
+async function loadTags() {
+  try {
+    const box = $("#tag-chips");
+    box.replaceChildren();
+    for (const { tag, videos } of await api("/api/tags")) {
+      const chip = document.createElement("button");
+      chip.type = "button";
+      chip.dataset.tag = tag;
+      chip.textContent = `${tag} (${videos})`;
+      chip.addEventListener("click", () => {
+        if (state.tags.has(tag)) state.tags.delete(tag); else state.tags.add(tag);
+        markChips();
+        search();
+      });
+      box.appendChild(chip);
+    }
+    markChips();
+  } catch (_) {}  // a key prompt is already shown when the server needs one
+}
+
+// "/" focuses the search box; arrows move between results (from the box, down enters them).
+function onKey(event) {
+  const typing = ["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement?.tagName);
+  if (event.key === "/" && !typing) {
+    event.preventDefault();
+    $("#q").focus();
+    $("#q").select();
+    return;
+  }
+  const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+  const plays = [...document.querySelectorAll("#results .result .play")];
+  if (!step || !plays.length || (typing && !(document.activeElement.id === "q" && event.key === "ArrowDown"))) return;
+  const at = plays.indexOf(document.activeElement);
+  event.preventDefault();
+  plays[at < 0 ? 0 : Math.min(plays.length - 1, Math.max(0, at + step))].focus();
 }
 
 async function similarFile(file) {
@@ -125,6 +216,7 @@ async function similarFile(file) {
   form.append("file", file, file.name);
   setStatus(`uploading ${file.name} and finding similar moments…`);
   try {
+    $("#more-results").hidden = true;
     render(await api(`/api/similar?mode=${$("#mode").value}&k=24`, { method: "POST", body: form }),
            `moments like ${file.name}`);
   } catch (err) { setStatus(err.message, true); }
@@ -247,13 +339,22 @@ async function showCopies() {
 
 document.addEventListener("DOMContentLoaded", () => {
   $("#search-form").addEventListener("submit", search);
+  $("#more-results").addEventListener("click", () => nextPage(true));
   $("#key-form").addEventListener("submit", useKey);
   $("#index-form").addEventListener("submit", startIndex);
   $("#show-jobs").addEventListener("click", () => { $("#jobs-box").hidden = !$("#jobs-box").hidden; watchJobs(); });
   $("#show-copies").addEventListener("click", showCopies);
   $("#close-player").addEventListener("click", () => { $("#player").pause(); $("#player-box").hidden = true; });
+  document.addEventListener("keydown", onKey);
+  window.addEventListener("popstate", () => {
+    const params = new URLSearchParams(location.search);
+    applyParams(params);
+    if (params.get("q")) search(null, false);
+    else { $("#results").replaceChildren(); $("#more-results").hidden = true; setStatus(""); }
+  });
   setupDrop();
   const params = new URLSearchParams(location.search);
-  if (params.get("mode")) $("#mode").value = params.get("mode");
-  if (params.get("q")) { $("#q").value = params.get("q"); search(); }
+  applyParams(params);
+  loadTags();
+  if (params.get("q")) search(null, false);
 });

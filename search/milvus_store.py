@@ -22,6 +22,7 @@ import numpy as np
 
 from .errors import Unavailable
 from .vector_index import choose_kind, normalize
+from .vector_index.base import checked_batch
 from .vector_index.ivf import nlist_for, pq_m_for
 
 log = logging.getLogger(__name__)
@@ -237,14 +238,9 @@ class MilvusIndex:
     # --- writes
     def add(self, ids, vectors: np.ndarray, video_ids) -> None:
         """Write (or replace) vectors by id, each with its video id."""
-        ids = np.asarray(ids, np.int64).ravel()
+        ids, vectors = checked_batch(ids, vectors, self.dim)
         if len(ids) == 0:
             return
-        vectors = normalize(vectors)
-        if vectors.shape != (len(ids), self.dim):
-            raise ValueError(f"expected {len(ids)} vectors of dimension {self.dim}, got {vectors.shape}")
-        if len(np.unique(ids)) != len(ids):
-            raise ValueError("the same id appears twice in one add")
         video_ids = np.asarray(video_ids, np.int64).ravel()
         for at in range(0, len(ids), WRITE_BATCH):
             rows = [{"id": int(i), "video_id": int(v), "vector": vector}

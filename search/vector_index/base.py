@@ -33,6 +33,20 @@ def normalize(vectors: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
+def checked_batch(ids, vectors, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """``ids`` as int64 and ``vectors`` normalised, for an add of any store: one vector of ``dim``
+    per id, no id twice (ValueError otherwise). An empty batch comes back empty."""
+    ids = np.asarray(ids, dtype=np.int64).ravel()
+    if len(ids) == 0:
+        return ids, np.zeros((0, dim), np.float32)
+    vectors = normalize(vectors)
+    if vectors.shape != (len(ids), dim):
+        raise ValueError(f"expected {len(ids)} vectors of dimension {dim}, got {vectors.shape}")
+    if len(np.unique(ids)) != len(ids):
+        raise ValueError("the same id appears twice in one add")
+    return ids, vectors
+
+
 class VectorIndex:
     """Id-addressed inner-product search; subclasses are the index types (see ``KINDS``)."""
 
@@ -101,14 +115,9 @@ class VectorIndex:
     # --- the shared interface
     def add(self, ids, vectors: np.ndarray) -> None:
         """Add (or replace) vectors by id; trains first on this batch if the type needs it."""
-        ids = np.asarray(ids, dtype=np.int64).ravel()
+        ids, vectors = checked_batch(ids, vectors, self.dim)
         if len(ids) == 0:
             return
-        vectors = normalize(vectors)
-        if vectors.shape != (len(ids), self.dim):
-            raise ValueError(f"expected {len(ids)} vectors of dimension {self.dim}, got {vectors.shape}")
-        if len(np.unique(ids)) != len(ids):
-            raise ValueError("the same id appears twice in one add")
         if not self.is_trained:
             if len(ids) < self.min_train:
                 raise ValueError(

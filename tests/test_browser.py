@@ -78,6 +78,21 @@ def test_search_then_play_lands_on_the_moment(server, page):
     current = page.evaluate("() => document.querySelector('#player').currentTime")
     assert abs(current - start) < 0.6 and current < 14.0
     assert page.evaluate("() => document.querySelector('#player').error") is None
+
+    # The video view: the moment on the timeline, the transcript (a click seeks there and the
+    # line being said is marked), the video's other moments.
+    page.wait_for_selector("#transcript-lines button", timeout=30_000)
+    lines = page.query_selector_all("#transcript-lines button")
+    assert len(lines) >= 2 and len(page.query_selector_all("#other-moments button")) >= 2
+    assert float(page.evaluate("() => parseFloat(document.querySelector('#moment-span').style.width)")) > 0
+    target = float(lines[0].get_attribute("data-start"))
+    lines[0].click()
+    page.wait_for_function("s => Math.abs(document.querySelector('#player').currentTime - s) < 0.6", arg=target,
+                           timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#transcript-lines button.now') !== null", timeout=30_000)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "video-view.png"))
     assert all(url.startswith(server) for url in requests)  # nothing from outside
     assert not page.errors
 

@@ -9,7 +9,7 @@ const $ = (sel) => document.querySelector(sel);
 const PAGE = 24;
 const FILTERS = [["path_prefix", "#f-path"], ["after", "#f-after"], ["before", "#f-before"],
                  ["min_duration", "#f-min"], ["max_duration", "#f-max"]];
-const state = { pollJobs: null, query: null, shown: 0, k: PAGE, tags: new Set() };
+const state = { pollJobs: null, query: null, shown: 0, k: PAGE, tags: new Set(), moment: null, videoId: null, duration: 0 };
 
 function setStatus(text, error = false) {
   const el = $("#status");
@@ -97,12 +97,12 @@ function play(m) {
   $("#player-caption").textContent = `${m.video_name} at ${fmtTime(m.start)}`;
   const src = new URL(m.playback_url, location.href);
   const base = src.href.split("#")[0];
-  const seek = () => { player.currentTime = m.start; player.play().catch(() => {}); };
+  const toStart = () => seek(m.start);
   if (player.dataset.src === base && player.readyState >= 1) {
-    seek();
+    toStart();
   } else {
     player.dataset.src = base;
-    player.addEventListener("loadedmetadata", seek, { once: true });
+    player.addEventListener("loadedmetadata", toStart, { once: true });
     player.querySelectorAll("track").forEach((t) => t.remove());
     const captions = document.createElement("track");  // the transcript as WebVTT captions
     Object.assign(captions, { kind: "captions", label: "Transcript", default: true,
@@ -111,6 +111,61 @@ function play(m) {
     player.src = src.href;  // the #t= fragment starts it at the moment too
   }
   $("#player-box").scrollIntoView({ behavior: "smooth", block: "start" });
+  showVideo(m);
+}
+
+function seek(at) {
+  const player = $("#player");
+  player.currentTime = at;
+  player.play().catch(() => {});
+}
+
+// The video view beside the player: the moment on a timeline, the whole transcript (a click
+// seeks; the line being said is marked as it plays), the video's other moments.
+async function showVideo(m) {
+  state.moment = m;
+  const lines = $("#transcript-lines"), others = $("#other-moments");
+  if (state.videoId !== m.video_id) {
+    state.videoId = m.video_id;
+    lines.replaceChildren();
+    others.replaceChildren();
+    try {
+      const video = await api(`/api/videos/${m.video_id}`);
+      state.duration = video.duration;
+      for (const line of video.transcript) {
+        const item = document.createElement("li"), button = document.createElement("button");
+        const stamp = document.createElement("time");
+        button.type = "button";
+        button.dataset.start = line.start;
+        button.dataset.end = line.end;
+        stamp.textContent = fmtTime(line.start);
+        button.append(stamp, line.text);
+        button.addEventListener("click", () => seek(line.start));
+        item.appendChild(button);
+        lines.appendChild(item);
+      }
+      for (const segment of video.segment_list) {
+        const jump = document.createElement("button");
+        jump.type = "button";
+        jump.textContent = `${fmtTime(segment.start)}–${fmtTime(segment.end)}`;
+        jump.title = segment.transcript || segment.screen_text || "";
+        jump.addEventListener("click", () => seek(segment.start));
+        others.appendChild(jump);
+      }
+    } catch (err) { setStatus(err.message, true); }
+  }
+  const span = $("#moment-span"), length = state.duration || 1;
+  span.style.left = `${(100 * m.start) / length}%`;
+  span.style.width = `${Math.max(0.5, (100 * (m.end - m.start)) / length)}%`;
+}
+
+function followTranscript() {
+  const now = $("#player").currentTime;
+  for (const button of document.querySelectorAll("#transcript-lines button")) {
+    const current = now >= Number(button.dataset.start) && now < Number(button.dataset.end);
+    if (current && !button.classList.contains("now")) button.scrollIntoView({ block: "nearest" });
+    button.classList.toggle("now", current);
+  }
 }
 
 // The form as query parameters (only what is set), and back.
@@ -345,6 +400,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#show-jobs").addEventListener("click", () => { $("#jobs-box").hidden = !$("#jobs-box").hidden; watchJobs(); });
   $("#show-copies").addEventListener("click", showCopies);
   $("#close-player").addEventListener("click", () => { $("#player").pause(); $("#player-box").hidden = true; });
+  $("#player").addEventListener("timeupdate", followTranscript);
+  $("#like-moment").addEventListener("click", () => state.moment && moreLike(state.moment));
   document.addEventListener("keydown", onKey);
   window.addEventListener("popstate", () => {
     const params = new URLSearchParams(location.search);

@@ -6,7 +6,8 @@ fragment, ``#t=START``, which browsers honour).
 """
 from __future__ import annotations
 
-from typing import Literal
+import datetime as dt
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -92,6 +93,8 @@ class VideoOut(BaseModel):
         None, description='"asr", or the subtitles read instead: "sidecar:<file>", "stream:<n> (<language>)"')
     subtitle_note: str | None = Field(None, description="why the file's own subtitles were not used")
     segments: int = 0
+    tags: list[str] = Field(default_factory=list, description="the user's labels, for search filters")
+    recorded_at: dt.datetime | None = Field(None, description="when it was recorded, from the file's metadata")
     stream_url: str | None = None
     transcript_url: str | None = Field(None, description="the transcript as WebVTT (?format=srt|txt|json too)")
 
@@ -104,6 +107,11 @@ class VideoDetailOut(VideoOut):
 class VideoPage(BaseModel):
     total: int
     videos: list[VideoOut]
+
+
+class TagsIn(BaseModel):
+    tags: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        max_length=100, description="the video's tags from now on (replacing the ones it had)")
 
 
 class IndexIn(BaseModel):

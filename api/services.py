@@ -82,6 +82,13 @@ class Services:
             self.refresh()
         return removed
 
+    def set_tags(self, video_id: int, tags: list[str]) -> list[str]:
+        """Replace a video's tags (NotFound when there is no such video); answers filtered by
+        tags are computed again."""
+        kept = self.writer.set_tags(video_id, add=tags, replace=True)
+        self.answers.invalidate()
+        return kept
+
     def warm_up(self) -> None:
         """Load the models before the first query, so nobody waits seconds for it."""
         self.encoders.clip  # noqa: B018 - loads CLIP, or records why it cannot

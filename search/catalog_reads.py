@@ -124,15 +124,21 @@ class CatalogReads:
                 query = query.where(Video.status == status)
             return list(session.scalars(query))
 
-    def video_page(self, status: str | None, limit: int, offset: int) -> tuple[int, list[tuple[Video, int]]]:
-        """(how many videos have ``status``, one page of them by path with their segment counts)."""
+    def video_page(self, status: str | None, limit: int, offset: int,
+                   sort: str = "path") -> tuple[int, list[tuple[Video, int]]]:
+        """(how many videos have ``status``, one page of them with their segment counts), in the
+        order ``sort`` names (``VIDEO_SORTS``; a leading "-" reverses it; ties by path)."""
         with self.sessions() as session:
             where = [Video.status == status] if status else []
             total = session.scalar(select(func.count()).select_from(Video).where(*where)) or 0
             counts = select(Segment.video_id, func.count().label("n")).group_by(Segment.video_id).subquery()
+            keys = {"path": Video.path, "duration": Video.duration, "recorded": Video.recorded_at,
+                    "segments": func.coalesce(counts.c.n, 0)}
+            key = keys[sort.lstrip("-")]
+            order = key.desc().nulls_last() if sort.startswith("-") else key.asc().nulls_last()
             rows = session.execute(
                 select(Video, counts.c.n).outerjoin(counts, counts.c.video_id == Video.id)
-                .where(*where).order_by(Video.path).offset(offset).limit(limit)).all()
+                .where(*where).order_by(order, Video.path).offset(offset).limit(limit)).all()
             return total, [(video, n or 0) for video, n in rows]
 
     def video_detail(self, video_id: int) -> VideoDetail | None:

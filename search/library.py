@@ -328,13 +328,15 @@ class Library(CatalogReads):
             video = session.get(Video, video_id)
             video.size, video.mtime = size, mtime
 
-    def set_tags(self, video_id: int, add: list[str] = (), remove: list[str] = ()) -> list[str]:
-        """Tags are the user's own labels, used by search filters; returns the video's tags."""
+    def set_tags(self, video_id: int, add: list[str] = (), remove: list[str] = (),
+                 replace: bool = False) -> list[str]:
+        """Tags are the user's own labels, used by search filters; returns the video's tags
+        (``replace``: ``add`` becomes the whole list)."""
         with self.sessions.begin() as session:
             video = session.get(Video, video_id)
             if video is None:
                 raise NotFound(f"there is no video {video_id} in the catalog")
-            tags = [t for t in (video.tags or []) if t not in set(remove)]
+            tags = [] if replace else [t for t in (video.tags or []) if t not in set(remove)]
             tags += [t for t in add if t not in tags]
             video.tags = tags
             return tags

@@ -165,6 +165,29 @@ def test_videos_list_and_detail_with_transcript(client, corpus):
     assert "rain" in " ".join(line["text"] for line in detail["transcript"]).lower()
     assert client.get("/api/videos", params={"status": "failed"}).json()["total"] == 1
     assert client.get("/api/videos/999999").status_code == 404
+    longest = client.get("/api/videos", params={"sort": "-duration", "limit": 2}).json()
+    durations = [v["duration"] for v in client.get("/api/videos", params={"sort": "-duration"}).json()["videos"]]
+    assert durations == sorted(durations, reverse=True) and longest["total"] == 5
+    assert [v["id"] for v in longest["videos"]] == [v["id"] for v in
+                                                    client.get("/api/videos", params={"sort": "-duration"}).json()["videos"][:2]]
+    by_segments = [v["segments"] for v in client.get("/api/videos", params={"sort": "segments"}).json()["videos"]]
+    assert by_segments == sorted(by_segments)
+    assert client.get("/api/videos", params={"sort": "size"}).status_code == 422
+
+
+def test_tags_are_replaced_and_filter_searches(client):
+    weather = next(v for v in client.get("/api/videos").json()["videos"] if v["name"] == "weather.mp4")
+    params = {"q": "a dog catching a frisbee", "mode": "speech", "k": 5, "tag": "forecast"}
+    assert client.get("/api/search", params=params).json()["moments"] == []  # cached empty answer...
+    r = client.put(f"/api/videos/{weather['id']}/tags", json={"tags": ["forecast", " news ", "forecast"]})
+    assert r.status_code == 200 and r.json() == ["forecast", "news"]
+    found = client.get("/api/search", params=params).json()["moments"]  # ...not served after the edit
+    assert found and {m["video_name"] for m in found} == {"weather.mp4"}
+    assert {"tag": "forecast", "videos": 1} in client.get("/api/tags").json()
+    assert client.put(f"/api/videos/{weather['id']}/tags", json={"tags": ["news"]}).json() == ["news"]
+    assert client.put(f"/api/videos/{weather['id']}/tags", json={"tags": []}).json() == []
+    assert client.put("/api/videos/999999/tags", json={"tags": ["x"]}).status_code == 404
+    assert client.put(f"/api/videos/{weather['id']}/tags", json={"tags": [""]}).status_code == 422
 
 
 def test_thumbnail_is_a_jpeg_of_the_segment(client, data_dir):

@@ -188,3 +188,37 @@ def test_modes_filters_why_paging_keys_and_back(server, page, corpus):
                            timeout=10_000)
     page.wait_for_function("() => document.querySelectorAll('#results .result').length > 0", timeout=30_000)
     assert not page.errors
+
+
+def test_library_view_sorts_edits_tags_and_removes(server, page):
+    page.goto(server + "/")
+    page.click("#show-library")
+    page.wait_for_selector("#library tbody tr", timeout=30_000)
+    assert len(page.query_selector_all("#library tbody tr")) == 5  # four indexed, one failed
+    assert "failed at decode" in page.inner_text("#library tbody")
+    assert page.inner_text("#lib-range") == "1–5 of 5"
+    assert page.is_disabled("#lib-prev") and page.is_disabled("#lib-next")
+
+    page.select_option("#lib-sort", "-duration")
+    expected = page.evaluate("async () => (await (await fetch('/api/videos?sort=-duration')).json())"
+                             ".videos.map(v => String(v.id))")
+    page.wait_for_function("ids => [...document.querySelectorAll('#library tbody tr')].map(r => r.dataset.video)"
+                           ".join() === ids.join()", arg=expected, timeout=10_000)
+    page.select_option("#lib-status", "failed")
+    page.wait_for_function("() => document.querySelectorAll('#library tbody tr').length === 1", timeout=10_000)
+    page.select_option("#lib-status", "")
+    page.wait_for_function("() => document.querySelectorAll('#library tbody tr').length === 5", timeout=10_000)
+
+    dog = page.query_selector("#library tbody tr:has-text('dog.mp4') input.tags")
+    dog.fill("pets, family")
+    dog.press("Enter")  # saved: the search filters get a chip for it
+    page.wait_for_selector("#tag-chips button[data-tag=pets]", state="attached", timeout=10_000)
+    assert page.get_attribute("#tag-chips button[data-tag=pets]", "aria-pressed") == "false"
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#library tbody tr:has-text('silent_timelapse.mp4') button.remove")
+    page.wait_for_function("() => document.querySelector('#lib-range').textContent === '1–4 of 4'", timeout=10_000)
+    assert "silent_timelapse.mp4" not in page.inner_text("#library tbody")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "library.png"), full_page=True)
+    assert not page.errors

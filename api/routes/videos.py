@@ -19,7 +19,7 @@ from search.catalog import Video
 from search.subtitles import FORMATS, render
 
 from ..deps import KeyDep, ServicesDep
-from ..schemas import Message, SegmentOut, TagOut, TranscriptLineOut, VideoDetailOut, VideoOut, VideoPage
+from ..schemas import Message, SegmentOut, TagOut, TagsIn, TranscriptLineOut, VideoDetailOut, VideoOut, VideoPage
 
 router = APIRouter(prefix="/api", tags=["videos"], dependencies=[KeyDep])
 
@@ -35,6 +35,7 @@ def video_out(video: Video, segments: int = 0) -> dict:
                 duration=video.duration or 0.0, error_stage=video.error_stage, error=video.error,
                 width=video.width, height=video.height, has_audio=bool(video.has_audio),
                 language=video.language, asr_model=video.asr_model, segments=segments,
+                tags=list(video.tags or []), recorded_at=video.recorded_at,
                 transcript_source=video.transcript_source, subtitle_note=video.subtitle_note,
                 stream_url=f"/api/videos/{video.id}/stream" if video.status == "indexed" else None,
                 transcript_url=f"/api/videos/{video.id}/transcript" if video.status == "indexed" else None)
@@ -44,11 +45,14 @@ def video_out(video: Video, segments: int = 0) -> dict:
 async def list_videos(services: ServicesDep,
                       status: Annotated[str | None, Query(pattern="^(indexed|failed)$")] = None,
                       limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                      offset: Annotated[int, Query(ge=0, le=2**62)] = 0) -> VideoPage:
-    """Indexed and failed videos, by path."""
+                      offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+                      sort: Annotated[str, Query(pattern="^-?(path|duration|recorded|segments)$",
+                                                 description="order: path, duration, recorded or segments; "
+                                                             "a leading - reverses it")] = "path") -> VideoPage:
+    """Indexed and failed videos, a page at a time."""
 
     def work():
-        total, rows = services.library.video_page(status, limit, offset)
+        total, rows = services.library.video_page(status, limit, offset, sort)
         return VideoPage(total=total, videos=[VideoOut(**video_out(v, n)) for v, n in rows])
 
     return await services.run(work)
@@ -84,6 +88,16 @@ async def delete_video(services: ServicesDep, video_id: VideoId) -> Response:
     if not await services.run(services.remove_video, video_id):
         raise HTTPException(404, f"there is no video {video_id} in the catalog")
     return Response(status_code=204)
+
+
+@router.put("/videos/{video_id}/tags", response_model=list[str], responses=_404)
+async def put_tags(services: ServicesDep, video_id: VideoId, body: TagsIn) -> list[str]:
+    """Replace a video's tags (what the search filters and the page's tag chips use)."""
+    tags = list(dict.fromkeys(t.strip() for t in body.tags if t.strip()))
+    try:
+        return await services.run(services.set_tags, video_id, tags)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
 
 
 @router.get("/videos/{video_id}/transcript", responses={**_404, 200: {"content": {

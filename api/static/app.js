@@ -9,7 +9,8 @@ const $ = (sel) => document.querySelector(sel);
 const PAGE = 24;
 const FILTERS = [["path_prefix", "#f-path"], ["after", "#f-after"], ["before", "#f-before"],
                  ["min_duration", "#f-min"], ["max_duration", "#f-max"]];
-const state = { pollJobs: null, query: null, shown: 0, k: PAGE, tags: new Set(), moment: null, videoId: null, duration: 0 };
+const state = { pollJobs: null, query: null, shown: 0, k: PAGE, tags: new Set(), moment: null, videoId: null,
+                duration: 0, libOffset: 0 };
 
 function setStatus(text, error = false) {
   const el = $("#status");
@@ -339,6 +340,89 @@ function setupDrop() {
   drop.addEventListener("drop", (e) => similarFile(e.dataTransfer.files[0]));
   $("#file").addEventListener("change", (e) => similarFile(e.target.files[0]));
 }
+// The library: indexed and failed videos a page at a time, in the order chosen; tags edited in
+// place (Enter or leaving the field saves them); a video removed after a confirmation.
+function cell(row, content) {
+  const td = document.createElement("td");
+  if (content instanceof Node) td.appendChild(content); else td.textContent = content ?? "";
+  row.appendChild(td);
+  return td;
+}
+
+async function loadLibrary() {
+  const size = Number($("#lib-size").value);
+  const params = new URLSearchParams({ limit: size, offset: state.libOffset, sort: $("#lib-sort").value });
+  if ($("#lib-status").value) params.set("status", $("#lib-status").value);
+  try {
+    const page = await api(`/api/videos?${params}`);
+    const body = $("#library tbody");
+    body.replaceChildren();
+    for (const v of page.videos) {
+      const row = document.createElement("tr");
+      row.dataset.video = v.id;
+      const still = document.createElement("img");
+      still.alt = "";
+      still.loading = "lazy";
+      if (v.status === "indexed") still.src = `/api/videos/${v.id}/frame?at=${Math.min(v.duration / 3, 60).toFixed(1)}`;
+      else still.hidden = true;  // nothing to show of a file that could not be read
+      cell(row, still);
+      const name = document.createElement(v.status === "indexed" ? "button" : "span");
+      name.textContent = v.name;
+      name.title = v.path;
+      if (v.status === "indexed") {
+        name.type = "button";
+        name.addEventListener("click", () => play({ video_id: v.id, video_name: v.name, start: 0, end: v.duration,
+                                                    playback_url: v.stream_url }));
+      }
+      cell(row, name);
+      cell(row, fmtTime(v.duration));
+      cell(row, v.recorded_at ? v.recorded_at.slice(0, 10) : "");
+      const tags = document.createElement("input");
+      tags.className = "tags";
+      tags.value = v.tags.join(", ");
+      tags.setAttribute("aria-label", `tags of ${v.name}, separated by commas`);
+      tags.addEventListener("change", () => saveTags(v, tags));
+      cell(row, tags);
+      cell(row, v.language);
+      cell(row, String(v.segments));
+      const stateCell = cell(row, v.status === "failed" ? `failed at ${v.error_stage}: ${v.error}` : v.status);
+      stateCell.classList.toggle("failed", v.status === "failed");
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "remove";
+      remove.textContent = "Remove";
+      remove.addEventListener("click", () => removeVideo(v));
+      cell(row, remove);
+      body.appendChild(row);
+    }
+    const last = state.libOffset + page.videos.length;
+    $("#lib-range").textContent = page.total ? `${state.libOffset + 1}–${last} of ${page.total}` : "none";
+    $("#lib-prev").disabled = state.libOffset === 0;
+    $("#lib-next").disabled = last >= page.total;
+  } catch (err) { setStatus(err.message, true); }
+}
+
+async function saveTags(video, input) {
+  const tags = input.value.split(",").map((t) => t.trim()).filter(Boolean);
+  try {
+    const saved = await api(`/api/videos/${video.id}/tags`, {
+      method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ tags }) });
+    input.value = saved.join(", ");
+    setStatus(`tags of ${video.name}: ${saved.join(", ") || "none"}`);
+    loadTags();
+  } catch (err) { setStatus(err.message, true); }
+}
+
+async function removeVideo(video) {
+  if (!confirm(`Remove ${video.name} from the index? The file itself stays where it is.`)) return;
+  try {
+    await api(`/api/videos/${video.id}`, { method: "DELETE" });
+    setStatus(`${video.name} removed from the index`);
+    await loadLibrary();
+    loadTags();
+  } catch (err) { setStatus(err.message, true); }
+}
+
 // One copy as a still that plays it from ``at`` when clicked.
 function copyTile(video, at, label) {
   const tile = document.createElement("button");
@@ -399,6 +483,18 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#index-form").addEventListener("submit", startIndex);
   $("#show-jobs").addEventListener("click", () => { $("#jobs-box").hidden = !$("#jobs-box").hidden; watchJobs(); });
   $("#show-copies").addEventListener("click", showCopies);
+  $("#show-library").addEventListener("click", () => {
+    $("#library-box").hidden = !$("#library-box").hidden;
+    if (!$("#library-box").hidden) loadLibrary();
+  });
+  for (const sel of ["#lib-status", "#lib-sort", "#lib-size"]) {
+    $(sel).addEventListener("change", () => { state.libOffset = 0; loadLibrary(); });
+  }
+  $("#lib-prev").addEventListener("click", () => {
+    state.libOffset = Math.max(0, state.libOffset - Number($("#lib-size").value));
+    loadLibrary();
+  });
+  $("#lib-next").addEventListener("click", () => { state.libOffset += Number($("#lib-size").value); loadLibrary(); });
   $("#close-player").addEventListener("click", () => { $("#player").pause(); $("#player-box").hidden = true; });
   $("#player").addEventListener("timeupdate", followTranscript);
   $("#like-moment").addEventListener("click", () => state.moment && moreLike(state.moment));

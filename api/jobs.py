@@ -58,11 +58,25 @@ class Job:
     created_at: float = dataclasses.field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
+    media_seconds: float = 0.0  # of the files indexed so far
+
+    def pace(self, now: float | None = None) -> dict:
+        """Files and video-hours an hour so far, and the seconds left at that pace (None until
+        a file is done, or once the job is)."""
+        if self.started_at is None or self.done == 0:
+            return {"files_per_hour": None, "video_hours_per_hour": None, "eta_seconds": None}
+        elapsed = max(1e-3, (self.finished_at or now or time.time()) - self.started_at)
+        left = None
+        if self.state == "running" and self.total > self.done:
+            left = round((self.total - self.done) * elapsed / self.done, 1)
+        return {"files_per_hour": round(self.done * 3600 / elapsed, 1),
+                "video_hours_per_hour": round(self.media_seconds / elapsed, 2), "eta_seconds": left}
 
     def as_dict(self) -> dict:
         data = dataclasses.asdict(self)
         data["catalog_job_id"] = self.id  # the same row since jobs live in the catalog (kept for old clients)
         data["progress"] = round(self.done / self.total, 4) if self.total else (1.0 if self.state == "done" else 0.0)
+        data.update(self.pace())
         return data
 
 
@@ -220,6 +234,8 @@ class JobManager:
     def _record(job: Job, outcome: FileOutcome) -> None:
         job.done += 1
         job.counts[outcome.status] = job.counts.get(outcome.status, 0) + 1
+        if outcome.status == "indexed":
+            job.media_seconds += outcome.duration
         if outcome.status == "failed":
             job.errors.append({"path": outcome.path, "stage": outcome.stage, "reason": outcome.reason})
 

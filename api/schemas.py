@@ -141,6 +141,10 @@ class JobOut(BaseModel):
     created_at: float
     started_at: float | None = None
     finished_at: float | None = None
+    media_seconds: float = Field(0.0, description="seconds of video indexed by this job so far")
+    files_per_hour: float | None = Field(None, description="files finished an hour, so far")
+    video_hours_per_hour: float | None = Field(None, description="hours of video indexed an hour, so far")
+    eta_seconds: float | None = Field(None, description="seconds left at the pace so far (running jobs)")
 
 
 class Health(BaseModel):

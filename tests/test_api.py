@@ -338,6 +338,8 @@ def test_index_job_reports_progress_and_per_file_errors(job_app):
     job = wait_for(c, r.json()["id"])
     assert job["state"] == "done" and job["progress"] == 1.0 and job["done"] == job["total"] == 2
     assert job["counts"]["indexed"] == 1 and job["counts"]["failed"] == 1
+    assert job["media_seconds"] == pytest.approx(9.0, abs=0.2)  # dog.mp4; the broken file adds nothing
+    assert job["files_per_hour"] > 0 and job["video_hours_per_hour"] > 0 and job["eta_seconds"] is None
     (error,) = job["errors"]
     assert error["path"] == str(root / "broken.mp4") and error["stage"] == "decode" and error["reason"]
     # searchable at once, through the serving indexes
@@ -350,6 +352,14 @@ def test_index_job_reports_progress_and_per_file_errors(job_app):
     assert c.get(f"/api/videos/{top['video_id']}").status_code == 404
     assert c.get("/api/search", params={"q": "a puppy chasing a flying disc", "mode": "speech"}).json()["moments"] == []
     assert c.delete(f"/api/videos/{top['video_id']}").status_code == 404
+
+
+def test_a_running_jobs_pace_and_time_left():
+    from api.jobs import Job
+
+    job = Job(id=1, paths=[], state="running", total=4, done=1, started_at=100.0, media_seconds=60.0)
+    assert job.pace(now=160.0) == {"files_per_hour": 60.0, "video_hours_per_hour": 1.0, "eta_seconds": 180.0}
+    assert Job(id=2, paths=[], state="running", total=4).pace(now=160.0)["eta_seconds"] is None  # nothing done yet
 
 
 def test_indexing_stays_under_the_allowed_roots(job_app, tmp_path):

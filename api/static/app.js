@@ -286,8 +286,10 @@ async function refreshJobs() {
     for (const job of jobs) {
       const row = document.createElement("tr");
       const errors = job.errors.map((e) => `${e.path} [${e.stage}]: ${e.reason}`).join("\n") || job.error || "";
-      for (const text of [`#${job.id}`, job.state, `${job.done}/${job.total} (${Math.round(job.progress * 100)}%)`,
-                          job.paths.join(", "), errors]) {
+      let progress = `${job.done}/${job.total} (${Math.round(job.progress * 100)}%)`;
+      if (job.video_hours_per_hour !== null) progress += `, ${job.video_hours_per_hour} video-h/h`;
+      if (job.eta_seconds !== null) progress += `, about ${Math.ceil(job.eta_seconds / 60)} min left`;
+      for (const text of [`#${job.id}`, job.state, progress, job.paths.join(", "), errors]) {
         const cell = document.createElement("td");
         cell.textContent = text;
         cell.style.whiteSpace = "pre-wrap";

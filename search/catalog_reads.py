@@ -94,7 +94,7 @@ class CatalogReads:
 
     def strong_cuts(self, video_ids) -> dict[int, tuple[list[float], float]]:
         """video id -> (starts of its segments that begin at a strong cut, its duration): where a
-        video is cut into shots or parts (see ``search.rank.units``)."""
+        video is cut into shots or parts (see ``search.rank.unit_of``)."""
         video_ids = sorted({int(i) for i in video_ids})
         if not video_ids:
             return {}
@@ -127,7 +127,8 @@ class CatalogReads:
     def video_page(self, status: str | None, limit: int, offset: int,
                    sort: str = "path") -> tuple[int, list[tuple[Video, int]]]:
         """(how many videos have ``status``, one page of them with their segment counts), in the
-        order ``sort`` names (``VIDEO_SORTS``; a leading "-" reverses it; ties by path)."""
+        order ``sort`` names (path, duration, recorded or segments; a leading "-" reverses it; ties by
+        path)."""
         with self.sessions() as session:
             where = [Video.status == status] if status else []
             total = session.scalar(select(func.count()).select_from(Video).where(*where)) or 0

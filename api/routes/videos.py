@@ -90,7 +90,7 @@ async def delete_video(services: ServicesDep, video_id: VideoId) -> Response:
     return Response(status_code=204)
 
 
-@router.put("/videos/{video_id}/tags", response_model=list[str], responses=_404)
+@router.put("/videos/{video_id}/tags", response_model=list[str], responses={**_404, 400: {"model": Message}})
 async def put_tags(services: ServicesDep, video_id: VideoId, body: TagsIn) -> list[str]:
     """Replace a video's tags (what the search filters and the page's tag chips use)."""
     tags = list(dict.fromkeys(t.strip() for t in body.tags if t.strip()))

@@ -69,17 +69,17 @@ class CatalogReads:
             ).all()
             return {seg.id: (seg, video) for seg, video in rows}
 
-    def moment_rows(self, ids) -> dict[int, tuple[str, int, float, float, str, float | None, str | None]]:
-        """segment id -> (video path, video id, start, end, transcript, border, screen text): what a search
-        result shows (and where a moment may grow), read as plain rows: without ORM objects,
-        since this is on every search's path."""
+    def moment_rows(self, ids) -> dict[int, tuple[str, int, float, float, str, float | None, str | None, float]]:
+        """segment id -> (video path, video id, start, end, transcript, border, screen text, video
+        duration): what a search result shows (and where a moment may grow), read as plain rows:
+        without ORM objects, since this is on every search's path."""
         ids = [int(i) for i in ids]
         if not ids:
             return {}
         with self.sessions() as session:
             rows = session.execute(
                 select(Segment.id, Video.path, Video.id, Segment.start, Segment.end, Segment.transcript,
-                       Segment.border, Segment.screen_text)
+                       Segment.border, Segment.screen_text, Video.duration)
                 .join(Video, Segment.video_id == Video.id).where(Segment.id.in_(ids)))
             return {row[0]: tuple(row[1:]) for row in rows}
 
@@ -92,20 +92,19 @@ class CatalogReads:
                     counts[tag] = counts.get(tag, 0) + 1
         return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
-    def strong_cuts(self, video_ids) -> dict[int, tuple[list[float], float]]:
-        """video id -> (starts of its segments that begin at a strong cut, its duration): where a
-        video is cut into shots or parts (see ``search.rank.unit_of``)."""
+    def strong_cuts(self, video_ids) -> dict[int, list[float]]:
+        """video id -> the starts of its segments that begin at a strong cut, in order: where a
+        video is cut into shots or parts (see ``search.rank.unit_of``); videos without any are absent."""
         video_ids = sorted({int(i) for i in video_ids})
         if not video_ids:
             return {}
+        out: dict[int, list[float]] = {}
         with self.sessions() as session:
-            out = {vid: ([], duration) for vid, duration in session.execute(
-                select(Video.id, Video.duration).where(Video.id.in_(video_ids)))}
             for vid, start in session.execute(
                     select(Segment.video_id, Segment.start)
                     .where(Segment.video_id.in_(video_ids), Segment.border >= STRONG_CUT)
                     .order_by(Segment.video_id, Segment.start)):
-                out[vid][0].append(start)
+                out.setdefault(vid, []).append(start)
         return out
 
     def exact_vectors(self, space: str, ids) -> tuple[np.ndarray, np.ndarray]:

@@ -219,12 +219,12 @@ class Searcher:
             for segment_id, score in part:
                 if segment_id not in rows:
                     continue  # removed since the index was loaded
-                path, video_id, start, end, transcript, border, screen_text = rows[segment_id]
+                path, video_id, start, end, transcript, border, screen_text, duration = rows[segment_id]
                 if exclude and video_id == exclude[0] and start < exclude[2] and end > exclude[1]:
                     continue
                 yield Moment(path, video_id, segment_id, start, end, score, transcript,
                              border=0.0 if border is None else border, screen_text=screen_text or "",
-                             unit=unit_of(start, *cuts[video_id], max_len))
+                             unit=unit_of(start, cuts.get(video_id, []), duration, max_len))
             position, chunk = position + len(part), chunk * 2
 
     def _mode(self, mode: str | None) -> str:

@@ -126,7 +126,7 @@ class FaissIndexSet(IndexSet):
                 if dim is None:
                     continue
                 index, rebuilt = self._build_from_catalog(session, space, dim), True
-            truth = _catalog_ids(session, space)
+            truth = catalog_ids(session, space)
             present = set(index.ids().tolist())
             extra = present - truth
             missing = sorted(truth - present)
@@ -183,7 +183,7 @@ class FaissIndexSet(IndexSet):
         report = {}
         dims = catalog_dims(session)
         for space in SPACES:
-            truth = _catalog_ids(session, space)
+            truth = catalog_ids(session, space)
             path = self._path(space)
             index = None
             if path.exists():
@@ -226,8 +226,7 @@ class FaissIndexSet(IndexSet):
 
     def _build_from_catalog(self, session: Session, space: str, dim: int) -> VectorIndex:
         """``space``'s index built from every catalog vector, of the type its size calls for."""
-        count = session.scalar(
-            select(func.count()).select_from(SegmentVector).where(SegmentVector.space == space)) or 0
+        count = catalog_count(session, space)
         ids = np.empty(count, np.int64)
         vectors = np.empty((count, dim), np.float32)  # preallocated: no list of 7M small arrays
         rows = session.execute(
@@ -255,7 +254,12 @@ def catalog_dims(session: Session) -> dict[str, int]:
     return dict(session.execute(select(ModelVersion.space, ModelVersion.dim)).all())
 
 
-def _catalog_ids(session: Session, space: str) -> set[int]:
+def catalog_count(session: Session, space: str) -> int:
+    """How many vectors ``space`` has in the catalog."""
+    return session.scalar(select(func.count()).select_from(SegmentVector).where(SegmentVector.space == space)) or 0
+
+
+def catalog_ids(session: Session, space: str) -> set[int]:
     """Every segment id with a vector in ``space``: what its index must hold."""
     return set(session.scalars(select(SegmentVector.segment_id).where(SegmentVector.space == space)))
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .catalog import SPACES, CatalogState, Segment, SegmentVector
-from .index_set import Added, IndexSet, Removed, catalog_dims, catalog_vectors
+from .index_set import Added, IndexSet, Removed, catalog_count, catalog_dims, catalog_ids, catalog_vectors
 from .milvus_store import ID_RANGE, MAX_TOPK, WRITE_BATCH, MilvusIndex, connect, index_params
 from .settings import Settings
 from .vector_index.choose import HYSTERESIS
@@ -58,8 +58,9 @@ class MilvusIndexSet(IndexSet):
     def reconcile(self, session: Session, generation: int) -> dict[str, tuple[int, int]]:
         changes = {}
         in_step = self.recorded(session) == generation
+        dims = catalog_dims(session)
         for space in SPACES:
-            index = self._open(session, space)
+            index = self._open(session, space, dims.get(space))
             if index is None:
                 continue
             if in_step:
@@ -96,7 +97,7 @@ class MilvusIndexSet(IndexSet):
             old.drop()
         if dim is None:
             return
-        count = _catalog_count(session, space)
+        count = catalog_count(session, space)
         index = self._adopt(space, self.collection(space, dim).create(*index_params(count, dim, *self._budget())))
         top = session.scalar(select(func.max(SegmentVector.segment_id)).where(SegmentVector.space == space)) or 0
         for low in range(0, top + 1, WRITE_BATCH):
@@ -116,8 +117,8 @@ class MilvusIndexSet(IndexSet):
                     missing += sorted(truth - present)
                     orphans += sorted(present - truth)
             else:
-                missing = sorted(_catalog_ids_between(session, space, 0, None))
-            catalog = _catalog_count(session, space)
+                missing = sorted(catalog_ids(session, space))
+            catalog = catalog_count(session, space)
             report[space] = {
                 "catalog": catalog, "index": len(index) if stored_dim is not None else 0,
                 "missing": missing, "orphans": orphans, "duplicates": 0, "unreadable": False,
@@ -155,10 +156,10 @@ class MilvusIndexSet(IndexSet):
         self.indexes[space] = index
         return index
 
-    def _open(self, session: Session, space: str) -> MilvusIndex | None:
-        """The collection of ``space`` with the catalog's dimension (dropped and made again when
-        it has another one; dropped when the catalog has no such space)."""
-        dim = catalog_dims(session).get(space)
+    def _open(self, session: Session, space: str, dim: int | None) -> MilvusIndex | None:
+        """The collection of ``space`` with the catalog's dimension ``dim`` (dropped and made
+        again when it has another one; dropped when the catalog has no such space). An existing
+        collection is not counted here: an open in step reads nothing it need not."""
         index = self.collection(space, dim or 0)
         stored = index.dimension()
         if dim is None:
@@ -170,11 +171,10 @@ class MilvusIndexSet(IndexSet):
         if stored is not None and stored != dim:
             log.warning("Milvus collection %s has dimension %d, catalog says %d; rebuilding", index.name, stored, dim)
             index.drop()
-        wanted = index_params(_catalog_count(session, space), dim, *self._budget())
         if stored != dim:
-            index.create(*wanted)
-        else:
-            index.ensure_loaded(*wanted)
+            index.create(*index_params(catalog_count(session, space), dim, *self._budget()))
+        elif index.ensure_loaded():
+            self._resize(index)
         return self._adopt(space, index)
 
     def _ranges(self, session: Session, space: str, index: MilvusIndex):
@@ -236,16 +236,10 @@ def _video_ids(session: Session, ids) -> list[int]:
     return [owner.get(i, 0) for i in ids]
 
 
-def _catalog_count(session: Session, space: str) -> int:
-    return session.scalar(select(func.count()).select_from(SegmentVector).where(SegmentVector.space == space)) or 0
-
-
-def _catalog_ids_between(session: Session, space: str, low: int, high: int | None) -> set[int]:
-    """The ids with a vector in ``space`` in [low, high) (high None: no upper bound)."""
-    query = select(SegmentVector.segment_id).where(SegmentVector.space == space, SegmentVector.segment_id >= low)
-    if high is not None:
-        query = query.where(SegmentVector.segment_id < high)
-    return set(session.scalars(query))
+def _catalog_ids_between(session: Session, space: str, low: int, high: int) -> set[int]:
+    """The ids with a vector in ``space`` in [low, high)."""
+    return set(session.scalars(select(SegmentVector.segment_id).where(
+        SegmentVector.space == space, SegmentVector.segment_id >= low, SegmentVector.segment_id < high)))
 
 
 __all__ = ["MilvusIndexSet", "milvus_uri"]

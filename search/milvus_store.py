@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
 from .errors import Unavailable
-from .vector_index import choose_kind, normalize
+from .vector_index import build_params, choose_kind, normalize
 from .vector_index.base import checked_batch
-from .vector_index.ivf import nlist_for, pq_m_for
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +64,6 @@ def connect(uri: str, token: str | None = None, database: str | None = None):
         raise MilvusUnavailable(f"cannot reach Milvus at {uri}: {exc}") from exc
 
 
-KIND_TO_MILVUS = {"flat": "FLAT", "hnsw": "HNSW", "ivf_flat": "IVF_FLAT", "ivf_pq": "IVF_PQ"}
-
-
 def index_params(n: int, dim: int, memory_budget_bytes: int, gpu: bool = False) -> tuple[str, dict]:
     """(Milvus index type, build parameters) for ``n`` vectors: the rule the FAISS side uses
     (``choose_kind``), in Milvus' names; on a cluster with GPUs, CAGRA beyond exact sizes."""
@@ -77,11 +72,11 @@ def index_params(n: int, dim: int, memory_budget_bytes: int, gpu: bool = False) 
         return "GPU_CAGRA", {"intermediate_graph_degree": 64, "graph_degree": 32}
     if kind == "hnsw":
         return "HNSW", {"M": 32, "efConstruction": 200}
+    sized = build_params(kind, n, dim, memory_budget_bytes)  # nlist, and PQ's code size, as FAISS sizes them
     if kind == "ivf_flat":
-        return "IVF_FLAT", {"nlist": nlist_for(n)}
+        return "IVF_FLAT", {"nlist": sized["nlist"]}
     if kind == "ivf_pq":
-        code = max(1, min(64, int(memory_budget_bytes / max(n, 1)) - 8))
-        return "IVF_PQ", {"nlist": nlist_for(n), "m": pq_m_for(dim, code), "nbits": 8}
+        return "IVF_PQ", {"nlist": sized["nlist"], "m": sized["m"], "nbits": 8}
     return "FLAT", {}
 
 
@@ -131,16 +126,19 @@ class MilvusIndex:
         self._count = 0
         return self
 
-    def ensure_loaded(self, index_type: str = "FLAT", build: dict | None = None) -> None:
-        """Make an existing collection searchable: give it a vector index if it lost it (a run
-        killed while changing it) and load it (a restarted engine may hold it released)."""
-        if not self.client.list_indexes(self.name, field_name="vector"):
+    def ensure_loaded(self) -> bool:
+        """Make an existing collection searchable: load it (a restarted engine may hold it
+        released), after giving it an exact index if it lost its own (a run killed while changing
+        it); True in that case, so the caller sizes the index again."""
+        lost = not self.client.list_indexes(self.name, field_name="vector")
+        if lost:
             params = self.client.prepare_index_params()
-            params.add_index(field_name="vector", index_type=index_type, metric_type="IP", params=build or {})
+            params.add_index(field_name="vector", index_type="FLAT", metric_type="IP", params={})
             self.client.create_index(self.name, params)
         state = str(self.client.get_load_state(self.name).get("state", ""))
         if "Loaded" not in state and "Loading" not in state:
             self.client.load_collection(self.name)
+        return lost
 
     def index_type(self) -> tuple[str, dict]:
         """The vector index the collection has now: (type, build parameters)."""
@@ -210,15 +208,10 @@ class MilvusIndex:
         return self.params["index_type"], self.params["build"]
 
     def ids(self) -> np.ndarray:
-        """Every id in the collection (read in id ranges; for small spaces and tests)."""
-        return np.fromiter((i for chunk in self.iter_ids() for i in chunk), np.int64)
-
-    def iter_ids(self, start: int = 0, stop: int | None = None) -> Iterator[list[int]]:
-        """The collection's ids from ``start`` (up to ``stop``, or all), a range at a time."""
-        if stop is None:
-            stop = self._max_id() + 1
-        for low in range(int(start), int(stop), ID_RANGE):
-            yield self.ids_between(low, min(int(stop), low + ID_RANGE))
+        """Every id in the collection, read an id range at a time (for small spaces and tests)."""
+        stop = self._max_id() + 1
+        return np.fromiter((i for low in range(0, stop, ID_RANGE)
+                            for i in self.ids_between(low, min(stop, low + ID_RANGE))), np.int64)
 
     def ids_between(self, low: int, high: int) -> list[int]:
         """The ids in [low, high) (``high - low`` at most ``MAX_TOPK``)."""

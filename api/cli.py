@@ -194,12 +194,12 @@ def cmd_status(app: App, args) -> int:
 
 def cmd_check(app: App, args) -> int:
     """Exit 0 when catalog and indexes agree; 1 when they do not (after --repair: what was fixed)."""
+    from search.index_set import disagrees
     from search.library import Library
 
     lib = Library(app.settings, reconcile=False)  # look at the files as a fresh open finds them
     report = lib.check()
-    problems = {space: r for space, r in report.items()
-                if r["missing"] or r["orphans"] or r["duplicates"] or r["unreadable"] or r["wrong_dim"]}
+    problems = {space: r for space, r in report.items() if disagrees(r)}
     if args.repair and problems:
         lib.reconcile()
         after = lib.check()

@@ -21,6 +21,7 @@ def register(sub) -> None:
 
 
 def cmd_migrate(app, args) -> int:
+    from search.index_set import disagrees
     from search.library import Library
 
     changes = {"vector_backend": args.to}
@@ -30,7 +31,7 @@ def cmd_migrate(app, args) -> int:
     library = Library(settings, reconcile=False)
     built = library.reconcile()  # the catalog's vectors into the target, range by range
     report = library.check()
-    consistent = all(not (r["missing"] or r["orphans"] or r["duplicates"] or r["wrong_dim"]) for r in report.values())
+    consistent = not any(disagrees(r) for r in report.values())
     data = {"to": args.to, "written": {space: added for space, (added, _) in built.items()},
             "spaces": {space: {"catalog": r["catalog"], "index": r["index"]} for space, r in report.items()},
             "consistent": consistent}

@@ -126,6 +126,12 @@ def run_milvus(ids, base, queries, truth, args, out_dir) -> dict:
             "params": {**build, **search_params(index_type, build, 10)}}
 
 
+def _line(size: int, row: dict) -> str:
+    """One row of the table (see the header in ``main``)."""
+    return (f"{size:>6} {row['kind']:<13} {row['build_s']:>8.1f} {row['bytes_per_vector']:>9.0f} "
+            f"{row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['recall']:>9.3f}  {row['params']}")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100k,1M")
@@ -173,11 +179,8 @@ def main(argv=None) -> None:
                   flush=True)
             for kind in wanted:
                 if kind == "milvus":
-                    row = run_milvus(ids, base, queries, truth, args, Path(tmp))
-                    line = (f"{size:>6} {row['kind']:<13} {row['build_s']:>8.1f} {row['bytes_per_vector']:>9.0f} "
-                            f"{row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['recall']:>9.3f}  {row['params']}")
-                    rows.append(line)
-                    print(line, flush=True)
+                    rows.append(_line(size, run_milvus(ids, base, queries, truth, args, Path(tmp))))
+                    print(rows[-1], flush=True)
                     continue
                 need = size * bytes_per_vector(kind.partition("+")[0], args.dim)
                 if need > budget:
@@ -192,10 +195,8 @@ def main(argv=None) -> None:
                 row = run_one(kind, ids, base, queries, truth, args, Path(tmp))
                 if kind == "hnsw":  # IVF's cost is mostly training on a bounded sample
                     seconds_per_vector[kind] = row["build_s"] / (size * np.log(size))
-                line = (f"{size:>6} {kind:<13} {row['build_s']:>8.1f} {row['bytes_per_vector']:>9.0f} "
-                        f"{row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['recall']:>9.3f}  {row['params']}")
-                rows.append(line)
-                print(line, flush=True)
+                rows.append(_line(size, row))
+                print(rows[-1], flush=True)
             del base
             gc.collect()
     print()

@@ -69,6 +69,11 @@ class IndexSet(abc.ABC):
         return {space: len(index) for space, index in self.indexes.items()}
 
 
+def disagrees(row: dict) -> bool:
+    """Whether one space's ``check`` row shows the index and the catalog apart."""
+    return bool(row["missing"] or row["orphans"] or row["duplicates"] or row["unreadable"] or row["wrong_dim"])
+
+
 def make_index_set(settings: Settings, exact_vectors) -> IndexSet:
     """The backend the settings choose: FAISS files in the data dir, or Milvus collections."""
     if settings.vector_backend == "milvus":

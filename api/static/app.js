@@ -55,11 +55,15 @@ function highlight(element, text, words) {
   }
 }
 
+// The query's words a moment holds, said or on screen (the API found them), each once.
+function matchedWords(m) {
+  return [...new Set([...(m.matched_words?.transcript || []), ...(m.matched_words?.screen_text || [])])];
+}
+
 // Why a moment is here: the lists that returned it, best rank first, and the words it holds.
 function why(m) {
   const lists = Object.entries(m.matched || {}).sort((a, b) => a[1] - b[1]).map(([list, rank]) => `${list} #${rank}`);
-  const said = m.matched_words?.transcript || [], shown = m.matched_words?.screen_text || [];
-  const words = [...new Set([...said, ...shown])];
+  const words = matchedWords(m);
   return lists.join(" · ") + (words.length ? ` — ${words.join(", ")}` : "");
 }
 
@@ -69,7 +73,7 @@ function render(answer, label, append = false) {
   const t = answer.timings;
   for (const m of answer.moments) {
     const card = $("#result-card").content.firstElementChild.cloneNode(true);
-    const words = [...(m.matched_words?.transcript || []), ...(m.matched_words?.screen_text || [])];
+    const words = matchedWords(m);
     card.dataset.segment = m.segment_id;
     card.dataset.start = m.start;
     card.querySelector("img").src = m.thumbnail_url;

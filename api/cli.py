@@ -34,8 +34,9 @@ def _print_moments(moments, as_json: bool) -> None:
     if not moments:
         print("no results")
     for rank, m in enumerate(moments, 1):
+        label = f"  ({m.relevance})" if m.relevance else ""
         print(f"{rank:2d}. {m.score:.4f}  {m.video_path}  {_fmt_time(m.start)}-{_fmt_time(m.end)}"
-              f"  [video {m.video_id}, segment {m.segment_id}]")
+              f"  [video {m.video_id}, segment {m.segment_id}]{label}")
         if m.transcript:
             text = m.transcript if len(m.transcript) < 160 else m.transcript[:157] + "..."
             print(f"      \"{text}\"")

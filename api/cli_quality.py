@@ -61,8 +61,9 @@ def cmd_eval(app, args) -> int:
         with open(args.per_query, "w", encoding="utf-8") as out:
             for record in result.per_query():
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    relevance = _relevance(result, app.settings.relevance_thresholds)
     if args.json:
-        print(json.dumps(result.as_dict(), indent=1, ensure_ascii=False))
+        print(json.dumps({**result.as_dict(), "relevance": relevance}, indent=1, ensure_ascii=False))
         return 0
     evaluated = len(queryset.queries) - len(result.unmatched) - len(result.ambiguous)
     print(f"{queryset.path} ({queryset.format}): {evaluated} of {len(queryset.queries)} queries evaluated, "
@@ -73,7 +74,23 @@ def cmd_eval(app, args) -> int:
             shown = ", ".join(sorted({q.video for q in missing})[:5])
             print(f"{len(missing)} queries name a video that is {name}: {shown}"
                   f"{' ...' if len({q.video for q in missing}) > 5 else ''}")
+    if relevance:
+        from search.quality.calibration import format_precision
+
+        print(f"relevance labels (hybrid, share of moments right): {format_precision(relevance['precision'])}")
+        print(f"thresholds this set would give: VIDSEARCH_RELEVANCE_THRESHOLDS='{json.dumps(relevance['learned'])}'")
     return 0
+
+
+def _relevance(result, thresholds: dict) -> dict | None:
+    """How often each relevance label was right in hybrid mode, and the thresholds this set
+    would learn (``search.quality.calibration``); None when hybrid was not measured."""
+    from search.quality.calibration import label_precision, learn_thresholds
+
+    if "hybrid" not in result.results:
+        return None
+    return {"precision": label_precision(result, thresholds),
+            "learned": {**thresholds, **learn_thresholds(result)}}
 
 
 def cmd_tune(app, args) -> int:

@@ -36,6 +36,10 @@ class MomentOut(BaseModel):
         "moment's best segment in that list, from 1; lists that did not return it are absent"))
     matched_words: MatchedWords = Field(default_factory=MatchedWords, description=(
         "the query's words found in the transcript and in the screen text (empty for searches by example)"))
+    relevance: Literal["strong", "good", "weak"] | None = Field(None, description=(
+        "how well it matches a text query, from thresholds calibrated on labelled queries (the speech "
+        "space's cosine, the share of the query's words it holds); null where no calibrated evidence "
+        "exists (found only by CLIP's spaces, keyword mode, searches by example)"))
     video_name: str
     thumbnail_url: str
     playback_url: str

@@ -1,5 +1,6 @@
 """Retrieval quality on the labelled lecture corpus: eval tables per mode and query kind, a naive
-peer, segment borders against spoken sentences, moment lengths, and tuning before/after.
+peer, segment borders against spoken sentences, moment lengths, relevance labels (thresholds
+learned on dev, how often each label was right on test), and tuning before/after.
 
     python -m bench.quality [--work-dir DIR] [--only NAME ...] [--clip-checkpoint FILE --clip-model NAME]
 
@@ -101,6 +102,19 @@ def moment_report(searcher, queryset, mode: str = "hybrid") -> dict:
             "-k 20 returns": counts}
 
 
+def relevance_report(dev, test, defaults: dict) -> None:
+    """Relevance thresholds learned on dev's hybrid moments; each label's share of right moments
+    on test (held out), under the learned thresholds and under the settings' defaults."""
+    from search.quality.calibration import format_precision, label_precision, learn_thresholds
+
+    learned = {**defaults, **learn_thresholds(dev)}
+    print("\n== relevance labels (hybrid; every returned moment; right = about a true span)")
+    print(f"learned on dev: {json.dumps(learned)}")
+    for name, thresholds in (("learned", learned), ("defaults", defaults)):
+        for split, evaluation in (("dev", dev), ("test", test)):
+            print(f"{name:8s} {split:4s} {format_precision(label_precision(evaluation, thresholds))}")
+
+
 def _quantiles(values: list[float]) -> str:
     if not values:
         return "-"
@@ -151,13 +165,16 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\n== segments against spoken sentences")
     print(json.dumps(segment_report(library, sentences), indent=1))
+    evaluations = {}
     for split, path in sorted(splits.items()):
         queryset = load_queries(path)
         print(f"\n== {split}: {len(queryset.queries)} queries, k={args.k}")
-        table = {"naive": naive_peer(library, encoders, queryset, args.k),
-                 **evaluate(searcher, queryset, k=args.k, progress=False).table()}
+        evaluations[split] = evaluate(searcher, queryset, k=args.k, progress=False)
+        table = {"naive": naive_peer(library, encoders, queryset, args.k), **evaluations[split].table()}
         print(format_table(table))
         print(json.dumps(moment_report(searcher, queryset)))
+    if "dev" in evaluations and "test" in evaluations:
+        relevance_report(evaluations["dev"], evaluations["test"], settings.relevance_thresholds)
 
     if "dev" in splits and "test" in splits:
         test = load_queries(splits["test"])

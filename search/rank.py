@@ -30,10 +30,12 @@ class Moment:
     screen_text: str = ""  # the text on screen while it plays (OCR)
     unit: tuple[float, float] | None = None  # the short shot or part it lies in (internal, see ``unit_of``)
     matched: dict[str, int] = dataclasses.field(default_factory=dict)  # list -> its best segment's rank there
+    evidence: dict[str, float] = dataclasses.field(default_factory=dict)  # list -> its best raw score (internal)
+    relevance: str | None = None  # strong, good or weak (see ``search.relevance``); None: not calibrated
 
     def as_dict(self) -> dict:
         data = dataclasses.asdict(self)
-        del data["border"], data["unit"]
+        del data["border"], data["unit"], data["evidence"]
         data["start"] = round(self.start, 3)
         data["end"] = round(self.end, 3)
         data["score"] = round(float(self.score), 6)
@@ -128,11 +130,15 @@ def unit_of(start: float, cuts: list[float], duration: float, max_len: float) ->
 
 def mark_matches(moments: list[Moment], lists: dict[str, list[tuple[int, float]]]) -> list[Moment]:
     """Say why each moment is there: per list ("speech", "keyword", ...), the 1-based rank its
-    best segment has in that list (lists that did not return it are left out)."""
+    best segment has in that list and that list's best raw score among its segments (lists that
+    did not return it are left out)."""
     ranks = {name: {item: n for n, (item, _) in reversed(list(enumerate(hits, 1)))} for name, hits in lists.items()}
+    scores = {name: dict(reversed(hits)) for name, hits in lists.items()}
     for moment in moments:
         moment.matched = {name: min(at[s] for s in moment.segment_ids if s in at)
                           for name, at in ranks.items() if any(s in at for s in moment.segment_ids)}
+        moment.evidence = {name: max(scores[name][s] for s in moment.segment_ids if s in scores[name])
+                           for name in moment.matched}
     return moments
 
 

@@ -23,6 +23,7 @@ from .filters import Allowed, Filters, allowed
 from .keyword import KeywordSearch
 from .library import Library
 from .profile import Ranking, ranking_for
+from .relevance import label
 from .rank import (STANDARDISE_DEPTH, Moment, mark_matches, merge_adjacent, rrf, score_fusion, score_spread,
                    unit_of, whole_unit)
 from .settings import CLIP_SPACES, MODE_SPACES, SEARCH_MODES, mode_vectors, needs_clip, needs_sentence_model, uses_keywords
@@ -71,8 +72,8 @@ class Searcher:
                     per_video: bool = False, offset: int = 0) -> list[Moment]:
         mode = self._mode(mode)
         vectors = self.text_vectors(text, mode)  # checks the text, for keyword mode too (no vectors)
-        return self.search_vectors(vectors, mode, k, filters=filters, per_video=per_video,
-                                   keywords=text if uses_keywords(mode) else None, offset=offset)
+        return self.search_vectors(vectors, mode, k, filters=filters, per_video=per_video, keywords=text,
+                                   offset=offset)
 
     def similar_segment(self, segment_id: int, mode: str | None = None, k: int = 10,
                         filters: Filters | None = None, per_video: bool = False, offset: int = 0) -> list[Moment]:
@@ -100,7 +101,8 @@ class Searcher:
         """Nearest moments for per-space query vectors; ``exclude`` drops a (video, start, end) span.
 
         ``offset`` pages: moments ``offset`` to ``offset + k`` of the same ranking, never one that
-        an earlier page showed.
+        an earlier page showed. ``keywords``, the query's text, makes it a text query: the keyword
+        list joins where the mode uses one, and moments get a relevance label (``search.relevance``).
         """
         if k < 1:
             raise InvalidInput("k must be at least 1")
@@ -108,7 +110,14 @@ class Searcher:
             raise InvalidInput("offset must not be negative")
         mode = self._mode(mode)
         lists = self.gather(vectors, mode, offset + k, filters, per_video, keywords)
-        return self.rank(lists, mode, k, offset=offset, exclude=exclude, per_video=per_video)
+        moments = self.rank(lists, mode, k, offset=offset, exclude=exclude, per_video=per_video)
+        return self.label(moments, mode) if keywords is not None else moments
+
+    def label(self, moments: list[Moment], mode: str) -> list[Moment]:
+        """Give a text query's moments their relevance label (``search.relevance``)."""
+        for moment in moments:
+            moment.relevance = label(moment.evidence, mode, self.settings.relevance_thresholds)
+        return moments
 
     def gather(self, vectors: dict[str, np.ndarray], mode: str, k: int, filters: Filters | None = None,
                per_video: bool = False, keywords: str | None = None) -> dict[str, list[tuple[int, float]]]:

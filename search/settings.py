@@ -118,6 +118,11 @@ class Settings(BaseSettings):
     moment_merge: float = Field(default=0.0, ge=0, le=1)  # ... when it scores this close (0: any score)
     keyword_budget: int = Field(default=10_000, gt=0)  # segments one keyword query may rank (commonest words dropped)
     default_mode: Literal[SEARCH_MODES] = "hybrid"
+    # (strong, good) per calibrated list: speech cosine, keyword coverage (search.relevance; learned by
+    # bench.quality on its dev queries with the packaged MiniLM; README)
+    relevance_thresholds: dict[str, tuple[float, float]] = Field(
+        default_factory=lambda: {"speech": (0.59, 0.43), "keyword": (0.45, 0.32)}
+    )
 
     # --- the search service (vidsearch serve)
     api_key: str | None = None  # clients send it as X-API-Key; required off loopback

@@ -24,7 +24,7 @@ from search.service import Searcher
 from search.settings import Settings
 
 CLI_FIELDS = {"video_path", "video_id", "segment_id", "start", "end", "score", "transcript", "segment_ids", "screen_text",
-              "matched"}
+              "matched", "relevance"}
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +79,13 @@ def test_hybrid_results_say_which_lists_and_words_matched(client):
     assert top["matched"]["speech"] == 1 and top["matched"]["keyword"] == 1
     assert set(top["matched"]) <= {"fused", "visual", "speech", "keyword"}
     assert top["matched_words"]["transcript"] == ["heavy", "rain", "along", "coast"]
+    assert top["relevance"] == "strong"  # every word of the query, said in its sentence
+    # A question nothing in the library is about: answers still come (nearest neighbours always
+    # do), labelled for what they are.
+    unrelated = client.get("/api/search", params={"q": "lattice gauge theory of quarks", "k": 5}).json()
+    assert unrelated["moments"] and {m["relevance"] for m in unrelated["moments"]} == {"weak"}
+    by_example = client.get(f"/api/segments/{top['segment_id']}/similar", params={"mode": "speech"}).json()
+    assert by_example["moments"] and {m["relevance"] for m in by_example["moments"]} == {None}  # not calibrated
     tags = client.get("/api/tags").json()
     assert isinstance(tags, list)
 

@@ -3,7 +3,9 @@
 Loads the page from a real uvicorn server over an indexed corpus, searches, sees the result
 grid, clicks the top result and checks that the player lands on the moment's first second (which
 needs the stream's Range support: the browser seeks by asking for byte ranges). Then "more like
-this" replaces the grid. Skipped only where ``/usr/bin/chromium`` is missing.
+this", every mode and filter, paging, keys, the video, library and jobs views, and the key prompt
+of a server that needs one; at 360 px wide and on a desktop. Skipped only where
+``/usr/bin/chromium`` is missing.
 """
 from __future__ import annotations
 
@@ -28,12 +30,17 @@ pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, corpus, tiny_clip, encoders, asr):
+def settings(tmp_path_factory, corpus, tiny_clip, encoders):
     settings = Settings(data_dir=tmp_path_factory.mktemp("browser-data"), **tiny_clip)
     library = Library(settings)
     Indexer(library, encoders, settings, progress=False).index([corpus])
     weather = next(v for v in library.videos() if v.path.endswith("weather.mp4"))
     library.set_tags(weather.id, ["news"])
+    return settings
+
+
+@pytest.fixture(scope="module")
+def server(settings, encoders, asr):
     with ServerThread(create_app(settings, encoders=encoders, asr=asr)) as url:
         yield url
 
@@ -64,7 +71,11 @@ def test_search_then_play_lands_on_the_moment(server, page):
     first = cards[0]
     assert first.query_selector(".name").inner_text() == "weather.mp4"
     assert "rain" in first.query_selector(".snippet").inner_text().lower()
-    assert "score" in first.query_selector(".score").inner_text()
+    # A label people read, as the API gives it; the raw score on hover.
+    answer = page.evaluate("async () => (await (await fetch('/api/search?q=storm%20forecast%20by%20the%20sea"
+                           "&mode=speech&k=1')).json()).moments[0]")
+    assert first.query_selector(".score").inner_text() == f"{answer['relevance']} match"
+    assert first.query_selector(".score").get_attribute("title") == f"score {answer['score']:.4f}"
     start = float(first.get_attribute("data-start"))
     assert 9.0 <= start < 14.0
     page.wait_for_function("() => document.querySelector('#results .result img').naturalWidth > 0",
@@ -93,6 +104,12 @@ def test_search_then_play_lands_on_the_moment(server, page):
     page.set_viewport_size({"width": 1280, "height": 900})
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "video-view.png"))
+    page.set_viewport_size({"width": 360, "height": 740})  # a phone: player and transcript stacked
+    assert page.evaluate("() => document.scrollingElement.scrollWidth") <= 361
+    boxes = [page.query_selector(sel).bounding_box() for sel in ("#player", "#transcript-lines")]
+    assert all(0 <= b["x"] and b["x"] + b["width"] <= 361 for b in boxes) and boxes[1]["y"] > boxes[0]["y"]
+    page.screenshot(path=str(ARTIFACTS / "video-view-360px.png"))
+    page.set_viewport_size({"width": 1280, "height": 800})
     assert all(url.startswith(server) for url in requests)  # nothing from outside
     assert not page.errors
 
@@ -222,3 +239,25 @@ def test_library_view_sorts_edits_tags_and_removes(server, page):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "library.png"), full_page=True)
     assert not page.errors
+
+
+def test_key_prompt_when_the_server_needs_a_key(settings, encoders, asr, page):
+    keyed = settings.model_copy(update={"api_key": "open-sesame"})
+    with ServerThread(create_app(keyed, encoders=encoders, asr=asr)) as url:
+        page.goto(url + "/?q=heavy%20rain%20along%20the%20coast&mode=speech")
+        page.wait_for_selector("#key-box:not([hidden])", timeout=30_000)  # the search was refused: 401
+        assert "API key is required" in page.inner_text("#status")
+        page.fill("#key", "open-simsim")
+        page.click("#key-form button")
+        page.wait_for_function("() => document.querySelector('#status').textContent.includes('not valid')",
+                               timeout=10_000)
+        assert page.is_visible("#key-box")
+        page.fill("#key", "open-sesame")
+        page.click("#key-form button")  # the cookie is set, and the search in the URL runs again
+        page.wait_for_selector("#results .result", timeout=30_000)
+        assert page.is_hidden("#key-box") and _names(page)[0] == "weather.mp4"
+        page.wait_for_function("() => document.querySelector('#results .result img').naturalWidth > 0",
+                               timeout=30_000)  # images (no headers) get in by the cookie
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "key-prompt-then-search.png"))
+        assert not page.errors

@@ -121,6 +121,8 @@ def test_eval_and_tune_from_the_command_line(env, corpus, capsys, tmp_path):
 
     code, out, _ = run(capsys, "eval", str(queries), "-q")  # the table, every mode the library answers
     assert code == 0 and "11 of 12 queries evaluated" in out and "hybrid" in out and "not indexed" in out
+    assert "relevance labels (hybrid, share of moments right): strong" in out
+    assert "VIDSEARCH_RELEVANCE_THRESHOLDS='{\"speech\": [" in out
 
     # The public formats: MSR-VTT ranks videos (no time spans), Charades-STA moments.
     msrvtt = tmp_path / "MSRVTT_JSFUSION_test.csv"

@@ -97,7 +97,7 @@ def test_eval_numbers_are_exact_for_a_fixed_corpus(indexed):
     # whose top moment starts within 2 s of the topic; counts, so no tolerance
     found = {mode: tuple(round(kinds["all"][m] * 21) for m in ("R@1", "hit@1", "start<=2s"))
              for mode, kinds in table.items()}
-    assert found == EXPECTED
+    assert found in [EXPECTED, *EXPECTED_ON_OTHER_CPUS]
     # Hybrid ranks the right segment first at least as often as its best list does, per kind
     # (how far a moment then grows is the moment policy's business, measured by the bench).
     firsts = {mode: _right_first(searcher, load_queries(queries), mode) for mode in ("hybrid", "speech", "keyword")}
@@ -118,4 +118,23 @@ def _right_first(searcher, queryset, mode) -> dict[str, int]:
 
 # With the packages of .ci/constraints.txt: another release of a model runtime moves these counts.
 # (A hit taking its whole slide as its moment: hit@1 18 -> 19, keyword start<=2s 3 -> 5.)
+# The CPU moves them too, with the same packages: Whisper's int8 kernels differ by instruction set
+# (a machine with AVX-512 VNNI and BF16 transcribes one sentence differently), so each tuple seen on
+# the development machines is listed; any other tuple is a change in ranking, segmentation or models.
 EXPECTED = {"hybrid": (21, 19, 16), "speech": (21, 19, 16), "keyword": (11, 7, 5)}
+EXPECTED_ON_OTHER_CPUS = [{"hybrid": (21, 19, 17), "speech": (21, 19, 17), "keyword": (11, 8, 6)}]
+
+
+def test_relevance_labels_say_how_likely_a_moment_is_right(indexed):
+    """With the default thresholds (learned by bench.quality on other lectures), strong moments
+    are mostly right and weak ones mostly not."""
+    from search.quality.calibration import label_precision
+
+    _, searcher, queries, _, _ = indexed
+    result = evaluate(searcher, load_queries(queries), ["hybrid"], k=5, progress=False)
+    precision = label_precision(result, searcher.settings.relevance_thresholds)
+    assert set(precision) == {"strong", "good", "weak"}  # every moment of a text query has a label here
+    assert sum(n for n, _ in precision.values()) == 21 * 5
+    # seen: strong 5 of 6 right, good 8 of 12, weak 6 of 87
+    assert precision["strong"][1] >= 0.8 and precision["weak"][1] <= 0.1
+    assert precision["strong"][1] > precision["good"][1] > precision["weak"][1]

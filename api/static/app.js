@@ -80,7 +80,12 @@ function render(answer, label, append = false) {
     card.querySelector(".range").textContent = `${fmtTime(m.start)}–${fmtTime(m.end)}`;
     card.querySelector(".name").textContent = m.video_name;
     card.querySelector(".name").title = m.video_path;
-    card.querySelector(".score").textContent = `score ${m.score.toFixed(4)}`;
+    // A calibrated label where one exists (text queries, speech or keyword evidence); the raw
+    // score, which only orders this answer, on hover.
+    const score = card.querySelector(".score");
+    score.textContent = m.relevance ? `${m.relevance} match` : "match";
+    score.dataset.relevance = m.relevance || "none";
+    score.title = `score ${m.score.toFixed(4)}`;
     card.querySelector(".why").textContent = why(m);
     highlight(card.querySelector(".snippet"), m.transcript || "(no speech)", words);
     if (m.screen_text) {
@@ -331,7 +336,10 @@ async function useKey(event) {
   try {
     await api("/api/session", { method: "POST", headers: { "X-API-Key": $("#key").value } });
     $("#key-box").hidden = true;
+    $("#key").value = "";
     setStatus("key accepted");
+    loadTags();  // what the refused calls would have shown
+    if (new URLSearchParams(location.search).get("q")) search(null, false);
   } catch (err) { setStatus(err.message, true); }
 }
 

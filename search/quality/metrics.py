@@ -114,6 +114,11 @@ def _moment_metrics(outcomes: list[QueryOutcome]) -> dict[str, float]:
     return out
 
 
+def is_right(o: QueryOutcome, right_video: bool, start: float, end: float) -> bool:
+    """A returned moment is right: in the right video and, for a moment set, about a true span."""
+    return right_video and (not o.truths or _is_about(o, start, end))
+
+
 def _is_about(o: QueryOutcome, start: float, end: float) -> bool:
     """The moment is about the truth: at least half of it lies inside a true span (a short
     moment inside a long event is right, where its IoU alone would call it a miss)."""

@@ -113,6 +113,12 @@ def cmd_index(app: App, args) -> int:
           f"moved {len(report.of('moved'))}; pruned {len(report.of('pruned'))}; failed {len(failed)}")
     stages = report.stage_seconds()
     print("time per stage: " + ", ".join(f"{k} {v:.1f}s" for k, v in stages.items()))
+    rates = report.stage_rates()
+    if rates:
+        slowest = min(rates, key=rates.get)
+        print(f"video-hours per hour: {report.video_seconds / wall:.1f} in all; each stage alone: "
+              + ", ".join(f"{k} {v:.0f}" + (" (the bound)" if k == slowest and len(rates) > 1 else "")
+                          for k, v in rates.items()))
     for o in skipped + report.of("moved") + report.of("pruned"):
         print(f"  {o.status:7s} {o.path}: {o.reason}")
     for o in failed:

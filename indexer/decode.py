@@ -3,8 +3,11 @@
 One pass over the video stream does four jobs: every frame, as a 64x36 colour (YUV) thumbnail,
 feeds shot detection (mean absolute difference to the previous frame, against a fixed and a
 local threshold); frames at the sampling rate are kept at CLIP's input size, unless they repeat
-the last kept sample (so static footage costs one frame, not one per second); frames on a grid of
-their own give the copy descriptors (``copy_samples``); some go to OCR (``on_screen``).
+the last kept sample (so static footage costs one frame, not one per second) or come sooner than
+``min_gap`` after it within one shot (a moment averages a few frames of each shot, see
+``embed``: more of one shot cost CLIP time and add nothing); frames on a grid of their own give
+the copy descriptors (``copy_samples``); some go to OCR (``on_screen``). Kept frames can be
+handed on in chunks as they are decoded (``on_frames``), so a long file is never held whole.
 Audio is resampled to 16 kHz mono float32, Whisper's input.
 Runs inside the isolated decoder process (see ``isolate``): PyAV can crash on broken files.
 """
@@ -41,12 +44,17 @@ class DecodeOptions:
     screen_size: int = 0  # short side of the frames handed to ``on_screen`` (OCR); 0: none
     screen_interval: float = _default("ocr_interval")  # at most one such frame per this many seconds
     copy_rate: float = _default("copy_rate")  # copy descriptors (perceptual hashes) per second; 0: none
+    min_gap: float = 0.0  # seconds between kept frames of one shot (0: every sample that is not a repeat)
 
     @classmethod
     def from_settings(cls, settings: Settings, dedup: bool = True) -> "DecodeOptions":
-        """The options a run decodes with; ``dedup=False`` keeps every sample (the naive baseline)."""
+        """The options a run decodes with; ``dedup=False`` keeps every sample (the naive baseline).
+        Frames of one shot are kept ``segment_max / frames_per_segment`` apart: about the most a
+        moment of the longest length uses."""
+        spaced = settings.frames_per_segment and dedup
         return cls(fps=settings.fps, frame_size=settings.frame_size,
                    dedup_threshold=settings.dedup_threshold if dedup else -1.0,
+                   min_gap=settings.segment_max / settings.frames_per_segment if spaced else 0.0,
                    shot_threshold=settings.shot_threshold, subtitles=settings.transcripts != "asr",
                    screen_size=settings.ocr_size if settings.ocr_enabled() else 0,
                    screen_interval=settings.ocr_interval, copy_rate=settings.copy_rate)
@@ -143,11 +151,15 @@ def _upright(image: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(image, k=quarter)) if quarter else image
 
 
+FRAME_CHUNK = 32  # kept frames handed on together (``on_frames``): one CLIP batch
+
+
 def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, stats: dict, on_screen=None,
-                  copies: CopySamples | None = None):
+                  copies: CopySamples | None = None, on_frames=None):
     stream.thread_type = "AUTO"
     frames, times, change_times, changes = [], [], [], []
     previous = last_kept = last_screen = None
+    last_kept_time, cut_since_kept = -1e9, False
     last_read, misses = -1e9, 0  # when a frame was last read (OCR), and how many reads in a row found nothing
     screen_size = None
     next_sample = 0.0
@@ -164,6 +176,7 @@ def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, st
         if previous is not None:
             change_times.append(float(frame.time))
             changes.append(float(_difference(thumb, previous).sum()))
+            cut_since_kept = cut_since_kept or changes[-1] >= options.shot_threshold
         previous = thumb
         if copies is not None:
             copies.offer(frame, info.rotation)
@@ -171,13 +184,21 @@ def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, st
             continue
         next_sample = frame.time + interval
         stats["sampled_frames"] += 1
-        if last_kept is not None and _difference(thumb, last_kept).max() < options.dedup_threshold:
-            stats["duplicate_frames"] += 1
-            continue
-        last_kept = thumb
+        if last_kept is not None:
+            change = _difference(thumb, last_kept)
+            if change.max() < options.dedup_threshold:
+                stats["duplicate_frames"] += 1
+                continue
+            if frame.time - last_kept_time < options.min_gap - 1e-6 and not cut_since_kept:
+                stats["spaced_frames"] = stats.get("spaced_frames", 0) + 1
+                continue
+        last_kept, last_kept_time, cut_since_kept = thumb, float(frame.time), False
         image = frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
         frames.append(_upright(image, info.rotation))
         times.append(float(frame.time))
+        if on_frames is not None and len(frames) == FRAME_CHUNK:
+            on_frames(frames)
+            frames = []
         if on_screen is not None and options.screen_size and _text_may_be_new(
                 thumb, last_screen, frame.time - last_read, misses, options):
             screen_size = screen_size or _scaled_size(frame.width, frame.height, options.screen_size)
@@ -185,6 +206,9 @@ def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, st
             misses = 0 if on_screen(_upright(big, info.rotation), float(frame.time)) else misses + 1
             stats["screen_frames"] = stats.get("screen_frames", 0) + 1
             last_screen, last_read = thumb, float(frame.time)
+    if on_frames is not None and frames:
+        on_frames(frames)
+        frames = []
     return frames, times, shot_cuts(change_times, changes, options.shot_threshold)
 
 
@@ -215,10 +239,24 @@ def _decode_audio(container, stream) -> np.ndarray:
     return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
 
 
-def decode_file(path: str, options: DecodeOptions, on_screen=None) -> Decoded:
+def decode_audio(path: str) -> np.ndarray | None:
+    """The file's first audio stream, 16 kHz mono float32; None when it has none."""
+    with av.open(path, metadata_errors="ignore") as container:
+        return _decode_audio(container, container.streams.audio[0]) if container.streams.audio else None
+
+
+def stream_kinds(path: str) -> set[str]:
+    """Which kinds of stream the file holds ("video", "audio", "subtitle"), from its header."""
+    with av.open(path, metadata_errors="ignore") as container:
+        return {kind for kind, streams in (("video", container.streams.video), ("audio", container.streams.audio),
+                                           ("subtitle", container.streams.subtitles)) if streams}
+
+
+def decode_file(path: str, options: DecodeOptions, on_screen=None, on_frames=None) -> Decoded:
     """Probe and decode ``path``; raises on files that cannot be read. ``on_screen(frame, time)``
     gets the frames whose text may have changed, at ``options.screen_size`` (for OCR), as they
-    are decoded: none is kept."""
+    are decoded: none is kept. ``on_frames(frames)`` gets the kept frames in order, a chunk at a
+    time, as they are decoded; the result then holds their times but not the frames."""
     started = time.perf_counter()
     stats = {"decoded_frames": 0, "sampled_frames": 0, "duplicate_frames": 0}
     with av.open(path, metadata_errors="ignore") as container:
@@ -228,14 +266,11 @@ def decode_file(path: str, options: DecodeOptions, on_screen=None) -> Decoded:
         copies = CopySamples(options.copy_rate) if options.copy_rate > 0 and info.has_video else None
         if info.has_video:
             frames, times, cuts = _decode_video(container, container.streams.video[0], options, info, stats,
-                                                on_screen, copies)
-            if not frames and not info.has_audio:
+                                                on_screen, copies, on_frames)
+            if not times and not info.has_audio:
                 raise UnsupportedMedia("the video stream holds no decodable frame")
-    audio = None
-    if info.has_audio and options.audio:
-        # A second open keeps the two passes simple; demuxing again costs little next to decoding.
-        with av.open(path, metadata_errors="ignore") as container:
-            audio = _decode_audio(container, container.streams.audio[0])
+    # A second open keeps the two passes simple; demuxing again costs little next to decoding.
+    audio = decode_audio(path) if info.has_audio and options.audio else None
     subtitles = []
     if options.subtitles and has_subtitles:  # demuxed again only when there is something to read
         with av.open(path, metadata_errors="ignore") as container:

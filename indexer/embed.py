@@ -59,19 +59,22 @@ def speech_text(transcript: str, screen_text: str | None) -> str:
 def embed_segments(decoded: Decoded, spans: list[tuple[float, float]], transcript: Transcript,
                    encoders: Encoders, settings: Settings, frames_per_segment: int | None = None,
                    known_speech: dict[str, np.ndarray] | None = None,
-                   screen: list[str] | None = None) -> tuple[list[NewSegment], dict]:
+                   screen: list[str] | None = None,
+                   frame_vectors: np.ndarray | None = None) -> tuple[list[NewSegment], dict]:
     """NewSegments with their vectors, and {space: (model id, dim)} for the catalog.
 
     ``known_speech``: sentence-model vectors already computed for some texts (not encoded again);
-    ``screen``: the text on screen during each span."""
+    ``screen``: the text on screen during each span; ``frame_vectors``: CLIP's vector of every
+    kept frame, already computed (the frames were embedded as they were decoded)."""
     clip = encoders.clip
     most = settings.frames_per_segment if frames_per_segment is None else frames_per_segment
     models: dict[str, tuple[str, int]] = {}
     chosen = [_frames_of(decoded.frame_times, start, end, most) for start, end in spans]
     frame_vecs = {}
-    if clip is not None and decoded.frames:
+    if clip is not None and decoded.frame_times:
         needed = sorted({i for frames in chosen for i in frames})
-        frame_vecs = dict(zip(needed, clip.encode_images([decoded.frames[i] for i in needed])))
+        frame_vecs = {i: frame_vectors[i] for i in needed} if frame_vectors is not None else \
+            dict(zip(needed, clip.encode_images([decoded.frames[i] for i in needed])))
         models["visual"] = models["fused"] = (clip.model_id, clip.dim)
     segments = []
     for n, ((start, end), frames) in enumerate(zip(spans, chosen)):

@@ -2,7 +2,9 @@
 
 Per file: decode and transcribe (in worker processes, see ``workers``) -> segment -> embed ->
 write. Workers prepare the next files while this process embeds and writes the current one, so
-the cores stay busy. Every stage is timed per file; the progress bar shows throughput (video
+the cores stay busy; a file's kept frames reach this process as they are decoded and go through
+CLIP at once, so embedding overlaps decoding within one long file too, and only their vectors
+are kept (memory does not grow with a file's length). Every stage is timed per file; the progress bar shows throughput (video
 hours per hour) and an ETA. A file that fails at any stage is recorded with the stage and the
 reason (in the catalog and in the job table), crashes and timeouts get one more try, and the
 batch goes on. Killed at any moment, the same command resumes: the catalog only ever holds
@@ -13,6 +15,8 @@ from __future__ import annotations
 import logging
 import os
 import time
+
+import numpy as np
 from pathlib import Path
 from typing import Callable
 
@@ -28,7 +32,7 @@ from .report import STAGES, FileOutcome, IndexReport
 from .scan import printable, scan
 from .record import file_stat, make_record, segmentation_of
 from .prepare import Prepared
-from .workers import WorkerPool, WorkFailure
+from .workers import FrameChunk, WorkerPool, WorkFailure
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +50,7 @@ class Indexer:
                  naive: bool = False, progress: bool = True, workers: int | None = None):
         self.library, self.encoders, self.settings = library, encoders, settings
         self.naive, self.progress = naive, progress
-        self.workers = max(1, workers or settings.workers)
+        self.workers = max(1, workers or settings.resolved_workers())
         self._record_settings = settings
 
     def index(self, paths: list, force: bool = False, retry_failed: bool = False, prune: bool = False,
@@ -103,18 +107,25 @@ class Indexer:
         digests = dict(todo)
         attempts: dict[Path, int] = {}
         cores = os.cpu_count() or 2
+        streamed: dict[str, _Streamed] = {}  # per file in work: its frames' vectors so far
         pool = WorkerPool(1 if self.naive else self.workers, self.settings,
                           DecodeOptions.from_settings(self.settings, dedup=not self.naive), vad=not self.naive,
                           timeout=self.settings.file_timeout,
-                          threads=max(1, cores // self.workers))
+                          threads=max(1, cores // self.workers),
+                          stream_frames=not self.naive and self.encoders.clip is not None, overlap=not self.naive)
         with pool:
             while queue or pool.busy:
                 # The naive baseline prepares one file at a time; otherwise workers run ahead.
                 while queue and pool.idle and not (self.naive and pool.busy):
                     path, _ = queue.pop(0)
                     progress.started(str(path))
+                    streamed[str(path)] = _Streamed()
                     pool.submit(str(path))
                 for result in pool.collect(0.2):
+                    if isinstance(result, FrameChunk):
+                        streamed[result.path].add(self.encoders.clip, result.frames)
+                        continue
+                    frames = streamed.pop(result.path, None)
                     path = Path(result.path)
                     if isinstance(result, WorkFailure) and result.kind != "error" and \
                             attempts.get(path, 1) < self.settings.max_attempts:
@@ -122,7 +133,7 @@ class Indexer:
                         log.warning("%s: %s; trying again", path, result.reason)
                         queue.append((path, digests[path]))
                         continue
-                    progress.finished(self._store(path, digests[path], result))
+                    progress.finished(self._store(path, digests[path], result, frames))
 
     def _run_on_ray(self, address: str, todo: list[tuple[Path, str]], progress: "_Progress") -> None:
         from .distribute import run_on_ray
@@ -131,11 +142,16 @@ class Indexer:
         for result in run_on_ray(address, work, self._record_settings, naive=self.naive, on_start=progress.started):
             progress.finished(self.write(result))
 
-    def _store(self, path: Path, digest: str, result: Prepared | WorkFailure) -> FileOutcome:
-        """Embed one prepared file here, then write it (see ``write``)."""
+    def _store(self, path: Path, digest: str, result: Prepared | WorkFailure,
+               frames: "_Streamed | None" = None) -> FileOutcome:
+        """Embed one prepared file here (with its frames' vectors when they were streamed), then
+        write it (see ``write``)."""
         if isinstance(result, Prepared):
             try:
-                result = make_record(result, digest, self.encoders, self._record_settings, self.naive)
+                vectors = frames.vectors(len(result.decoded.frame_times)) if frames and frames.count else None
+                result = make_record(result, digest, self.encoders, self._record_settings, self.naive, vectors)
+                if vectors is not None:
+                    result.timings["embed"] += frames.seconds
             except Exception as exc:
                 log.debug("failed %s at embed", path, exc_info=True)
                 result = WorkFailure(str(path), "embed", str(exc) or type(exc).__name__, "error",
@@ -164,6 +180,25 @@ class Indexer:
             stat = file_stat(result.path)
             self.library.record_failure(result.path, stat.st_size, stat.st_mtime, "write", outcome.reason)
         return outcome
+
+
+class _Streamed:
+    """The CLIP vectors of one file's kept frames, embedded as the frames arrived."""
+
+    def __init__(self):
+        self.parts: list[np.ndarray] = []
+        self.count, self.seconds = 0, 0.0
+
+    def add(self, clip, frames: list) -> None:
+        started = time.perf_counter()
+        self.parts.append(clip.encode_images(frames))
+        self.count += len(frames)
+        self.seconds += time.perf_counter() - started
+
+    def vectors(self, expected: int) -> np.ndarray:
+        if self.count != expected:
+            raise RuntimeError(f"{self.count} frames arrived for {expected} kept")
+        return np.concatenate(self.parts)
 
 
 class _Progress:

@@ -1,6 +1,10 @@
 """One file made ready for the embedder: decoded, its speech transcribed (silence skipped) or its
 own subtitles read.
 
+With ``overlap``, a video file whose transcript can only come from Whisper has its audio decoded
+and transcribed in a thread while its pictures are decoded: the two passes share the cores
+instead of taking turns, and a long file no longer waits for Whisper after its last frame.
+
 Local worker processes, Ray actors and query clips all do the same two steps; this is the one
 place they are written. Whisper is built on the first file with speech, so a batch of silent
 footage never loads it. ``decode`` is the decoding step: in a worker process it runs in place
@@ -10,15 +14,17 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Callable
 
 from search.settings import Settings
 
 from search.models.ocr import ScreenLine
+from search.models.asr_windows import transcribe_windows
 from search.models.whisper import EMPTY, AsrBackend, Transcript, is_silent, make_asr
 
-from .decode import Decoded, DecodeOptions, decode_file
+from .decode import Decoded, DecodeOptions, decode_audio, decode_file, stream_kinds
 from .screen import ScreenReading, ocr_reader
 from .subtitle_sources import choose, sidecars, transcript_from
 
@@ -47,9 +53,10 @@ class StageFailed(Exception):
 class Preparer:
     def __init__(self, settings: Settings, options: DecodeOptions, *, vad: bool = True, threads: int = 0,
                  asr: AsrBackend | None = None,
-                 decode: Callable[..., Decoded] = decode_file):
+                 decode: Callable[..., Decoded] = decode_file, overlap: bool = False):
         self.settings, self.options, self.vad, self.threads = settings, options, vad, threads
         self.decode = decode
+        self._speech = ThreadPoolExecutor(1, thread_name_prefix="speech") if overlap else None
         self._asr = asr
         self._ocr = ocr_reader(settings, threads)
 
@@ -73,18 +80,46 @@ class Preparer:
                     ", ".join(c.source for c in candidates)
             if self.settings.transcripts == "subtitles":
                 return dataclasses.replace(EMPTY, note=note)
-        if not decoded.info.has_audio or is_silent(decoded.audio):
-            return dataclasses.replace(EMPTY, note=note)
-        return dataclasses.replace(self.asr.transcribe(decoded.audio), note=note)
+        return dataclasses.replace(self.whisper(decoded.audio if decoded.info.has_audio else None), note=note)
 
-    def prepare(self, path: str) -> Prepared:
+    def whisper(self, audio) -> Transcript:
+        """Whisper over ``audio``; nothing for no audio or silence (Whisper would invent words)."""
+        return EMPTY if audio is None or is_silent(audio) else transcribe_windows(self.asr, audio)
+
+    def _speech_early(self, path: str) -> "Future | None":
+        """Audio decoded and transcribed in the speech thread, started now; None when this file's
+        transcript may come from subtitles, when it has no pictures to decode meanwhile, or when
+        the header cannot be read (decoding then says why)."""
+        if self._speech is None:
+            return None
+        try:
+            kinds = stream_kinds(path)
+        except Exception:
+            return None
+        subtitles = self.settings.transcripts != "asr" and ("subtitle" in kinds or sidecars(Path(path)))
+        if kinds & {"video", "audio"} != {"video", "audio"} or subtitles or self.settings.transcripts == "subtitles":
+            return None
+
+        def speech() -> tuple[Transcript, float]:
+            begun = time.perf_counter()
+            return self.whisper(decode_audio(path)), time.perf_counter() - begun
+
+        return self._speech.submit(speech)
+
+    def prepare(self, path: str, on_frames=None) -> Prepared:
         """Decode and transcribe ``path`` (and read its on-screen text, as it is decoded); raises
-        ``StageFailed`` saying which step failed. OCR failing fails no file: it is noted."""
+        ``StageFailed`` saying which step failed. OCR failing fails no file: it is noted.
+        ``on_frames``: see ``decode_file`` (the kept frames, handed on as they are decoded)."""
         started = time.perf_counter()
         screen = ScreenReading(self._ocr) if self.options.screen_size else None
+        extra = {name: value for name, value in (("on_screen", screen), ("on_frames", on_frames)) if value}
+        early = self._speech_early(path)
+        options = self.options if early is None else dataclasses.replace(self.options, audio=False)
         try:
-            decoded = self.decode(path, self.options, on_screen=screen) if screen else self.decode(path, self.options)
+            decoded = self.decode(path, options, **extra)
         except Exception as exc:
+            if early is not None:
+                wait([early])  # the next file starts with the speech thread free
             raise StageFailed("decode", exc, time.perf_counter() - started) from exc
         timings = {"decode": time.perf_counter() - started}
         if "copy_seconds" in decoded.stats:  # hashing for copy detection, apart from decoding
@@ -95,10 +130,10 @@ class Preparer:
             timings["ocr"] = screen.seconds
         begun = time.perf_counter()
         try:
-            transcript = self.transcribe(decoded, path)
+            transcript, seconds = early.result() if early is not None else (self.transcribe(decoded, path), None)
         except Exception as exc:
             raise StageFailed("transcribe", exc, time.perf_counter() - started) from exc
-        timings["transcribe"] = time.perf_counter() - begun
+        timings["transcribe"] = time.perf_counter() - begun if seconds is None else seconds
         found, note, model, _ = screen.results() if screen else ([], None, None, 0.0)
         return Prepared(path, decoded, transcript, timings, found, note, model)
 

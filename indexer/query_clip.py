@@ -27,7 +27,8 @@ from search.models.whisper import AsrBackend
 class QueryClips:
     def __init__(self, encoders: Encoders, settings: Settings, asr: AsrBackend | None = None):
         self.encoders, self.settings = encoders, settings
-        options = dataclasses.replace(DecodeOptions.from_settings(settings), screen_size=0)  # no OCR for queries
+        # No OCR for queries; every kept frame, since the whole clip is one moment.
+        options = dataclasses.replace(DecodeOptions.from_settings(settings), screen_size=0, min_gap=0.0)
         self.preparer = Preparer(settings, options, asr=asr, decode=self._decode_isolated)
 
     def _decode_isolated(self, path: str, options: DecodeOptions) -> Decoded:

@@ -37,8 +37,9 @@ def segmentation_of(settings: Settings) -> str:
 
 
 def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: Settings,
-                naive: bool = False) -> NewVideo:
-    """Segments and vectors of one file as a ``NewVideo``; its ``timings`` include ``embed``."""
+                naive: bool = False, frame_vectors=None) -> NewVideo:
+    """Segments and vectors of one file as a ``NewVideo``; its ``timings`` include ``embed``.
+    ``frame_vectors``: CLIP's vectors of the kept frames, when they were embedded as decoded."""
     started = time.perf_counter()
     decoded, transcript = prepared.decoded, prepared.transcript
     said = sentences_of(transcript.lines, transcript.voiced)
@@ -52,7 +53,7 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
     screen = [screen_text_during(shown, a, b) for a, b, _ in cut] if shown else None
     segments, models = embed_segments(decoded, [(a, b) for a, b, _ in cut], transcript, encoders, settings,
                                       frames_per_segment=0 if naive else None, known_speech=known,
-                                      screen=screen)
+                                      screen=screen, frame_vectors=frame_vectors)
     for segment, (_, _, border) in zip(segments, cut):
         segment.border = border
     if not naive:

@@ -36,6 +36,12 @@ class IndexReport:
     def stage_seconds(self) -> dict[str, float]:
         return {s: sum(o.timings.get(s, 0.0) for o in self.outcomes) for s in STAGES}
 
+    def stage_rates(self) -> dict[str, float]:
+        """Video-hours per hour of each stage alone (the stages that took time): the slowest one
+        bounds the run, since the others overlap it."""
+        video = self.video_seconds
+        return {stage: video / seconds for stage, seconds in self.stage_seconds().items() if seconds > 0 and video > 0}
+
     def as_dict(self) -> dict:
         return {
             **{status: len(self.of(status)) for status in STATUSES},
@@ -43,6 +49,7 @@ class IndexReport:
             "video_seconds": round(self.video_seconds, 2),
             "wall_seconds": round(self.wall_seconds, 2),
             "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds().items()},
+            "stage_video_hours_per_hour": {k: round(v, 2) for k, v in self.stage_rates().items()},
             "visual": self.visual,
             "files": [dataclasses.asdict(o) for o in self.outcomes],
         }

@@ -1,7 +1,9 @@
 """Worker processes that decode and transcribe files, so one bad file cannot take the batch down.
 
 Each worker is a long-lived process (forked from a clean ``forkserver``) that takes one path at a
-time, decodes it with PyAV and runs Whisper on its audio, and sends back what the embedder needs.
+time, decodes it with PyAV and runs Whisper on its audio, and sends back what the embedder needs:
+with ``stream_frames``, the kept frames as they are decoded (``FrameChunk``, so the embedder works
+while the file is still being decoded and no process holds a long file's frames), then the rest.
 The parent watches every worker: one that dies (PyAV can SIGSEGV on damaged files) or runs past
 the per-file timeout is killed and replaced, and only the file it held fails, with the reason.
 Workers load Whisper once, on their first file with speech.
@@ -19,7 +21,15 @@ from .decode import DecodeOptions
 from .isolate import forkserver_context
 from .prepare import Prepared, Preparer, StageFailed
 
-__all__ = ["Prepared", "WorkFailure", "WorkerPool"]
+__all__ = ["FrameChunk", "Prepared", "WorkFailure", "WorkerPool"]
+
+
+@dataclasses.dataclass
+class FrameChunk:
+    """The next kept frames of the file a worker holds (in order; the file is not done yet)."""
+
+    path: str
+    frames: list
 
 
 @dataclasses.dataclass
@@ -31,8 +41,9 @@ class WorkFailure:
     seconds: float
 
 
-def _worker_main(conn, settings: Settings, options: DecodeOptions, vad: bool, threads: int) -> None:
-    preparer = Preparer(settings, options, vad=vad, threads=threads)
+def _worker_main(conn, settings: Settings, options: DecodeOptions, vad: bool, threads: int,
+                 stream_frames: bool = False, overlap: bool = False) -> None:
+    preparer = Preparer(settings, options, vad=vad, threads=threads, overlap=overlap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     while True:
         try:
@@ -41,8 +52,11 @@ def _worker_main(conn, settings: Settings, options: DecodeOptions, vad: bool, th
             return  # the parent is gone
         if path is None:
             return
+        def send_frames(frames, path=path):
+            conn.send(FrameChunk(path, frames))
+
         try:
-            message = preparer.prepare(path)
+            message = preparer.prepare(path, on_frames=send_frames if stream_frames else None)
         except StageFailed as failed:
             message = WorkFailure(path, failed.stage, str(failed), "error", failed.seconds)
         try:
@@ -93,9 +107,9 @@ class WorkerPool:
     """``n`` decode+ASR workers; ``submit`` paths while ``idle``, collect with ``collect``."""
 
     def __init__(self, n: int, settings: Settings, options: DecodeOptions, *, vad: bool = True,
-                 timeout: float = 600.0, threads: int = 1):
+                 timeout: float = 600.0, threads: int = 1, stream_frames: bool = False, overlap: bool = False):
         self._ctx = forkserver_context()
-        self._args = (settings, options, vad, threads)
+        self._args = (settings, options, vad, threads, stream_frames, overlap)
         self.timeout = timeout
         self.workers = [_Worker(self._ctx, self._args) for _ in range(max(1, n))]
 
@@ -120,19 +134,22 @@ class WorkerPool:
         except OSError:  # died while idle: replace it and hand the file to the new one
             self._replace(worker).give(path)
 
-    def collect(self, wait_seconds: float = 1.0) -> list[Prepared | WorkFailure]:
-        """Results that are ready (waiting at most ``wait_seconds``); dead or stuck workers are replaced."""
+    def collect(self, wait_seconds: float = 1.0) -> list[Prepared | WorkFailure | FrameChunk]:
+        """Results that are ready (waiting at most ``wait_seconds``); dead or stuck workers are
+        replaced. A ``FrameChunk`` is part of a file still in work: its result comes later."""
         busy = [w for w in self.workers if w.path is not None]
         if not busy:
             return []
         ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=wait_seconds)
-        out: list[Prepared | WorkFailure] = []
+        out: list[Prepared | WorkFailure | FrameChunk] = []
         now = time.perf_counter()
         for worker in busy:
             if worker.conn in ready:
                 try:
-                    out.append(worker.conn.recv())
-                    worker.path = None
+                    message = worker.conn.recv()
+                    out.append(message)
+                    if not isinstance(message, FrameChunk):
+                        worker.path = None
                     continue
                 except (EOFError, OSError):
                     pass  # died mid-send: handled as a death below

@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     segment_max: float = 10.0
     file_timeout: float = 900.0  # seconds one file may spend decoding and transcribing
     max_attempts: int = 2  # tries per file when a worker crashes or times out
-    workers: int = 1  # decode+ASR worker processes (embedding runs beside them)
+    workers: int = Field(default=0, ge=0)  # decode+ASR worker processes beside the embedder; 0: one per core, at most 4
 
     # --- models
     clip_model: str = "ViT-B-32"
@@ -90,7 +90,8 @@ class Settings(BaseSettings):
     text_model: str | None = None  # sentence-transformers name or path; default: packaged MiniLM
     text_precision: Literal["auto", "fp32", "bf16"] = "auto"  # text encoders on PyTorch; auto: bf16 on CPUs that have it natively
     text_runtime: Literal["auto", "torch", "onnx"] = "auto"  # text encoders; auto: ONNX Runtime on CPUs (same vectors, faster)
-    onnx_cache_dir: Path = Field(default_factory=default_onnx_cache_dir)  # exported text towers
+    image_runtime: Literal["auto", "torch", "onnx"] = "auto"  # CLIP's image tower; auto: ONNX Runtime on CPUs (same vectors, faster)
+    onnx_cache_dir: Path = Field(default_factory=default_onnx_cache_dir)  # exported text and image towers
     asr_backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     asr_model: str | None = None  # name or path; default: base (CPU) / large-v3-turbo (GPU), else packaged tiny.en
     asr_compute_type: str = "int8"
@@ -144,8 +145,7 @@ class Settings(BaseSettings):
     index_memory_budget_mb: int = Field(default=4096, gt=0)  # per space: picks the type and PQ code size
     index_recall_target: float = Field(default=0.95, gt=0, le=1)  # recall@10 nprobe/efSearch are tuned to
 
-    @field_validator("fps", "frame_size", "segment_min", "segment_max", "file_timeout", "max_attempts",
-                     "workers")
+    @field_validator("fps", "frame_size", "segment_min", "segment_max", "file_timeout", "max_attempts")
     @classmethod
     def _positive(cls, value: float) -> float:
         if value <= 0:
@@ -177,6 +177,11 @@ class Settings(BaseSettings):
 
             return ocr_installed()
         return self.ocr == "on"
+
+    def resolved_workers(self) -> int:
+        """Worker processes an indexing run starts: as set, or one per core up to 4 (each then runs
+        its decoder and Whisper on one thread: on a busy CPU, more threads per model only contend)."""
+        return self.workers or max(1, min(os.cpu_count() or 1, 4))
 
     def resolved_device(self) -> str:
         """The device to run models on: CUDA when present unless told otherwise."""

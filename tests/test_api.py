@@ -83,7 +83,8 @@ def test_hybrid_results_say_which_lists_and_words_matched(client):
     # A question nothing in the library is about: answers still come (nearest neighbours always
     # do), labelled for what they are.
     unrelated = client.get("/api/search", params={"q": "lattice gauge theory of quarks", "k": 5}).json()
-    assert unrelated["moments"] and {m["relevance"] for m in unrelated["moments"]} == {"weak"}
+    labels = {m["relevance"] for m in unrelated["moments"]}
+    assert "weak" in labels and labels <= {"weak", None}  # None: found by CLIP's spaces alone (a silent shot)
     by_example = client.get(f"/api/segments/{top['segment_id']}/similar", params={"mode": "speech"}).json()
     assert by_example["moments"] and {m["relevance"] for m in by_example["moments"]} == {None}  # not calibrated
     tags = client.get("/api/tags").json()

@@ -173,10 +173,10 @@ def test_modes_filters_why_paging_keys_and_back(server, page, corpus):
     assert set(_names(page)) == {"budget.mp4"} and "path_prefix=" in page.url
     page.fill("#f-path", "")
 
-    page.goto(server + "/?q=weather%20and%20money&mode=speech&k=2")  # two a page, then more
+    page.goto(server + "/?q=weather%20and%20money&mode=speech&k=1")  # one a page, then more
     page.wait_for_selector("#results .result", timeout=30_000)
     seen = [c.get_attribute("data-segment") for c in page.query_selector_all("#results .result")]
-    assert len(seen) == 2
+    assert len(seen) == 1
     for _ in range(20):  # until the last page (the button goes when a page comes back short)
         if not page.is_visible("#more-results"):
             break
@@ -186,7 +186,7 @@ def test_modes_filters_why_paging_keys_and_back(server, page, corpus):
                                "document.querySelector('#more-results').hidden", timeout=30_000)
         seen = [c.get_attribute("data-segment") for c in page.query_selector_all("#results .result")]
     assert not page.is_visible("#more-results")
-    assert len(seen) > 4 and len(seen) == len(set(seen))  # pages never repeat a moment
+    assert len(seen) >= 4 and len(seen) == len(set(seen))  # pages never repeat a moment
 
     page.focus("#q")
     page.keyboard.press("ArrowDown")

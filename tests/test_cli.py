@@ -1,5 +1,6 @@
 """The command line as users run it: VIDSEARCH_* settings, --json contracts, clear errors."""
 import json
+import re
 
 import pytest
 
@@ -28,6 +29,8 @@ def test_index_search_similar_status_remove(env, corpus, capsys):
     code, out, _ = run(capsys, "index", str(corpus), "--json")
     report = json.loads(out)
     assert code == 0 and (report["indexed"], report["failed"]) == (4, 1)
+    rates = report["stage_video_hours_per_hour"]
+    assert rates["decode"] == pytest.approx(report["video_seconds"] / report["stage_seconds"]["decode"], rel=0.01)
     assert {f["status"] for f in report["files"]} == {"indexed", "failed"}
 
     code, out, _ = run(capsys, "search", "heavy weather on the shore", "--mode", "speech", "-k", "2", "--json")
@@ -103,7 +106,11 @@ def test_eval_and_tune_from_the_command_line(env, corpus, capsys, tmp_path):
     queries = tmp_path / "queries.jsonl"
     queries.write_text("".join(json.dumps({"query": q, "video": v, "start": s, "end": e, "kind": "spoken"}) + "\n"
                                for q, v, s, e in QUERIES))
-    assert run(capsys, "index", str(corpus), "-q")[0] == 0
+    code, out, _ = run(capsys, "index", str(corpus), "-q")
+    assert code == 0
+    # Which stage bounds the run, as video-hours per hour of each stage alone.
+    rates = re.search(r"video-hours per hour: [\d.]+ in all; each stage alone: (.*)", out).group(1)
+    assert "decode " in rates and "transcribe " in rates and rates.count("(the bound)") == 1
     code, out, _ = run(capsys, "status", "--json")
     assert json.loads(out)["transcribed_by"] == {"faster-whisper:tiny.en": 3, "none": 1}  # one is silent
 

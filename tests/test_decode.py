@@ -123,3 +123,24 @@ def test_of_cuts_closer_than_min_shot_only_the_strongest_is_kept():
     near, apart = {24: 60.0, 38: 50.0}, {24: 60.0, 39: 50.0}  # 14 frames (0.583 s), 15 frames (0.625 s)
     assert shot_cuts(times, [near.get(i, 0.0) for i in range(96)], threshold=45.0) == [1.0]
     assert shot_cuts(times, [apart.get(i, 0.0) for i in range(96)], threshold=45.0) == [1.0, 39 / 24]
+
+
+def test_frames_of_one_shot_are_kept_min_gap_apart_and_a_cut_keeps_one_at_once(tmp_path):
+    # 10 s of motion (a new sample every second), then a cut to other motion.
+    spec = Spec("motion.mp4", [("testsrc2", 10), ("mandelbrot", 4)], audio=False)
+    path = str(make_video(spec, tmp_path))
+    every = decode_file(path, DecodeOptions())
+    spaced = decode_file(path, DecodeOptions(min_gap=2.5))
+    assert every.frame_times == pytest.approx(list(range(14)), abs=0.05)
+    assert spaced.frame_times == pytest.approx([0, 3, 6, 9, 10, 13], abs=0.05)  # 10: the new shot, at once
+    assert spaced.stats["spaced_frames"] == 8 and spaced.cuts == every.cuts
+
+
+def test_kept_frames_can_be_handed_on_in_chunks_as_they_are_decoded(tmp_path):
+    path = str(make_video(Spec("long.mp4", [("testsrc2", 40)], audio=False, fps=10), tmp_path))
+    whole = decode_file(path, DecodeOptions())
+    chunks = []
+    streamed = decode_file(path, DecodeOptions(), on_frames=lambda frames: chunks.append(list(frames)))
+    assert [len(c) for c in chunks] == [32, 8] and streamed.frames == []
+    assert streamed.frame_times == whole.frame_times
+    assert all(np.array_equal(a, b) for a, b in zip([f for c in chunks for f in c], whole.frames))

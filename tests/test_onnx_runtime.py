@@ -107,3 +107,20 @@ def test_auto_runtime_choice_and_failures(tiny_clip, tmp_path, monkeypatch, capl
     assert encoder.encode_texts(["a dog"]).shape == (1, encoder.dim)
     with pytest.raises(RuntimeError, match="exporter crashed"):  # asked for explicitly: an error
         _clip(tiny_clip, "onnx", tmp_path)
+
+
+def test_clip_image_tower_on_onnx_runtime_gives_pytorchs_vectors(tiny_clip, tmp_path):
+    def clip(runtime):
+        return ClipEncoder(tiny_clip["clip_model"], tiny_clip["clip_pretrained"], text_runtime="torch",
+                           image_runtime=runtime, onnx_cache_dir=tmp_path)
+
+    fast, reference = clip("onnx"), clip("torch")
+    assert not list(tmp_path.glob("clip-image-*.onnx"))  # built on the first frames: a text query never pays
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in [(224, 398), (240, 320), (180, 180)] * 14]
+    ours, theirs = fast.encode_images(frames), reference.encode_images(frames)  # 42 frames: two batches
+    assert (fast.image_runtime, reference.image_runtime) == ("onnx", "torch")
+    assert len(list(tmp_path.glob("clip-image-*.onnx"))) == 1
+    assert ours.dtype == np.float32 and ours.shape == (42, fast.dim)
+    assert np.allclose(ours, theirs, atol=1e-5)
+    assert np.allclose(fast.encode_images(frames[:1]), theirs[:1], atol=1e-5)  # a batch of one, too

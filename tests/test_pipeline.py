@@ -134,3 +134,25 @@ def test_an_image_finds_the_shot_it_was_taken_from(indexed, corpus, tmp_path):
     with pytest.raises(InvalidInput, match="not a readable image"):
         (tmp_path / "fake.png").write_bytes(b"not a png")
         clips.vectors(tmp_path / "fake.png")
+
+
+def test_frames_embedded_as_they_stream_give_the_vectors_of_a_whole_file(indexed, corpus, encoders):
+    """The indexer embeds each chunk of kept frames as the worker decodes it; the same file made
+    whole in this process (as Ray and query clips do) gives the same segments and vectors."""
+    import numpy as np
+
+    from indexer.decode import DecodeOptions
+    from indexer.prepare import Preparer
+    from indexer.record import make_record
+
+    library, indexer, _, _ = indexed
+    path = str(corpus / "silent_timelapse.mp4")
+    settings = indexer.settings
+    whole = make_record(Preparer(settings, DecodeOptions.from_settings(settings)).prepare(path), "x",
+                        encoders, settings)
+    video = library.known_file(path)
+    stored = sorted((s.start, s.end, s.id) for s, v in library.segments(range(1, 200)).values() if v.id == video.id)
+    assert [(round(a, 3), round(b, 3)) for a, b, _ in stored] == \
+        [(round(s.start, 3), round(s.end, 3)) for s in whole.segments]
+    for (_, _, segment_id), segment in zip(stored, whole.segments):
+        assert np.allclose(library.vector(segment_id, "visual"), segment.vectors["visual"], atol=1e-5)

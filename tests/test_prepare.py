@@ -31,3 +31,21 @@ def test_a_file_that_cannot_be_decoded_fails_at_decode(tmp_path):
     with pytest.raises(StageFailed) as failed:
         Preparer(Settings(data_dir=tmp_path / "d"), DecodeOptions()).prepare(str(bad))
     assert failed.value.stage == "decode" and "InvalidData" in str(failed.value)
+
+
+def test_whisper_runs_beside_the_picture_decoder_with_the_same_result(tmp_path, asr):
+    spoken = make_video(Spec("spoken.mp4", [("testsrc2", 3)], speech=[(0.3, "one two three")]), tmp_path)
+    settings = Settings(data_dir=tmp_path / "d")
+    apart = Preparer(settings, DecodeOptions(), asr=asr).prepare(str(spoken))
+    beside = Preparer(settings, DecodeOptions(), asr=asr, overlap=True).prepare(str(spoken))
+    assert beside.transcript.lines == apart.transcript.lines and beside.transcript.lines
+    assert beside.decoded.audio is None  # decoded in the speech thread, not kept
+    assert beside.decoded.frame_times == apart.decoded.frame_times
+
+
+def test_a_file_with_subtitles_is_not_sent_to_whisper_early(tmp_path, asr):
+    spoken = make_video(Spec("captioned.mp4", [("testsrc2", 3)], speech=[(0.3, "one two three")]), tmp_path)
+    spoken.with_suffix(".srt").write_text("1\n00:00:00,300 --> 00:00:02,000\nOne, two, three.\n")
+    preparer = Preparer(Settings(data_dir=tmp_path / "d"), DecodeOptions(subtitles=True), asr=asr, overlap=True)
+    assert preparer._speech_early(str(spoken)) is None
+    assert preparer.prepare(str(spoken)).transcript.source.startswith("sidecar")

@@ -7,7 +7,7 @@ import pytest
 
 from bench.corpus import Spec, make_video
 from indexer.decode import DecodeOptions
-from indexer.workers import Prepared, WorkerPool, WorkFailure
+from indexer.workers import FrameChunk, Prepared, WorkerPool, WorkFailure
 from search.settings import Settings
 
 
@@ -68,3 +68,16 @@ def test_errors_name_the_stage(tmp_path):
         pool.submit(str(bad))
         failure = collect_one(pool)
     assert failure.kind == "error" and failure.stage == "decode" and "InvalidData" in failure.reason
+
+
+def test_kept_frames_stream_before_the_result(videos, tmp_path):
+    _, quick = videos
+    with WorkerPool(1, Settings(data_dir=tmp_path), DecodeOptions(), stream_frames=True) as pool:
+        pool.submit(str(quick))
+        messages = []
+        while not messages or isinstance(messages[-1], FrameChunk):
+            messages.append(collect_one(pool))
+    *chunks, result = messages
+    assert chunks and all(isinstance(c, FrameChunk) and c.path == str(quick) for c in chunks)
+    assert isinstance(result, Prepared) and result.decoded.frames == []
+    assert sum(len(c.frames) for c in chunks) == len(result.decoded.frame_times) > 0

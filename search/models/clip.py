@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import ModelUnavailable, resolve_text_backend
-from .onnx_runtime import OnnxTextTower, load_tower
+from .base import ModelUnavailable, resolve_text_backend, resolve_text_runtime
+from .onnx_runtime import OnnxImageTower, OnnxTextTower, load_tower
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class ClipEncoder:
     def __init__(self, model: str, pretrained: str, *, device: str = "cpu",
                  config_path: Path | None = None, cache_dir: Path | None = None,
                  marker_dir: Path | None = None, batch_size: int = 32, text_precision: str = "fp32",
-                 text_runtime: str = "torch", onnx_cache_dir: Path | None = None):
+                 text_runtime: str = "torch", onnx_cache_dir: Path | None = None, image_runtime: str = "torch"):
         import open_clip
         import torch
 
@@ -93,6 +93,11 @@ class ClipEncoder:
                                     f"CLIP {model}'s text tower", required=text_runtime == "onnx")
         if self._onnx is None:
             self.text_runtime = "torch"
+        # The image tower is exported on the first frames, not here: a text query never pays for it.
+        self.image_runtime = resolve_text_runtime(image_runtime, device)
+        self._required_image_runtime = image_runtime == "onnx"
+        self._onnx_cache_dir = onnx_cache_dir
+        self._onnx_image: OnnxImageTower | None = None
         pre = getattr(self.model.visual, "preprocess_cfg", {}) or {}
         size = getattr(self.model.visual, "image_size", 224)
         self.image_size = int(size[0] if isinstance(size, (tuple, list)) else size)
@@ -183,10 +188,31 @@ class ClipEncoder:
             return np.zeros((0, self.dim), np.float32)
         chunks = []
         with self._lock, torch.inference_mode():
+            tower = self._image_tower()
             for i in range(0, len(frames), self.batch_size):
                 pixels = self._pixels(frames[i:i + self.batch_size])
-                chunks.append(self.model.encode_image(pixels, normalize=True).float().cpu().numpy())
+                if tower is not None:
+                    chunks.append(tower(pixels=pixels.numpy()))
+                else:
+                    chunks.append(self.model.encode_image(pixels, normalize=True).float().cpu().numpy())
         return np.concatenate(chunks)
+
+    def _image_tower(self) -> OnnxImageTower | None:
+        """The image tower on ONNX Runtime (exported and checked against PyTorch on first use),
+        or None: PyTorch runs it (on a GPU, when asked, or when the export failed: logged once)."""
+        if self.image_runtime != "onnx" or self._onnx_image is not None:
+            return self._onnx_image
+        import torch
+
+        visual = _image_tower_module(self.model)
+        generator = torch.Generator().manual_seed(0)
+        example = {"pixels": torch.randn(2, 3, self.image_size, self.image_size, generator=generator)}
+        self._onnx_image = load_tower(lambda: OnnxImageTower(visual, example, f"clip-image-{self.name}",
+                                                             cache_dir=self._onnx_cache_dir),
+                                      f"CLIP {self.name}'s image tower", required=self._required_image_runtime)
+        if self._onnx_image is None:
+            self.image_runtime = "torch"
+        return self._onnx_image
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         import torch
@@ -209,6 +235,23 @@ class ClipEncoder:
                 # normalised again in float32: a bf16 tower's unit vectors are only unit to ~1e-2
                 chunks.append(F.normalize(vectors.float(), dim=-1).cpu().numpy())
         return np.concatenate(chunks)
+
+
+def _image_tower_module(model):
+    """CLIP's image tower as a module of its own (pixels -> unit vectors): what is exported and
+    hashed holds the image weights only."""
+    import torch
+    import torch.nn.functional as F
+
+    class Image(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.visual = model.visual
+
+        def forward(self, pixels):
+            return F.normalize(self.visual(pixels), dim=-1)
+
+    return Image().eval()
 
 
 def _supports_short_text(model) -> bool:

@@ -1,10 +1,11 @@
-"""Text towers on ONNX Runtime: the same float32 vectors, two to three times faster per query.
+"""Model towers on ONNX Runtime: the same float32 vectors, faster on a CPU.
 
 A text query is a handful of tokens through a small transformer. In eager PyTorch on a CPU much
 of that time is per-operator overhead around small matrix products; ONNX Runtime runs one
 optimised graph instead (``bench.encode_speed`` measures both; the README has the numbers). For
 large batches the gain is smaller, as the arithmetic dominates; the vectors agree with
-PyTorch's to float32 rounding.
+PyTorch's to float32 rounding. CLIP's image tower, the indexer's largest cost on a CPU, runs there
+too (``OnnxImageTower``): batches of frames, float32 pixels in, the same vectors out.
 
 A tower is exported once per set of weights (``torch.export``, batch and length dynamic) into a
 cache folder, under a hash of its weights, so a changed checkpoint can never meet an old graph.
@@ -57,6 +58,9 @@ class OnnxTextTower:
     ``expected``: the vectors the example must give (default: what ``module`` gives in PyTorch).
     """
 
+    dtype = np.int64
+    what = "the text model"
+
     def __init__(self, module, example: dict, kind: str, *, cache_dir: Path | None = None,
                  threads: int = 0, max_length: int = 512, expected: np.ndarray | None = None):
         import torch
@@ -68,7 +72,7 @@ class OnnxTextTower:
                 expected = module(**example).float().numpy()
         for attempt in (1, 2):
             if not self.path.exists():
-                _export(module, example, self.path, max_length)
+                _export(module, example, self.path, self.shapes(example, max_length), self.what)
             try:
                 self.session = open_session(self.path, threads)
                 got = self(**{name: value.numpy() for name, value in example.items()})
@@ -80,15 +84,37 @@ class OnnxTextTower:
                 problem = "gives other vectors than PyTorch"
             log.warning("%s %s (attempt %d); exporting it again", self.path.name, problem, attempt)
             self.path.unlink(missing_ok=True)
-        raise Unavailable(f"the exported text tower {self.path.name} {problem}")
+        raise Unavailable(f"the exported tower {self.path.name} {problem}")
+
+    @staticmethod
+    def shapes(example: dict, max_length: int) -> dict:
+        """The dimensions that vary: rows and positions."""
+        import torch
+
+        batch, length = torch.export.Dim("batch", max=65536), torch.export.Dim("length", min=2, max=max_length)
+        return {name: {0: batch, 1: length} for name in example}
 
     def __call__(self, **inputs: np.ndarray) -> np.ndarray:
-        return run_tower(self.session, self.names, inputs)
+        return run_tower(self.session, self.names, inputs, self.dtype)
 
 
-def run_tower(session, names: list[str], inputs: dict) -> np.ndarray:
-    """A text tower's session on int64 ``inputs`` (only ``names`` are fed) -> unit float32 vectors."""
-    feeds = {name: np.ascontiguousarray(inputs[name], dtype=np.int64) for name in names}
+class OnnxImageTower(OnnxTextTower):
+    """An exported image tower: ``tower(pixels=float32 batch x 3 x S x S) -> unit float32 vectors``.
+    Only the batch varies; the pixels are already resized and normalised."""
+
+    dtype = np.float32
+    what = "the image model"
+
+    @staticmethod
+    def shapes(example: dict, max_length: int) -> dict:
+        import torch
+
+        return {name: {0: torch.export.Dim("batch", max=65536)} for name in example}
+
+
+def run_tower(session, names: list[str], inputs: dict, dtype=np.int64) -> np.ndarray:
+    """A tower's session on ``inputs`` (only ``names`` are fed) -> unit float32 vectors."""
+    feeds = {name: np.ascontiguousarray(inputs[name], dtype=dtype) for name in names}
     vectors = session.run(None, feeds)[0].astype(np.float32, copy=False)
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
@@ -115,16 +141,14 @@ def agree(got: np.ndarray, expected: np.ndarray) -> bool:
     return bool((1 - (got * expected).sum(axis=1) / np.maximum(norms, 1e-12)).max() <= _AGREE)
 
 
-def _export(module, example: dict, path: Path, max_length: int) -> None:
+def _export(module, example: dict, path: Path, shapes: dict, what: str) -> None:
     """Export to a temporary file, then rename: readers never see half a graph."""
     import torch
 
-    batch, length = torch.export.Dim("batch", max=65536), torch.export.Dim("length", min=2, max=max_length)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.part")
     # Said at warning level: ViT-B-32's text tower takes ~30 s, which would otherwise look like a hang.
-    log.warning("preparing the text model for ONNX Runtime, once for these weights (up to a minute): %s",
-                path)
+    log.warning("preparing %s for ONNX Runtime, once for these weights (up to a minute): %s", what, path)
     started = time.monotonic()
     try:
         # The exporter reports its steps on stdout, and logs and warns about its internals: none of
@@ -133,7 +157,7 @@ def _export(module, example: dict, path: Path, max_length: int) -> None:
             warnings.simplefilter("ignore")
             program = torch.onnx.export(
                 module, (), kwargs=dict(example), dynamo=True, opset_version=_OPSET, external_data=False,
-                input_names=list(example), dynamic_shapes={name: {0: batch, 1: length} for name in example})
+                input_names=list(example), dynamic_shapes=shapes)
             program.save(str(partial))
         os.replace(partial, path)
         log.info("exported %s in %.0f s", path.name, time.monotonic() - started)

@@ -261,3 +261,72 @@ def test_key_prompt_when_the_server_needs_a_key(settings, encoders, asr, page):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "key-prompt-then-search.png"))
         assert not page.errors
+
+
+def _shown_match_the_api(page) -> list[str]:
+    """The cards' segments are the API's answer to the query in the page's URL, in order."""
+    shown = [c.get_attribute("data-segment") for c in page.query_selector_all("#results .result")]
+    expected = page.evaluate("async () => { const p = new URLSearchParams(location.search); p.set('k', 24);"
+                             " const a = await (await fetch('/api/search?' + p)).json();"
+                             " return a.moments.map(m => String(m.segment_id)); }")
+    assert shown == expected
+    return shown
+
+
+def test_every_mode_and_every_filter_show_what_the_api_answers(server, page):
+    page.goto(server + "/")
+    query = "heavy rain along the coast"
+    answers = {}
+    for mode in ("hybrid", "fused", "visual", "speech", "keyword"):
+        _search(page, query, mode)
+        assert f"mode={mode}" in page.url
+        answers[mode] = _shown_match_the_api(page)
+    assert all(answers.values()) and len({tuple(a) for a in answers.values()}) > 1  # the modes differ
+
+    _search(page, query, "speech")
+    everything = _shown_match_the_api(page)
+    page.click("#filters summary")
+    changed = []
+    for selector, value, param in (("#f-min", "13", "min_duration=13"), ("#f-max", "10", "max_duration=10"),
+                                   ("#f-after", "2000-01-01", "after=2000-01-01"),
+                                   ("#f-before", "2100-01-01", "before=2100-01-01")):
+        page.fill(selector, value)
+        _search(page, query)
+        assert param in page.url
+        narrowed = _shown_match_the_api(page)
+        assert narrowed != everything or not narrowed  # each filter changes the answer, as the API says
+        changed.append(bool(narrowed))
+        page.fill(selector, "")
+    assert changed[:2] == [True, True]  # the length filters keep some videos (generated files carry no date)
+    page.check("#f-per-video")
+    _search(page, query)
+    names = _names(page)
+    assert "per_video=true" in page.url and len(names) == len(set(names)) > 1  # one moment per video
+    _shown_match_the_api(page)
+    page.uncheck("#f-per-video")
+    assert not page.errors
+
+
+def test_library_pages_back_and_forth(server, page):
+    page.goto(server + "/")
+    page.click("#show-library")
+    page.wait_for_selector("#library tbody tr", timeout=30_000)
+    page.evaluate("() => { const s = document.querySelector('#lib-size'); s.add(new Option('2', '2'));"
+                  " s.value = '2'; s.dispatchEvent(new Event('change')); }")  # a page smaller than the library
+    page.wait_for_function("() => document.querySelector('#lib-range').textContent.startsWith('1–2 of')",
+                           timeout=10_000)
+    total = int(page.inner_text("#lib-range").split(" of ")[1])
+    seen = []
+    while True:
+        seen += [r.get_attribute("data-video") for r in page.query_selector_all("#library tbody tr")]
+        if page.is_disabled("#lib-next"):
+            break
+        before = page.inner_text("#lib-range")
+        page.click("#lib-next")
+        page.wait_for_function("b => document.querySelector('#lib-range').textContent !== b", arg=before,
+                               timeout=10_000)
+    assert len(seen) == total == len(set(seen)) and total > 2 and page.is_enabled("#lib-prev")
+    page.click("#lib-prev")
+    page.wait_for_function("() => !document.querySelector('#lib-range').textContent.startsWith('1–2')",
+                           timeout=10_000)
+    assert not page.errors

@@ -4,8 +4,8 @@ Per file: decode and transcribe (in worker processes, see ``workers``) -> segmen
 write. Workers prepare the next files while this process embeds and writes the current one, so
 the cores stay busy; a file's kept frames reach this process as they are decoded and go through
 CLIP at once, so embedding overlaps decoding within one long file too, and only their vectors
-are kept (memory does not grow with a file's length). Every stage is timed per file; the progress bar shows throughput (video
-hours per hour) and an ETA. A file that fails at any stage is recorded with the stage and the
+are kept (memory does not grow with a file's length). Every stage is timed per file; the
+progress bar shows throughput (video hours per hour) and an ETA. A file that fails at any stage is recorded with the stage and the
 reason (in the catalog and in the job table), crashes and timeouts get one more try, and the
 batch goes on. Killed at any moment, the same command resumes: the catalog only ever holds
 whole videos, and the indexes are reconciled with it when opened.
@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 import os
 import time
-
-import numpy as np
 from pathlib import Path
 from typing import Callable
+
+import numpy as np
 
 from search.copies.archive import update_matches
 from search.encoders import Encoders
@@ -148,7 +148,8 @@ class Indexer:
         write it (see ``write``)."""
         if isinstance(result, Prepared):
             try:
-                vectors = frames.vectors(len(result.decoded.frame_times)) if frames and frames.count else None
+                streamed = frames is not None and (frames.count or frames.error)
+                vectors = frames.vectors(len(result.decoded.frame_times)) if streamed else None
                 result = make_record(result, digest, self.encoders, self._record_settings, self.naive, vectors)
                 if vectors is not None:
                     result.timings["embed"] += frames.seconds
@@ -188,14 +189,23 @@ class _Streamed:
     def __init__(self):
         self.parts: list[np.ndarray] = []
         self.count, self.seconds = 0, 0.0
+        self.error: str | None = None  # why a chunk could not be embedded: the file fails at embed
 
     def add(self, clip, frames: list) -> None:
+        if self.error is not None:
+            return
         started = time.perf_counter()
-        self.parts.append(clip.encode_images(frames))
+        try:
+            self.parts.append(clip.encode_images(frames))
+        except Exception as exc:
+            log.debug("embedding streamed frames failed", exc_info=True)
+            self.error = str(exc) or type(exc).__name__
         self.count += len(frames)
         self.seconds += time.perf_counter() - started
 
     def vectors(self, expected: int) -> np.ndarray:
+        if self.error is not None:
+            raise RuntimeError(self.error)
         if self.count != expected:
             raise RuntimeError(f"{self.count} frames arrived for {expected} kept")
         return np.concatenate(self.parts)

@@ -306,7 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="re-index files that did not change")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--workers", type=int, default=None, help="decode+ASR worker processes")
+    p.add_argument("--workers", type=int, default=None,
+                   help="decode+ASR worker processes (default: VIDSEARCH_WORKERS, else one per core, at most 4)")
     p.add_argument("--retry-failed", action="store_true", help="try files that failed before again")
     p.add_argument("--prune", action="store_true", help="remove indexed files under PATH that are gone")
     p.add_argument("--only", choices=["ocr", "copies"], help="only add what is missing of one kind: 'ocr' reads "

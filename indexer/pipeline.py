@@ -82,10 +82,11 @@ class Indexer:
                      outcome.stage, outcome.reason)
         report.outcomes += settled
         progress = _Progress(len(todo), report, job, on_file, self.progress)
-        if ray_address:
-            self._run_on_ray(ray_address, todo, progress)
-        else:
-            self._run(todo, progress)
+        with self.library.batched_saves(self.settings.index_save_seconds):
+            if ray_address:
+                self._run_on_ray(ray_address, todo, progress)
+            else:
+                self._run(todo, progress)
         progress.close()
         if report.of("indexed"):
             update_matches(self.library)  # the new videos against the archive, once (vidsearch duplicates)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import abc
 import functools
 import logging
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -41,6 +42,10 @@ class IndexSet(abc.ABC):
 
     indexes: dict[str, VectorIndex]
     shared = False  # True: one store every process writes (told each write's own generation)
+    save_every = 0.0  # seconds between saves of a space's index during a run of writes (0: every write)
+
+    def flush(self, session: Session) -> None:
+        """Save what writes left unsaved (``save_every``); a store that saves as it goes has none."""
 
     @abc.abstractmethod
     def reconcile(self, session: Session, generation: int) -> dict[str, tuple[int, int]]:
@@ -95,6 +100,8 @@ class FaissIndexSet(IndexSet):
         self.index_dir.mkdir(parents=True, exist_ok=True)
         self.exact_vectors = exact_vectors
         self.indexes: dict[str, VectorIndex] = {}
+        self._unsaved: dict[str, int | None] = {}  # space -> the generation its unsaved index holds
+        self._saved_at = 0.0
 
     def _path(self, space: str) -> Path:
         return self.index_dir / f"{space}.faiss"
@@ -119,6 +126,7 @@ class FaissIndexSet(IndexSet):
         process does not read every id. Any other file is compared id by id and repaired."""
         changes = {}
         dims = catalog_dims(session)
+        self._unsaved.clear()  # what is read now holds every write the catalog has
         for space in SPACES:
             dim = dims.get(space)
             index = self._load(space, dim)
@@ -173,13 +181,26 @@ class FaissIndexSet(IndexSet):
             elif reason:
                 log.warning("the %s index should be rebuilt (%s); it will be when the library "
                             "is next opened", space, reason)
-            self._save(session, space, index, generation)
+            self._unsaved[space] = generation
+        if time.monotonic() - self._saved_at >= self.save_every:
+            self.flush(session)
+
+    def flush(self, session: Session) -> None:
+        """Save every index a write changed since the last save. Between saves a file is behind
+        the catalog, which is safe: a later open (after a crash, say) finds its generation old and
+        adds the missing vectors from the catalog, as ``reconcile`` does for any stale file."""
+        for space, generation in self._unsaved.items():
+            if space in self.indexes:
+                self._save(session, space, self.indexes[space], generation)
+        self._unsaved.clear()
+        self._saved_at = time.monotonic()
 
     def rebuild(self, session: Session, space: str, generation: int) -> None:
         dim = session.scalar(select(ModelVersion.dim).where(ModelVersion.space == space))
         if dim is None:
             return
         index = self._adopt(space, self._build_from_catalog(session, space, dim))
+        self._unsaved.pop(space, None)
         self._save(session, space, index, generation)
 
     def check(self, session: Session) -> dict[str, dict]:

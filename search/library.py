@@ -127,6 +127,21 @@ class Library(CatalogReads):
             self.seen_generation = catalog_generation(session)  # read first: a later change is seen next time
             return self.index_set.reconcile(session, self.seen_generation)
 
+    @contextlib.contextmanager
+    def batched_saves(self, seconds: float) -> Iterator[None]:
+        """Within the block, a changed index file is saved at most every ``seconds`` (and at the
+        end), not after every write: a save writes the whole index, so a run adding many small
+        files to a large archive would otherwise spend its time rewriting it. Crash-safe: the
+        catalog holds every write, and a file left behind is caught up on the next open."""
+        before = self.index_set.save_every
+        self.index_set.save_every = seconds
+        try:
+            yield
+        finally:
+            self.index_set.save_every = before
+            with self._write_lock(), self.sessions() as session:
+                self.index_set.flush(session)
+
     def refresh_if_changed(self) -> bool:
         """Reconcile with the catalog when another process (or library) changed it; True if so."""
         if self.generation() == self.seen_generation:

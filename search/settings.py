@@ -142,6 +142,7 @@ class Settings(BaseSettings):
     milvus_prefix: str = Field(default="vidsearch", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$")  # collections are <prefix>_<space>
     milvus_gpu: bool = False  # the Milvus cluster has GPUs: large collections use GPU_CAGRA
     index_kind: Literal["auto", "flat", "hnsw", "ivf_flat", "ivf_pq"] = "auto"  # auto: by size and budget
+    index_save_seconds: float = Field(default=30.0, ge=0)  # while indexing, index files are saved at most this often (0: every file)
     index_memory_budget_mb: int = Field(default=4096, gt=0)  # per space: picks the type and PQ code size
     index_recall_target: float = Field(default=0.95, gt=0, le=1)  # recall@10 nprobe/efSearch are tuned to
 

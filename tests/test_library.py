@@ -209,3 +209,29 @@ def test_schema_head_is_the_newest_migration(lib):
     config.set_main_option("script_location", str(_migrations_dir()))
     assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD
     assert schema_revision(lib.sessions.kw["bind"]) == SCHEMA_HEAD
+
+
+def test_batched_saves_write_index_files_once_and_a_crash_in_between_loses_nothing(tmp_path, catalog_url):
+    """Inside ``batched_saves`` the files are saved when the interval has passed and at the end;
+    a process that dies before (a library opened meanwhile sees the files behind) loses no video."""
+    from search.vector_index.base import VectorIndex
+
+    settings = Settings(data_dir=tmp_path / "data", database_url=catalog_url)
+    lib = Library(settings)
+    lib.write_video(video("/a.mp4", 2))
+    saved = lib.generation()
+    saved_file = lambda: VectorIndex.load(settings.index_dir / "fused.faiss")
+    with lib.batched_saves(3600):
+        lib.write_video(video("/b.mp4", 3, seed=30))
+        lib.write_video(video("/c.mp4", 1, seed=40))
+        lib.write_video(video("/a.mp4", 1, seed=50))  # replaced: two old segments go, one comes
+        assert len(lib.indexes["fused"]) == 5  # searches in this process see every write at once
+        assert saved_file().meta["generation"] == saved and len(saved_file()) == 2  # the file: not yet
+        crashed = Library(settings)  # as the next open after a kill -9 here would find it
+        with crashed.sessions() as s:
+            truth = set(s.scalars(select(SegmentVector.segment_id).where(SegmentVector.space == "fused")))
+        assert set(crashed.indexes["fused"].ids().tolist()) == truth and len(truth) == 5
+    assert saved_file().meta["generation"] == lib.generation() and set(saved_file().ids().tolist()) == truth
+    assert lib.index_set.save_every == 0.0  # outside the block: saved after every write again
+    lib.write_video(video("/d.mp4", 1, seed=60))
+    assert saved_file().meta["generation"] == lib.generation()

@@ -23,7 +23,7 @@ from .filters import Allowed, Filters, allowed
 from .keyword import KeywordSearch
 from .library import Library
 from .profile import Ranking, ranking_for
-from .relevance import label
+from .relevance import label as relevance_label
 from .rank import (STANDARDISE_DEPTH, Moment, mark_matches, merge_adjacent, rrf, score_fusion, score_spread,
                    unit_of, whole_unit)
 from .settings import CLIP_SPACES, MODE_SPACES, SEARCH_MODES, mode_vectors, needs_clip, needs_sentence_model, uses_keywords
@@ -116,7 +116,7 @@ class Searcher:
     def label(self, moments: list[Moment], mode: str) -> list[Moment]:
         """Give a text query's moments their relevance label (``search.relevance``)."""
         for moment in moments:
-            moment.relevance = label(moment.evidence, mode, self.settings.relevance_thresholds)
+            moment.relevance = relevance_label(moment.evidence, mode, self.settings.relevance_thresholds)
         return moments
 
     def gather(self, vectors: dict[str, np.ndarray], mode: str, k: int, filters: Filters | None = None,

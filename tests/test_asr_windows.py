@@ -15,9 +15,9 @@ def test_windows_end_at_the_quietest_half_second_before_their_limit():
     audio = rng.normal(0, 0.1, int(700 * SAMPLE_RATE)).astype(np.float32)
     for quiet in (290.0, 583.75):  # a pause in each window's last 20 s
         audio[int(quiet * SAMPLE_RATE):int((quiet + 0.5) * SAMPLE_RATE)] = 0.0
-    spans = windows(len(audio), audio)
+    spans = windows(audio)
     assert [(a / SAMPLE_RATE, b / SAMPLE_RATE) for a, b in spans] == [(0.0, 290.25), (290.25, 584.0), (584.0, 700.0)]
-    assert windows(SAMPLE_RATE * 10, audio[:SAMPLE_RATE * 10]) == [(0, SAMPLE_RATE * 10)]  # short: one
+    assert windows(audio[:SAMPLE_RATE * 10]) == [(0, SAMPLE_RATE * 10)]  # short: one
 
 
 def test_a_transcript_in_windows_says_what_one_call_says_at_the_same_times(tmp_path, asr):
@@ -31,7 +31,7 @@ def test_a_transcript_in_windows_says_what_one_call_says_at_the_same_times(tmp_p
         parts += [decode_audio(str(speak(text, tmp_path / f"{n}.wav"))), pause]
     audio = np.concatenate(parts)
     window = sum(len(p) for p in parts[:6]) / SAMPLE_RATE  # the first window ends in the third pause
-    spans = windows(len(audio), audio, window)
+    spans = windows(audio, window)
     pause_ends = np.cumsum([len(p) for p in parts])[1::2]
     assert len(spans) == 2 and any(end - SAMPLE_RATE <= spans[0][1] <= end for end in pause_ends)  # in a pause
     whole, cut = asr.transcribe(audio), transcribe_windows(asr, audio, window)

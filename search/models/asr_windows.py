@@ -20,9 +20,9 @@ SEEK = 20.0  # a window ends at the quietest half second of its last this many s
 _STEP = SAMPLE_RATE // 2
 
 
-def windows(samples: int, audio: np.ndarray, window: float = WINDOW, seek: float = SEEK) -> list[tuple[int, int]]:
+def windows(audio: np.ndarray, window: float = WINDOW, seek: float = SEEK) -> list[tuple[int, int]]:
     """[(first, end)] sample ranges that cover the audio, each at most ``window`` seconds long."""
-    size = int(window * SAMPLE_RATE)
+    samples, size = len(audio), int(window * SAMPLE_RATE)
     look = max(_STEP, int(min(seek, window / 2) * SAMPLE_RATE) // _STEP * _STEP)
     spans, start = [], 0
     while samples - start > size:
@@ -37,7 +37,7 @@ def windows(samples: int, audio: np.ndarray, window: float = WINDOW, seek: float
 
 def transcribe_windows(asr: AsrBackend, audio: np.ndarray, window: float = WINDOW) -> Transcript:
     """``asr.transcribe`` over ``audio``, a window at a time; one transcript on the file's clock."""
-    spans = windows(len(audio), audio, window)
+    spans = windows(audio, window)
     if len(spans) == 1:
         return asr.transcribe(audio)
     lines, voiced, languages, model = [], [], [], None

@@ -23,14 +23,22 @@ in a shared 24-dimensional subspace (half the centre's norm) plus 5% full-rank n
 L2-normalised; a query's nearest neighbour is at cosine ~0.88, its 10th at ~0.81, a random
 vector at ~0. ``--clusters/--rank/--spread/--noise`` change it: more clusters, a higher rank or
 a wider spread make neighbours less distinct and every approximate index slower at a recall.
-Queries come from the same distribution and are not in the index. Types whose build would exceed the time or memory
+Queries come from the same distribution and are not in the index.
+
+Each row runs in a fresh process that maps the raw vectors read-only; its ``memory MB`` is the
+peak anonymous memory (PSS) of that process above its start, sampled while it builds and
+answers: what the store itself holds in RAM (milvus-lite runs inside the process), not the
+pages of the raw vector file it reads. Types whose build would exceed the time or memory
 limits are skipped with the reason printed (HNSW's build time is extrapolated from the smaller
 size); from 5M on only the IVF-PQ rows run.
 """
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import gc
+import multiprocessing
+import os
 import platform
 import shutil
 import tempfile
@@ -40,6 +48,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from bench.peak_memory import PeakMemory, tree_rss
 from search.store import build_index, bytes_per_vector, normalize
 from search.vector_index import exact_search, recall_at_k, rows_source
 
@@ -126,10 +135,29 @@ def run_milvus(ids, base, queries, truth, args, out_dir) -> dict:
             "params": {**build, **search_params(index_type, build, 10)}}
 
 
+def measured_row(kind: str, base_path: Path, queries, truth, args, out_dir: Path) -> dict:
+    """One row, in a process of its own (see the module docstring), with its memory."""
+    base = np.load(base_path, mmap_mode="r")
+    ids = np.arange(1, len(base) + 1, dtype=np.int64)
+    start = tree_rss(os.getpid(), "Pss_Anon")
+    with PeakMemory(field="Pss_Anon") as peak:
+        if kind == "milvus":
+            row = run_milvus(ids, base, queries, truth, args, out_dir)
+        else:
+            row = run_one(kind, ids, base, queries, truth, args, out_dir)
+    return {**row, "memory_mb": max(0, peak.bytes - start) / 2**20}
+
+
 def _line(size: int, row: dict) -> str:
     """One row of the table (see the header in ``main``)."""
-    return (f"{size:>6} {row['kind']:<13} {row['build_s']:>8.1f} {row['bytes_per_vector']:>9.0f} "
-            f"{row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['recall']:>9.3f}  {row['params']}")
+    return (f"{size:>9,} {row['kind']:<13} {row['build_s']:>8.1f} {row['bytes_per_vector']:>9.0f} "
+            f"{row['memory_mb']:>9.0f} {row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['recall']:>9.3f}  "
+            f"{row['params']}")
+
+
+def _in_child(kind: str, tmp: Path, queries, truth, args) -> dict:
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(measured_row, kind, tmp / "base.npy", queries, truth, args, tmp).result()
 
 
 def main(argv=None) -> None:
@@ -157,7 +185,8 @@ def main(argv=None) -> None:
         kinds.append("milvus")
     print(f"# {platform.machine()}, {faiss.omp_get_max_threads()} FAISS threads, faiss {faiss.__version__}, "
           f"dim {args.dim}, recall target {args.recall_target}, {args.queries} held-out queries, data {data}")
-    header = f"{'size':>6} {'kind':<13} {'build s':>8} {'B/vector':>9} {'p50 ms':>7} {'p99 ms':>7} {'recall@10':>9}  params"
+    header = (f"{'size':>9} {'kind':<13} {'build s':>8} {'B/vector':>9} {'memory MB':>9} {'p50 ms':>7} "
+              f"{'p99 ms':>7} {'recall@10':>9}  params")
     rows, skipped, seconds_per_vector = [header], [], {}
     budget = args.memory_gb * (1 << 30)
     for size in [parse_size(s) for s in args.sizes.split(",")]:
@@ -177,9 +206,10 @@ def main(argv=None) -> None:
             truth = exact_search(queries, ids, base, 10)[1]
             print(f"# {size:,} vectors generated with exact ground truth in {time.perf_counter() - started:.0f} s",
                   flush=True)
+            base.flush()
             for kind in wanted:
                 if kind == "milvus":
-                    rows.append(_line(size, run_milvus(ids, base, queries, truth, args, Path(tmp))))
+                    rows.append(_line(size, _in_child(kind, Path(tmp), queries, truth, args)))
                     print(rows[-1], flush=True)
                     continue
                 need = size * bytes_per_vector(kind.partition("+")[0], args.dim)
@@ -192,7 +222,7 @@ def main(argv=None) -> None:
                         skipped.append(f"{size:,} {kind}: build estimated at {estimate:.0f} min "
                                        f"> --max-build-minutes {args.max_build_minutes:g}")
                         continue
-                row = run_one(kind, ids, base, queries, truth, args, Path(tmp))
+                row = _in_child(kind, Path(tmp), queries, truth, args)
                 if kind == "hnsw":  # IVF's cost is mostly training on a bounded sample
                     seconds_per_vector[kind] = row["build_s"] / (size * np.log(size))
                 rows.append(_line(size, row))

@@ -122,6 +122,38 @@ def _quantiles(values: list[float]) -> str:
     return f"{q[0]:.1f} / {statistics.median(values):.1f} / {q[8]:.1f}"
 
 
+def indexed_corpus(work_dir: Path, only=None, clip_model: str = "ViT-B-32", clip_checkpoint: str | None = None,
+                   keep_index: bool = False):
+    """The labelled corpus in ``work_dir``, indexed with the ranking defaults: (settings, library,
+    encoders, {split: queries file}). With ``keep_index`` an index already there is brought up to
+    date rather than rebuilt."""
+    from indexer.pipeline import Indexer
+    from search.encoders import Encoders
+    from search.library import Library
+    from search.profile import reset_profile
+    from search.settings import Settings
+
+    videos = work_dir / "videos"
+    started = time.perf_counter()
+    queries = build_corpus(videos, only=only)
+    print(f"corpus: {videos} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    splits = _split_queries(queries)
+    clip = {"clip_model": clip_model, "clip_pretrained": clip_checkpoint} if clip_checkpoint \
+        else {"clip_pretrained": str(work_dir / "no-clip-weights.pt")}  # speech-only, said plainly
+    settings = Settings(data_dir=work_dir / "index", **clip)
+    if not keep_index and settings.data_dir.exists():
+        import shutil
+
+        shutil.rmtree(settings.data_dir)
+    library, encoders = Library(settings), Encoders(settings)
+    started = time.perf_counter()
+    report = Indexer(library, encoders, settings, progress=False).index([videos])
+    print(f"indexed {len(report.of('indexed'))} videos in {time.perf_counter() - started:.0f} s "
+          f"(visual: {report.visual})", file=sys.stderr)
+    reset_profile(settings)
+    return settings, library, encoders, splits
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/vidsearch-quality"))
@@ -132,34 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-index", action="store_true", help="reuse an index already in the work dir")
     args = parser.parse_args(argv)
 
-    from search.encoders import Encoders
-    from search.library import Library
-    from search.profile import reset_profile
     from search.quality.evaluate import evaluate, format_table
     from search.quality.querysets import load_queries
     from search.quality.tune import tune
     from search.service import Searcher
-    from search.settings import Settings
-    from indexer.pipeline import Indexer
 
+    settings, library, encoders, splits = indexed_corpus(args.work_dir, args.only, args.clip_model,
+                                                         args.clip_checkpoint, args.keep_index)
     videos = args.work_dir / "videos"
-    started = time.perf_counter()
-    queries = build_corpus(videos, only=args.only)
-    print(f"corpus: {videos} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
-    splits = _split_queries(queries)
-    clip = {"clip_model": args.clip_model, "clip_pretrained": args.clip_checkpoint} if args.clip_checkpoint \
-        else {"clip_pretrained": str(args.work_dir / "no-clip-weights.pt")}  # speech-only, said plainly
-    settings = Settings(data_dir=args.work_dir / "index", **clip)
-    if not args.keep_index and settings.data_dir.exists():
-        import shutil
-
-        shutil.rmtree(settings.data_dir)
-    library, encoders = Library(settings), Encoders(settings)
-    started = time.perf_counter()
-    report = Indexer(library, encoders, settings, progress=False).index([videos])
-    print(f"indexed {len(report.of('indexed'))} videos in {time.perf_counter() - started:.0f} s "
-          f"(visual: {report.visual})", file=sys.stderr)
-    reset_profile(settings)
     searcher = Searcher(library, encoders)
     sentences = json.loads((videos / "sentences.json").read_text())
 

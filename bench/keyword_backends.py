@@ -20,6 +20,7 @@ every query (a new query's cost; repeats are cheaper).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import random
@@ -108,7 +109,7 @@ def answers(work_dir: Path, keep_index: bool, k: int) -> None:
                         hits = [(i, covered.get(i, 0.0)) for i, _ in hits]
                     if hits:
                         lists["keyword"] = hits
-                    moved = type(gathered)(gathered.query, gathered.video_id, {mode: lists}, gathered.vectors)
+                    moved = dataclasses.replace(gathered, lists={mode: lists})
                     outcomes.append(outcome_of(searcher, moved, mode, k)[0])
                 table[f"{mode}/bm25"] = by_kind(outcomes, k)
             print(f"\n== answers, {split}: {len(evaluation.results['keyword'])} queries, k={k} "

@@ -161,6 +161,7 @@ def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, st
     previous = last_kept = last_screen = None
     last_kept_time, cut_since_kept = -1e9, False
     last_read, misses = -1e9, 0  # when a frame was last read (OCR), and how many reads in a row found nothing
+    cut_since_read = False
     screen_size = None
     next_sample = 0.0
     interval = 1.0 / options.fps
@@ -176,7 +177,8 @@ def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, st
         if previous is not None:
             change_times.append(float(frame.time))
             changes.append(float(_difference(thumb, previous).sum()))
-            cut_since_kept = cut_since_kept or changes[-1] >= options.shot_threshold
+            cut = changes[-1] >= options.shot_threshold
+            cut_since_kept, cut_since_read = cut_since_kept or cut, cut_since_read or cut
         previous = thumb
         if copies is not None:
             copies.offer(frame, info.rotation)
@@ -200,32 +202,33 @@ def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, st
             on_frames(frames)
             frames = []
         if on_screen is not None and options.screen_size and _text_may_be_new(
-                thumb, last_screen, frame.time - last_read, misses, options):
+                thumb, last_screen, frame.time - last_read, misses, cut_since_read, options):
             screen_size = screen_size or _scaled_size(frame.width, frame.height, options.screen_size)
             big = frame.reformat(width=screen_size[0], height=screen_size[1], format="rgb24").to_ndarray()
             misses = 0 if on_screen(_upright(big, info.rotation), float(frame.time)) else misses + 1
             stats["screen_frames"] = stats.get("screen_frames", 0) + 1
-            last_screen, last_read = thumb, float(frame.time)
+            last_screen, last_read, cut_since_read = thumb, float(frame.time), False
     if on_frames is not None and frames:
         on_frames(frames)
         frames = []
     return frames, times, shot_cuts(change_times, changes, options.shot_threshold)
 
 
-def _text_may_be_new(thumb, last_read_thumb, since: float, misses: int, options: DecodeOptions) -> bool:
+def _text_may_be_new(thumb, last_read_thumb, since: float, misses: int, cut: bool, options: DecodeOptions) -> bool:
     """Whether OCR should read this kept sample. Text can only have changed where the picture
     did, so a sample like the last one read is skipped; at most one frame per ``screen_interval``
-    is read. On a new shot (a slide change, a cut) that is all; within a shot, a read that found no
-    text makes the next wait 4 times as long, and each further one doubles it (up to 16 times):
-    moving footage without text is read about once a shot, and the next shot is read at once.
-    (Text that appears inside a textless moving shot, a lower third say, is read within 8 s.)"""
+    is read. After a cut (``cut``: one since the last read, between consecutive frames: a slide
+    change, a new shot) that is all; within a shot, a read that found no text makes the next wait
+    4 times as long, and each further one doubles it (up to 16 times): moving footage without
+    text is read about once a shot, and the next shot is read at once. A zoom or a pan is one
+    shot however far it moves from the frame read last. (Text that appears inside a textless
+    moving shot, a lower third say, is read within 8 s of the shot's first read, within 32 s in
+    a long one.)"""
     if last_read_thumb is None:
         return True
-    change = _difference(thumb, last_read_thumb)
-    if change.max() < max(options.dedup_threshold, 0):
+    if _difference(thumb, last_read_thumb).max() < max(options.dedup_threshold, 0):
         return False
-    new_shot = change.sum() >= options.shot_threshold
-    return since + 1e-6 >= options.screen_interval * (1 if new_shot or not misses else 2 ** min(misses + 1, 4))
+    return since + 1e-6 >= options.screen_interval * (1 if cut or not misses else 2 ** min(misses + 1, 4))
 
 
 def _decode_audio(container, stream) -> np.ndarray:

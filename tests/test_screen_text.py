@@ -124,11 +124,29 @@ def test_reading_waits_longer_within_a_shot_that_shows_no_text():
 
     options = DecodeOptions(screen_interval=2.0)
     last = np.zeros((3, 36, 64), np.int16)
-    moved, cut = last + 5, last + 40  # a change inside a shot; a new shot (summed change >= 45)
-    assert _text_may_be_new(last, None, 0.0, 0, options)  # the first sample is read
-    assert not _text_may_be_new(last, last, 60.0, 0, options)  # nothing changed: nothing new to read
-    assert not _text_may_be_new(moved, last, 1.9, 0, options) and _text_may_be_new(moved, last, 2.0, 0, options)
-    assert not _text_may_be_new(moved, last, 7.9, 1, options) and _text_may_be_new(moved, last, 8.0, 1, options)
-    assert not _text_may_be_new(moved, last, 31.9, 5, options) and _text_may_be_new(moved, last, 32.0, 5, options)
-    assert _text_may_be_new(cut, last, 2.0, 5, options)  # a new shot is read again at once
-    assert not _text_may_be_new(cut, last, 1.0, 0, options)  # ... but never twice within the interval
+    moved, far = last + 5, last + 40  # a change inside a shot; a zoom far from the frame read last
+    assert _text_may_be_new(last, None, 0.0, 0, False, options)  # the first sample is read
+    assert not _text_may_be_new(last, last, 60.0, 0, True, options)  # nothing changed: nothing new to read
+    assert not _text_may_be_new(moved, last, 1.9, 0, False, options) and _text_may_be_new(moved, last, 2.0, 0, False, options)
+    assert not _text_may_be_new(moved, last, 7.9, 1, False, options) and _text_may_be_new(moved, last, 8.0, 1, False, options)
+    assert not _text_may_be_new(far, last, 31.9, 5, False, options) and _text_may_be_new(far, last, 32.0, 5, False, options)
+    assert _text_may_be_new(moved, last, 2.0, 5, True, options)  # after a cut: read again at once
+    assert not _text_may_be_new(far, last, 1.0, 0, True, options)  # ... but never twice within the interval
+
+
+def test_a_zoom_without_text_is_read_once_a_shot_and_a_cut_at_once(tmp_path):
+    """A slow zoom drifts far from the frame read last without a cut: it is one shot, read with
+    the back-off; a hard cut to a new picture is read at once."""
+    from indexer.decode import DecodeOptions, decode_file
+
+    video = tmp_path / "zoom.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "mandelbrot=s=320x180:r=25",
+                    "-f", "lavfi", "-i", "smptebars=s=320x180:r=25", "-filter_complex",
+                    "[0]trim=duration=20[a];[1]trim=duration=4,setpts=PTS-STARTPTS[b];[a][b]concat=n=2",
+                    "-pix_fmt", "yuv420p", str(video)], check=True)
+    reads = []
+    options = DecodeOptions(screen_size=180, screen_interval=2.0, audio=False, copy_rate=0.0, min_gap=2.5)
+    decode_file(str(video), options, on_screen=lambda frame, at: reads.append(at) and False)
+    zoom = [t for t in reads if t < 20.0]
+    assert zoom[0] == 0.0 and all(b - a >= 8.0 for a, b in zip(zoom, zoom[1:])), reads  # the zoom: back-off
+    assert any(20.0 <= t < 20.5 for t in reads), reads  # the bars after the cut: read at once

@@ -119,10 +119,12 @@ def _right_first(searcher, queryset, mode) -> dict[str, int]:
 # With the packages of .ci/constraints.txt: another release of a model runtime moves these counts.
 # (A hit taking its whole slide as its moment: hit@1 18 -> 19, keyword start<=2s 3 -> 5.)
 # The CPU moves them too, with the same packages: Whisper's int8 kernels differ by instruction set
-# (a machine with AVX-512 VNNI and BF16 transcribes one sentence differently), so each tuple seen on
-# the development machines is listed; any other tuple is a change in ranking, segmentation or models.
+# (a machine with AVX-512 VNNI and BF16 transcribes one sentence differently; so does an AMD EPYC
+# of family 25 model 17, the same code at the same commit), so each tuple seen on the development
+# machines is listed; any other tuple is a change in ranking, segmentation or models.
 EXPECTED = {"hybrid": (21, 19, 16), "speech": (21, 19, 16), "keyword": (11, 7, 5)}
-EXPECTED_ON_OTHER_CPUS = [{"hybrid": (21, 19, 17), "speech": (21, 19, 17), "keyword": (11, 8, 6)}]
+EXPECTED_ON_OTHER_CPUS = [{"hybrid": (21, 19, 17), "speech": (21, 19, 17), "keyword": (11, 8, 6)},
+                          {"hybrid": (21, 18, 16), "speech": (21, 18, 16), "keyword": (11, 7, 5)}]
 
 
 def test_relevance_labels_say_how_likely_a_moment_is_right(indexed):

@@ -100,6 +100,12 @@ class KeywordSearch:
                 found[segment_id] += idf[word]
         return {i: v / mass for i, v in found.items()}
 
+    def with_coverage(self, session: Session, query: str, hits: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """``hits`` in the same order, each score replaced by the hit's query coverage (``coverage``):
+        what hybrid ranking reads of a keyword list, whichever store found it."""
+        covered = self.coverage(session, query, [i for i, _ in hits])
+        return [(i, covered.get(i, 0.0)) for i, _ in hits]
+
     def segment_count(self, session: Session) -> int:
         """Segments in the archive (for IDF), cached like document frequencies."""
         now = time.monotonic()

@@ -147,8 +147,7 @@ class Searcher:
                     all_common="and" if mode == "keyword" else "skip")
                 hits = [(i, s) for i, s in hits if scope is None or i in scope.segments][:want]
                 if hits and mode == "hybrid":
-                    covered = self.keyword_search.coverage(session, keywords, [i for i, _ in hits])
-                    hits = [(i, covered.get(i, 0.0)) for i, _ in hits]
+                    hits = self.keyword_search.with_coverage(session, keywords, hits)
             if hits:
                 lists["keyword"] = hits
         return lists

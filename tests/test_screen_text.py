@@ -125,13 +125,17 @@ def test_reading_waits_longer_within_a_shot_that_shows_no_text():
     options = DecodeOptions(screen_interval=2.0)
     last = np.zeros((3, 36, 64), np.int16)
     moved, far = last + 5, last + 40  # a change inside a shot; a zoom far from the frame read last
+
+    def read(thumb, since, misses, cut):  # whether ``thumb`` is read, ``last`` having been read before
+        return _text_may_be_new(thumb, last, since, misses, cut, options)
+
     assert _text_may_be_new(last, None, 0.0, 0, False, options)  # the first sample is read
-    assert not _text_may_be_new(last, last, 60.0, 0, True, options)  # nothing changed: nothing new to read
-    assert not _text_may_be_new(moved, last, 1.9, 0, False, options) and _text_may_be_new(moved, last, 2.0, 0, False, options)
-    assert not _text_may_be_new(moved, last, 7.9, 1, False, options) and _text_may_be_new(moved, last, 8.0, 1, False, options)
-    assert not _text_may_be_new(far, last, 31.9, 5, False, options) and _text_may_be_new(far, last, 32.0, 5, False, options)
-    assert _text_may_be_new(moved, last, 2.0, 5, True, options)  # after a cut: read again at once
-    assert not _text_may_be_new(far, last, 1.0, 0, True, options)  # ... but never twice within the interval
+    assert not read(last, 60.0, 0, True)  # nothing changed: nothing new to read
+    assert not read(moved, 1.9, 0, False) and read(moved, 2.0, 0, False)
+    assert not read(moved, 7.9, 1, False) and read(moved, 8.0, 1, False)
+    assert not read(far, 31.9, 5, False) and read(far, 32.0, 5, False)
+    assert read(moved, 2.0, 5, True)  # after a cut: read again at once
+    assert not read(far, 1.0, 0, True)  # ... but never twice within the interval
 
 
 def test_a_zoom_without_text_is_read_once_a_shot_and_a_cut_at_once(tmp_path):

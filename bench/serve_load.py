@@ -71,8 +71,9 @@ class Speech:
         return " ".join(out)
 
 
-def build(data_dir: Path, segments: int, checkpoint: Path | None) -> None:
-    """A catalog with ``segments`` synthetic segments in 100-segment videos, then its indexes;
+def build(data_dir: Path, segments: int, checkpoint: Path | None, faiss_indexes: bool = True) -> None:
+    """A catalog with ``segments`` synthetic segments in 100-segment videos, then (unless
+    ``faiss_indexes`` is false: a Milvus run builds its collections instead) its FAISS indexes;
     without a CLIP ``checkpoint``, speech vectors only (as a library indexed without CLIP)."""
     from sqlalchemy import insert, select
 
@@ -115,7 +116,8 @@ def build(data_dir: Path, segments: int, checkpoint: Path | None) -> None:
                 vectors += [{"segment_id": r["id"], "space": space, "vector": v.tobytes()}
                             for r, v in zip(rows, block)]
             session.execute(insert(SegmentVector), vectors)
-    Library(Settings(data_dir=data_dir))  # reconciles: builds and saves the three FAISS indexes
+    if faiss_indexes:
+        Library(Settings(data_dir=data_dir))  # reconciles: builds and saves the three FAISS indexes
 
 
 def serve(data_dir: Path, checkpoint: Path, port: int, threads: int, backend: str = "faiss") -> None:
@@ -206,7 +208,7 @@ def main(argv=None) -> None:
     if not checkpoint.exists():
         torch.manual_seed(0)
         torch.save({"state_dict": open_clip.create_model("ViT-B-32").state_dict()}, checkpoint)
-    build(data_dir, args.segments, checkpoint)
+    build(data_dir, args.segments, checkpoint, faiss_indexes=args.backend == "faiss")
     if args.backend == "milvus":  # the collections, from the catalog, in a process of their own: the
         # server must be the only process on the milvus-lite file (then it opens in step)
         subprocess.run([sys.executable, "-c", "import sys; from search.library import Library; "

@@ -45,6 +45,7 @@ class Encoders:
                 marker_dir=s.data_dir, batch_size=s.clip_batch_size,
                 text_precision=s.text_precision, text_runtime=s.text_runtime,
                 onnx_cache_dir=s.onnx_cache_dir, image_runtime=s.image_runtime,
+                image_precision=s.image_precision,
             )
         except ModelUnavailable as exc:  # said once: later asks get the kept error
             self.clip_error = str(exc)

@@ -91,10 +91,11 @@ class Settings(BaseSettings):
     text_precision: Literal["auto", "fp32", "bf16"] = "auto"  # text encoders on PyTorch; auto: bf16 on CPUs that have it natively
     text_runtime: Literal["auto", "torch", "onnx"] = "auto"  # text encoders; auto: ONNX Runtime on CPUs (same vectors, faster)
     image_runtime: Literal["auto", "torch", "onnx"] = "auto"  # CLIP's image tower; auto: ONNX Runtime on CPUs (same vectors, faster)
+    image_precision: Literal["auto", "fp32", "fp16"] = "auto"  # CLIP's image tower; auto: fp16 on CUDA, fp32 on CPUs
     onnx_cache_dir: Path = Field(default_factory=default_onnx_cache_dir)  # exported text and image towers
     asr_backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     asr_model: str | None = None  # name or path; default: base (CPU) / large-v3-turbo (GPU), else packaged tiny.en
-    asr_compute_type: str = "int8"
+    asr_compute_type: str = "auto"  # CTranslate2's; auto: int8 on CPUs, float16 on CUDA
     asr_language: str | None = None  # None = detect
     transcripts: Literal["auto", "asr", "subtitles"] = "auto"  # auto: a file's own subtitles when it has some, else Whisper
     subtitle_languages: list[str] = Field(default_factory=lambda: ["en"])  # wanted, in order; [] = any; untagged files always
@@ -161,6 +162,8 @@ class Settings(BaseSettings):
             )
         if self.visual_weight < 0 or self.speech_weight < 0 or self.visual_weight + self.speech_weight == 0:
             raise ValueError("visual_weight and speech_weight must be >= 0 and not both 0")
+        if self.image_precision == "fp16" and self.device.startswith("cpu"):  # auto: when CLIP loads
+            raise ValueError("image_precision fp16 runs on CUDA only; use auto or fp32 with device cpu")
         return self
 
     @property

@@ -66,3 +66,33 @@ def test_device_choice():
     assert resolve_device("cpu") == "cpu" and resolve_device("cuda:1") == "cuda:1"
     if not gpu_present():
         assert resolve_device("auto") == "cpu"
+
+
+def test_half_precision_only_where_a_gpu_computes_it():
+    from search.errors import InvalidInput
+    from search.models.base import resolve_asr_compute_type, resolve_image_precision
+
+    assert resolve_image_precision("auto", "cpu") == "fp32" and resolve_image_precision("auto", "cuda:1") == "fp16"
+    assert resolve_image_precision("fp32", "cuda") == "fp32"
+    with pytest.raises(InvalidInput, match="fp16 runs on CUDA only"):
+        resolve_image_precision("fp16", "cpu")
+    with pytest.raises(InvalidInput, match="unknown image precision"):
+        resolve_image_precision("half", "cuda")
+    assert [resolve_asr_compute_type(c, "cpu") for c in ("auto", "int8", "float32")] == ["int8", "int8", "float32"]
+    assert [resolve_asr_compute_type(c, "cuda") for c in ("auto", "int8", "float32")] == \
+        ["float16", "int8_float16", "float32"]
+
+
+def test_fp16_images_on_a_cpu_is_a_user_error_not_a_defect(tmp_path):
+    """Said as one error line by the CLI, not a traceback; with device auto on a machine without
+    a GPU, CLIP's loading says it (resolve_image_precision above)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "VIDSEARCH_DEVICE": "cpu", "VIDSEARCH_IMAGE_PRECISION": "fp16",
+           "VIDSEARCH_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run([sys.executable, "-m", "api.cli", "status"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "fp16 runs on CUDA only" in done.stderr
+    assert "Traceback" not in done.stderr

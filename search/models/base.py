@@ -12,6 +12,9 @@ its time is memory traffic; bfloat16 halves it where the CPU computes bf16 nativ
 AMX) and would be slower where it is emulated, so ``auto`` keeps float32 there and on GPUs.
 Runtime: on CPUs text towers run on ONNX Runtime (the same float32 vectors, faster per query,
 see ``onnx_runtime``) when it is installed; bfloat16 and GPUs stay on PyTorch.
+On a GPU the image tower and Whisper run in float16 (``auto``): tensor cores work in half
+precision, and CLIP and Whisper were trained for it (OpenAI ran both in fp16); on CPUs half
+precision would be emulated, so there it is refused.
 """
 from __future__ import annotations
 
@@ -22,9 +25,10 @@ from typing import Callable, Generic, Protocol, TypeVar
 
 import numpy as np
 
-from ..errors import Unavailable
+from ..errors import InvalidInput, Unavailable
 
 PRECISIONS = ("auto", "fp32", "bf16")
+IMAGE_PRECISIONS = ("auto", "fp32", "fp16")
 RUNTIMES = ("auto", "torch", "onnx")
 
 T = TypeVar("T")
@@ -89,7 +93,7 @@ def resolve_device(device: str) -> str:
 def resolve_text_precision(precision: str, device: str) -> str:
     """``auto``: bfloat16 on a CPU that computes it natively (AVX512-BF16, AMX), else float32."""
     if precision not in PRECISIONS:
-        raise ValueError(f"unknown text precision {precision!r}; use auto, fp32 or bf16")
+        raise InvalidInput(f"unknown text precision {precision!r}; use auto, fp32 or bf16")
     if precision != "auto":
         return precision
     if not str(device).startswith("cpu"):
@@ -101,6 +105,25 @@ def resolve_text_precision(precision: str, device: str) -> str:
     except (AttributeError, RuntimeError):
         native = False
     return "bf16" if native else "fp32"
+
+
+def resolve_image_precision(precision: str, device: str) -> str:
+    """``auto``: float16 on CUDA, float32 elsewhere; ``fp16`` on a CPU is a mistake said plainly."""
+    if precision not in IMAGE_PRECISIONS:
+        raise InvalidInput(f"unknown image precision {precision!r}; use auto, fp32 or fp16")
+    on_gpu = str(device).startswith("cuda")
+    if precision == "fp16" and not on_gpu:
+        raise InvalidInput(f"image precision fp16 runs on CUDA only (the device is {device}); use auto or fp32")
+    return precision if precision != "auto" else ("fp16" if on_gpu else "fp32")
+
+
+def resolve_asr_compute_type(compute_type: str, device: str) -> str:
+    """CTranslate2's compute type: ``auto`` is int8 on CPUs (as fast as anything there, with 0.96 of
+    float32's words) and float16 on CUDA; int8 asked on CUDA keeps float16 activations."""
+    on_gpu = str(device).startswith("cuda")
+    if compute_type == "auto":
+        return "float16" if on_gpu else "int8"
+    return "int8_float16" if on_gpu and compute_type == "int8" else compute_type
 
 
 def missing_runtime() -> str | None:
@@ -121,9 +144,9 @@ def resolve_text_runtime(runtime: str, device: str, precision: str = "auto") -> 
     bfloat16 is a PyTorch-side setting: asking for it explicitly keeps ``auto`` on PyTorch.
     """
     if runtime not in RUNTIMES:
-        raise ValueError(f"unknown text runtime {runtime!r}; use auto, torch or onnx")
+        raise InvalidInput(f"unknown text runtime {runtime!r}; use auto, torch or onnx")
     if runtime == "onnx" and precision == "bf16":
-        raise ValueError("text precision bf16 runs on PyTorch; use text runtime torch or auto with it")
+        raise InvalidInput("text precision bf16 runs on PyTorch; use text runtime torch or auto with it")
     if runtime != "auto":
         return runtime
     if not str(device).startswith("cpu") or precision == "bf16" or missing_runtime():

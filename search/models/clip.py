@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import ModelUnavailable, resolve_text_backend, resolve_text_runtime
+from .base import ModelUnavailable, resolve_image_precision, resolve_text_backend, resolve_text_runtime
 from .onnx_runtime import OnnxImageTower, OnnxTextTower, load_tower
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,8 @@ class ClipEncoder:
     def __init__(self, model: str, pretrained: str, *, device: str = "cpu",
                  config_path: Path | None = None, cache_dir: Path | None = None,
                  marker_dir: Path | None = None, batch_size: int = 32, text_precision: str = "fp32",
-                 text_runtime: str = "torch", onnx_cache_dir: Path | None = None, image_runtime: str = "torch"):
+                 text_runtime: str = "torch", onnx_cache_dir: Path | None = None, image_runtime: str = "torch",
+                 image_precision: str = "auto"):
         import open_clip
         import torch
 
@@ -95,6 +96,7 @@ class ClipEncoder:
             self.text_runtime = "torch"
         # The image tower is exported on the first frames, not here: a text query never pays for it.
         self.image_runtime = resolve_text_runtime(image_runtime, device)
+        self.image_precision = resolve_image_precision(image_precision, device)
         self._required_image_runtime = image_runtime == "onnx"
         self._onnx_cache_dir = onnx_cache_dir
         self._onnx_image: OnnxImageTower | None = None
@@ -183,6 +185,7 @@ class ClipEncoder:
 
     def encode_images(self, frames: list[np.ndarray]) -> np.ndarray:
         import torch
+        import torch.nn.functional as F
 
         if not frames:
             return np.zeros((0, self.dim), np.float32)
@@ -193,8 +196,11 @@ class ClipEncoder:
                 pixels = self._pixels(frames[i:i + self.batch_size])
                 if tower is not None:
                     chunks.append(tower(pixels=pixels.numpy()))
-                else:
-                    chunks.append(self.model.encode_image(pixels, normalize=True).float().cpu().numpy())
+                    continue
+                with torch.autocast("cuda", dtype=torch.float16, enabled=self.image_precision == "fp16"):
+                    vectors = self.model.encode_image(pixels)
+                # normalised in float32: a half-precision unit vector is only unit to ~1e-3
+                chunks.append(F.normalize(vectors.float(), dim=-1).cpu().numpy())
         return np.concatenate(chunks)
 
     def _image_tower(self) -> OnnxImageTower | None:

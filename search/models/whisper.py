@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from ..settings import Settings
-from .base import ModelUnavailable
+from .base import ModelUnavailable, resolve_asr_compute_type
 from .vad import SAMPLE_RATE, voiced_spans
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ def _recent_failure(marker: Path | None, name: str) -> str | None:
 class FasterWhisper:
     """faster-whisper (CTranslate2): int8 on CPU, word timestamps, VAD to skip non-speech."""
 
-    def __init__(self, model: str | None, device: str = "cpu", compute_type: str = "int8",
+    def __init__(self, model: str | None, device: str = "cpu", compute_type: str = "auto",
                  language: str | None = None, cache_dir: str | None = None, vad: bool = True,
                  threads: int = 0, marker_dir: Path | None = None):
         from faster_whisper import WhisperModel
@@ -135,8 +135,7 @@ class FasterWhisper:
         else:
             name = model or default_whisper_model(device, cache_dir, marker_dir)
         ct_device, _, index = device.partition(":")
-        if ct_device == "cuda" and compute_type == "int8":
-            compute_type = "int8_float16"
+        compute_type = resolve_asr_compute_type(compute_type, device)
         try:
             self.model = WhisperModel(name, device=ct_device, device_index=int(index or 0),
                                       compute_type=compute_type, download_root=cache_dir,

@@ -2,7 +2,8 @@
 
     python -m bench.throughput [--corpus standard small long] [--videos 8] [--seconds 40]
                                [--clip ViT-B-32|tiny] [--device cuda] [--out bench-out]
-    python -m bench.throughput --ocr [--videos 4] [--seconds 40] [--repeats 3]   # what reading on-screen text costs
+    python -m bench.throughput --ocr [--videos 4] [--seconds 40] [--repeats 3] [--ocr-models auto,ppocrv4]
+                                                              # what reading on-screen text costs
 
 Corpora: ``standard`` (``--videos`` x ``--seconds`` of shots and two spoken lines each), ``small``
 (60 clips of 6-25 s, one narrated topic each) and ``long`` (one 30-minute 720p file), see
@@ -239,8 +240,8 @@ STAGE_COLUMNS = ("decode", "transcribe", "embed", "write")
 
 
 def ocr_cost(args, out: Path) -> None:
-    """vidsearch with OCR off and on, on slides and on footage without text; ``--repeats`` pairs
-    run alternately, each row the median of its runs (one run's wall time on two busy cores
+    """vidsearch with OCR off and on (with each of ``--ocr-models``), on slides and on footage
+    without text; ``--repeats`` rounds run alternately, each row the median of its runs (one run's wall time on two busy cores
     wanders by several percent, as much as OCR's cost on footage without text)."""
     from search.library import Library
     from search.settings import Settings
@@ -251,12 +252,13 @@ def ocr_cost(args, out: Path) -> None:
                          ("no text", lambda videos, seconds: corpus_specs(videos, seconds, textless))):
         files, specs, clip = prepare(out, f"ocr-{corpus.replace(' ', '-')}", args.videos, args.seconds,
                                      args.clip, make)
-        runs = {"off": [], "on": []}
+        runs = {"off": [], **{model: [] for model in args.ocr_models.split(",")}}
         for _ in range(args.repeats):
             for ocr in runs:
                 data = out / f"data-ocr-{corpus.replace(' ', '-')}-{ocr}"
                 shutil.rmtree(data, ignore_errors=True)  # counts below are of this run's videos only
-                report, _, _ = run_pipeline("vidsearch", files, data, clip, False, ocr=ocr)
+                setting = {"ocr": "off"} if ocr == "off" else {"ocr": "on", "ocr_model": ocr}
+                report, _, _ = run_pipeline("vidsearch", files, data, clip, False, **setting)
                 if report.of("failed"):
                     raise SystemExit(f"files failed: {[(o.path, o.reason) for o in report.of('failed')]}")
                 videos = Library(Settings(data_dir=data)).videos(status="indexed")
@@ -272,12 +274,12 @@ def ocr_cost(args, out: Path) -> None:
     print(f"OCR cost: vidsearch pipeline, CLIP {clip['clip_model']} (untrained), {args.videos} videos x "
           f"{args.seconds:.0f} s per corpus, {platform.processor() or platform.machine()}, "
           f"median of {args.repeats} run(s)")
-    header = (f"{'corpus':<8} {'OCR':<4} {'video s':>8} {'wall s':>7} {'frames read/min':>16} {'OCR s/min':>10} "
+    header = (f"{'corpus':<8} {'OCR':<13} {'video s':>8} {'wall s':>7} {'frames read/min':>16} {'OCR s/min':>10} "
               f"{'slowdown':>9}  runs (wall s)")
     print(header)
     print("-" * len(header))
     for corpus, ocr, video_s, wall, read, seconds, slower, spread in rows:
-        print(f"{corpus:<8} {ocr:<4} {video_s:8.1f} {wall:7.1f} {read:16.1f} {seconds:10.2f} {slower:9.1%}  {spread}")
+        print(f"{corpus:<8} {ocr:<13} {video_s:8.1f} {wall:7.1f} {read:16.1f} {seconds:10.2f} {slower:9.1%}  {spread}")
     print("targets: OCR adds at most 25% on slides and under 10% on footage without text")
 
 
@@ -292,6 +294,8 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=Path("bench-out"))
     parser.add_argument("--ocr", action="store_true", help="measure what reading on-screen text costs")
     parser.add_argument("--repeats", type=int, default=3, help="with --ocr: runs of each row (the median is shown)")
+    parser.add_argument("--ocr-models", default="auto",
+                        help="with --ocr: OCR models to compare, comma-separated (auto, ppocrv6-tiny, ppocrv6-small, ppocrv4)")
     for internal in ("--child", "--files", "--queries", "--data", "--clip-settings"):
         parser.add_argument(internal, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -39,7 +39,8 @@ def screen_text_during(spans: list[Span], start: float, end: float) -> str:
 
 
 def ocr_reader(settings: Settings, threads: int = 0) -> Lazy:
-    return Lazy(lambda: OcrReader(settings.ocr_size, settings.ocr_min_score, threads, settings.ocr_det_model))
+    return Lazy(lambda: OcrReader(settings.ocr_size, settings.ocr_min_score, threads, settings.ocr_det_model,
+                                  settings.ocr_model))
 
 
 def decode_reading_screen(path: str, options: DecodeOptions, settings: Settings) -> tuple[Decoded, list, str | None,

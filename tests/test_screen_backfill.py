@@ -36,7 +36,7 @@ def test_screen_text_is_added_without_touching_frames_or_segments(tmp_path, make
 
     library = Library(settings)
     video = library.known_file(str(folder / "slides.mp4"))
-    assert video.screen_model == "rapidocr:PP-OCRv4" and video.screen_note is None
+    assert video.screen_model == "rapidocr:PP-OCRv6-tiny" and video.screen_note is None
     after = sorted(library.video_detail(video.id).segments, key=lambda s: s.start)
     assert [(s.id, s.start, s.end) for s in after] == [(s.id, s.start, s.end) for s in segments]
     assert any("QUARTERLY RESULTS" in (s.screen_text or "") for s in after)

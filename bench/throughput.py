@@ -241,8 +241,9 @@ STAGE_COLUMNS = ("decode", "transcribe", "embed", "write")
 
 def ocr_cost(args, out: Path) -> None:
     """vidsearch with OCR off and on (with each of ``--ocr-models``), on slides and on footage
-    without text; ``--repeats`` rounds run alternately, each row the median of its runs (one run's wall time on two busy cores
-    wanders by several percent, as much as OCR's cost on footage without text)."""
+    without text; ``--repeats`` rounds run alternately, each row the median of its runs (one
+    run's wall time on two busy cores wanders by several percent, as much as OCR's cost on
+    footage without text)."""
     from search.library import Library
     from search.settings import Settings
 

@@ -7,8 +7,9 @@ CLIP at once, so embedding overlaps decoding within one long file too, and only 
 are kept (memory does not grow with a file's length). Every stage is timed per file; the
 progress bar shows throughput (video hours per hour) and an ETA. A file that fails at any stage
 is recorded with the stage and the reason (in the catalog and in the job table), crashes and
-timeouts get one more try, and the batch goes on. Killed at any moment, the same command resumes: the catalog only ever holds
-whole videos, and the indexes are reconciled with it when opened.
+timeouts get one more try, and the batch goes on. Killed at any moment, the same command
+resumes: the catalog only ever holds whole videos, and the indexes are reconciled with it when
+opened.
 """
 from __future__ import annotations
 

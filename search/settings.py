@@ -163,8 +163,10 @@ class Settings(BaseSettings):
             )
         if self.visual_weight < 0 or self.speech_weight < 0 or self.visual_weight + self.speech_weight == 0:
             raise ValueError("visual_weight and speech_weight must be >= 0 and not both 0")
-        if self.image_precision == "fp16" and self.device.startswith("cpu"):  # auto: when CLIP loads
-            raise ValueError("image_precision fp16 runs on CUDA only; use auto or fp32 with device cpu")
+        if not self.device.startswith("auto"):  # a device said outright is checked now; auto when CLIP loads
+            from .models.base import resolve_image_precision
+
+            resolve_image_precision(self.image_precision, self.device)
         return self
 
     @property

@@ -35,26 +35,26 @@ def test_clip_on_cuda_matches_cpu(tiny_clip, tmp_path):
 def test_a_whole_indexing_run_on_cuda_finds_what_the_cpu_run_finds(corpus, tiny_clip, tmp_path):
     """CLIP in float16 and faster-whisper in float16 on the GPU, decoding in the workers: the same
     files, the same moments, the same first answers as a CPU run of the same corpus."""
-    runs = index_on(("cuda", "cpu"), corpus, tiny_clip, tmp_path)
-    clip = runs["cuda"][1].clip
+    on_gpu, on_cpu = index_on(("cuda", "cpu"), corpus, tiny_clip, tmp_path)
+    clip = on_gpu[1].clip
     assert next(clip.model.parameters()).is_cuda and clip.image_precision == "fp16"
-    assert_runs_agree(runs["cuda"], runs["cpu"])
+    assert_runs_agree(on_gpu, on_cpu)
 
 
-def index_on(devices, corpus, tiny_clip, tmp_path) -> dict:
-    """{device: (library, encoders, report, searcher)} after indexing ``corpus`` on each device."""
+def index_on(devices, corpus, tiny_clip, tmp_path) -> list:
+    """(library, encoders, report, searcher) for each device, after indexing ``corpus`` there."""
     from indexer.pipeline import Indexer
     from search.encoders import Encoders
     from search.library import Library
     from search.service import Searcher
     from search.settings import Settings
 
-    runs = {}
+    runs = []
     for n, device in enumerate(devices):
         settings = Settings(data_dir=tmp_path / f"{n}-{device}", device=device, asr_model="tiny.en", **tiny_clip)
         library, encoders = Library(settings), Encoders(settings)
         report = Indexer(library, encoders, settings, progress=False).index([corpus])
-        runs[device if device not in runs else f"{device}-{n}"] = (library, encoders, report, Searcher(library, encoders))
+        runs.append((library, encoders, report, Searcher(library, encoders)))
     return runs
 
 

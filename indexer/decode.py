@@ -158,11 +158,9 @@ def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, st
                   copies: CopySamples | None = None, on_frames=None):
     stream.thread_type = "AUTO"
     frames, times, change_times, changes = [], [], [], []
-    previous = last_kept = last_screen = None
+    previous = last_kept = None
     last_kept_time, cut_since_kept = -1e9, False
-    last_read, misses = -1e9, 0  # when a frame was last read (OCR), and how many reads in a row found nothing
-    cut_since_read = False
-    screen_size = None
+    schedule = screen_size = None
     next_sample = 0.0
     interval = 1.0 / options.fps
     size = None
@@ -173,12 +171,14 @@ def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, st
         if stats["decoded_frames"] == 1:
             info.rotation = int(getattr(frame, "rotation", 0) or info.rotation) % 360
             size = _scaled_size(frame.width, frame.height, options.frame_size)
+            schedule = ScreenSchedule(float(frame.time), options)
         thumb = _yuv_thumb(frame)
         if previous is not None:
             change_times.append(float(frame.time))
             changes.append(float(_difference(thumb, previous).sum()))
             cut = changes[-1] >= options.shot_threshold
-            cut_since_kept, cut_since_read = cut_since_kept or cut, cut_since_read or cut
+            cut_since_kept = cut_since_kept or cut
+            schedule.see(float(frame.time), cut)
         previous = thumb
         if copies is not None:
             copies.offer(frame, info.rotation)
@@ -186,36 +186,72 @@ def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, st
             continue
         next_sample = frame.time + interval
         stats["sampled_frames"] += 1
+        keep = True
         if last_kept is not None:
-            change = _difference(thumb, last_kept)
-            if change.max() < options.dedup_threshold:
+            if _difference(thumb, last_kept).max() < options.dedup_threshold:
                 stats["duplicate_frames"] += 1
-                continue
-            if frame.time - last_kept_time < options.min_gap - 1e-6 and not cut_since_kept:
+                keep = False
+            elif frame.time - last_kept_time < options.min_gap - 1e-6 and not cut_since_kept:
                 stats["spaced_frames"] = stats.get("spaced_frames", 0) + 1
-                continue
-        last_kept, last_kept_time, cut_since_kept = thumb, float(frame.time), False
-        image = frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
-        frames.append(_upright(image, info.rotation))
-        times.append(float(frame.time))
-        if on_frames is not None and len(frames) == FRAME_CHUNK:
-            on_frames(frames)
-            frames = []
-        if on_screen is not None and options.screen_size and _text_may_be_new(
-                thumb, last_screen, frame.time - last_read, misses, cut_since_read, options):
+                keep = False
+        if keep:
+            last_kept, last_kept_time, cut_since_kept = thumb, float(frame.time), False
+            image = frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
+            frames.append(_upright(image, info.rotation))
+            times.append(float(frame.time))
+            if on_frames is not None and len(frames) == FRAME_CHUNK:
+                on_frames(frames)
+                frames = []
+        if on_screen is not None and options.screen_size and schedule.due(thumb, float(frame.time), keep):
             screen_size = screen_size or _scaled_size(frame.width, frame.height, options.screen_size)
             big = frame.reformat(width=screen_size[0], height=screen_size[1], format="rgb24").to_ndarray()
-            misses = 0 if on_screen(_upright(big, info.rotation), float(frame.time)) else misses + 1
+            schedule.read(thumb, float(frame.time), on_screen(_upright(big, info.rotation), float(frame.time)))
             stats["screen_frames"] = stats.get("screen_frames", 0) + 1
-            last_screen, last_read, cut_since_read = thumb, float(frame.time), False
     if on_frames is not None and frames:
         on_frames(frames)
         frames = []
     return frames, times, shot_cuts(change_times, changes, options.shot_threshold)
 
 
+class ScreenSchedule:
+    """Which samples OCR reads (``_text_may_be_new`` says when), with what it needs to know of
+    the frames between them: whether a new shot began since the last read. A new shot is a jump
+    in the picture after a calm stretch (``MIN_SHOT``), or a calm stretch after jumps that went
+    on for longer: fast action that settled into a new picture. In fast action every frame
+    jumps; counting each as a cut would read it every ``screen_interval`` instead of with the
+    back-off of a shot without text. Kept samples are read; once a shot settled, any sample is
+    (its first frame may have been kept while the action was still going, and the rest repeat it)."""
+
+    def __init__(self, start: float, options: DecodeOptions):
+        self.options = options
+        self.last_thumb, self.last_read, self.misses = None, -1e9, 0  # reads in a row that found nothing
+        self.cut = self.settled = False  # since the last read: a new shot; one that settled
+        self.run_start = self.last_jump = start  # the first frame starts a shot
+        self.settling = False  # jumps have gone on for longer than MIN_SHOT
+
+    def see(self, at: float, jump: bool) -> None:
+        """A decoded frame (after the first); ``jump``: it is a cut from the one before."""
+        calm = at - self.last_jump >= MIN_SHOT
+        if jump:
+            self.last_jump = at
+            if calm:
+                self.run_start, self.cut = at, True
+            self.settling = self.settling or at - self.run_start >= MIN_SHOT
+        elif self.settling and calm:
+            self.settling, self.cut, self.settled = False, True, True
+
+    def due(self, thumb, at: float, kept: bool) -> bool:
+        return (kept or self.settled) and _text_may_be_new(thumb, self.last_thumb, at - self.last_read,
+                                                           self.misses, self.cut, self.options)
+
+    def read(self, thumb, at: float, found: bool) -> None:
+        """The sample at ``at`` was read; ``found``: it held text."""
+        self.last_thumb, self.last_read, self.misses = thumb, at, 0 if found else self.misses + 1
+        self.cut = self.settled = False
+
+
 def _text_may_be_new(thumb, last_read_thumb, since: float, misses: int, cut: bool, options: DecodeOptions) -> bool:
-    """Whether OCR should read this kept sample. Text can only have changed where the picture
+    """Whether OCR should read this sample. Text can only have changed where the picture
     did, so a sample like the last one read is skipped; at most one frame per ``screen_interval``
     is read. After a cut (``cut``: one since the last read, between consecutive frames: a slide
     change, a new shot) that is all; within a shot, a read that found no text makes the next wait

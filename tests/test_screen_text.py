@@ -176,19 +176,26 @@ def test_reading_waits_longer_within_a_shot_that_shows_no_text():
     assert not read(far, 1.0, 0, True)  # ... but never twice within the interval
 
 
-def test_a_zoom_without_text_is_read_once_a_shot_and_a_cut_at_once(tmp_path):
-    """A slow zoom drifts far from the frame read last without a cut: it is one shot, read with
-    the back-off; a hard cut to a new picture is read at once."""
+def _reads_before_bars(tmp_path, source: str, seconds: float) -> list[float]:
+    """When OCR reads ``seconds`` of a lavfi ``source`` (no text) cut to 4 s of colour bars."""
     from indexer.decode import DecodeOptions, decode_file
 
-    video = tmp_path / "zoom.mp4"
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "mandelbrot=s=320x180:r=25",
+    video = tmp_path / "shots.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", f"{source}=s=320x180:r=25",
                     "-f", "lavfi", "-i", "smptebars=s=320x180:r=25", "-filter_complex",
-                    "[0]trim=duration=20[a];[1]trim=duration=4,setpts=PTS-STARTPTS[b];[a][b]concat=n=2",
+                    f"[0]trim=duration={seconds}[a];[1]trim=duration=4,setpts=PTS-STARTPTS[b];[a][b]concat=n=2",
                     "-pix_fmt", "yuv420p", str(video)], check=True)
     reads = []
     options = DecodeOptions(screen_size=180, screen_interval=2.0, audio=False, copy_rate=0.0, min_gap=2.5)
-    decode_file(str(video), options, on_screen=lambda frame, at: reads.append(at) and False)
+    decoded = decode_file(str(video), options, on_screen=lambda frame, at: reads.append(at) and False)
+    assert decoded.stats["decoded_frames"] == round((seconds + 4) * 25)
+    return reads
+
+
+def test_a_zoom_without_text_is_read_once_a_shot_and_a_cut_at_once(tmp_path):
+    """A slow zoom drifts far from the frame read last without a cut: it is one shot, read with
+    the back-off; a hard cut to a new picture is read at once."""
+    reads = _reads_before_bars(tmp_path, "mandelbrot", 20)
     zoom = [t for t in reads if t < 20.0]
     assert zoom[0] == 0.0 and all(b - a >= 8.0 for a, b in zip(zoom, zoom[1:])), reads  # the zoom: back-off
     assert any(20.0 <= t < 20.5 for t in reads), reads  # the bars after the cut: read at once
@@ -198,17 +205,7 @@ def test_fast_action_is_one_shot_for_reading_and_the_cut_after_it_is_read_at_onc
     """A picture that jumps on every frame (cellular automata scrolling; in films, a battle or
     an explosion) is not a cut a frame: it is read with the back-off, like a shot; the calm
     picture cut to after it is read at once."""
-    from indexer.decode import DecodeOptions, decode_file
-
-    video = tmp_path / "action.mp4"
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "cellauto=s=320x180:r=25",
-                    "-f", "lavfi", "-i", "smptebars=s=320x180:r=25", "-filter_complex",
-                    "[0]trim=duration=16[a];[1]trim=duration=4,setpts=PTS-STARTPTS[b];[a][b]concat=n=2",
-                    "-pix_fmt", "yuv420p", str(video)], check=True)
-    reads = []
-    options = DecodeOptions(screen_size=180, screen_interval=2.0, audio=False, copy_rate=0.0, min_gap=2.5)
-    decoded = decode_file(str(video), options, on_screen=lambda frame, at: reads.append(at) and False)
-    assert decoded.stats["decoded_frames"] == 500
+    reads = _reads_before_bars(tmp_path, "cellauto", 16)
     action = [t for t in reads if t < 16.0]
     assert action[0] == 0.0 and all(b - a >= 8.0 for a, b in zip(action, action[1:])), reads
     assert any(16.0 <= t <= 17.0 for t in reads), reads  # the next sample once the picture settled

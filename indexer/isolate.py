@@ -7,7 +7,6 @@ names the signal or the timeout instead of taking the indexer down with it.
 """
 from __future__ import annotations
 
-import importlib.util
 import multiprocessing as mp
 import signal
 import traceback
@@ -30,7 +29,9 @@ def forkserver_context():
     global _CONTEXT
     if _CONTEXT is None:
         _CONTEXT = mp.get_context("forkserver")
-        ocr = ["rapidocr_onnxruntime"] if importlib.util.find_spec("rapidocr_onnxruntime") else []
+        from search.models.ocr import ocr_installed
+
+        ocr = ["rapidocr_onnxruntime"] if ocr_installed() else []
         _CONTEXT.set_forkserver_preload(["indexer.decode", "indexer.workers", "numpy", "av", *ocr])
     return _CONTEXT
 

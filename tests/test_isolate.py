@@ -23,6 +23,12 @@ def boom():
     raise ValueError("bad frame")
 
 
+def loaded(name):
+    import sys
+
+    return name in sys.modules
+
+
 def test_result_comes_back():
     assert run_isolated(add, 2, 3) == 5
 
@@ -44,3 +50,9 @@ def test_a_hanging_child_is_killed():
 def test_exceptions_carry_their_message():
     with pytest.raises(IsolatedFailure, match="ValueError: bad frame"):
         run_isolated(boom)
+
+
+def test_children_start_with_the_decoder_and_the_ocr_engine_already_imported():
+    """Imported once in the forkserver, not again in every worker (the OCR engine is a dependency)."""
+    assert run_isolated(loaded, "av") and run_isolated(loaded, "rapidocr_onnxruntime")
+    assert not run_isolated(loaded, "faiss")  # only what children need: the index lives in the parent

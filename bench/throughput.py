@@ -29,6 +29,7 @@ import platform
 import shutil
 import statistics
 from pathlib import Path
+from typing import NamedTuple
 
 from bench.corpus import Spec, make_video, slide
 
@@ -254,6 +255,17 @@ def throughput(args, out: Path, which: str) -> None:
 STAGE_COLUMNS = ("decode", "transcribe", "embed", "write")
 
 
+class OcrRun(NamedTuple):
+    """One indexing run of ``ocr_cost``: seconds of video, wall seconds, busy core-seconds, frames
+    read by OCR and OCR seconds, both per video-minute."""
+
+    video_s: float
+    wall: float
+    busy: float
+    read: float
+    seconds: float
+
+
 def ocr_cost(args, out: Path) -> None:
     """vidsearch with OCR off and on (with each of ``--ocr-models``), on slides and on footage
     without text; ``--repeats`` rounds run alternately, each row the median of its runs (one
@@ -280,13 +292,13 @@ def ocr_cost(args, out: Path) -> None:
                 videos = Library(Settings(data_dir=data)).videos(status="indexed")
                 read = sum((v.timings or {}).get("screen_frames", 0) for v in videos)
                 minutes = report.video_seconds / 60
-                runs[ocr].append((report.video_seconds, report.wall_seconds, busy, read / minutes,
-                                  report.stage_seconds()["ocr"] / minutes))
-        off = [statistics.median(column) for column in zip(*runs["off"])]
+                runs[ocr].append(OcrRun(report.video_seconds, report.wall_seconds, busy, read / minutes,
+                                        report.stage_seconds()["ocr"] / minutes))
+        off = OcrRun(*(statistics.median(column) for column in zip(*runs["off"])))
         for ocr, measured in runs.items():
-            video_s, wall, busy, read, seconds = (statistics.median(column) for column in zip(*measured))
-            spread = " / ".join(f"{w:.1f}" for _, w, _, _, _ in measured)
-            rows.append((corpus, ocr, video_s, wall, busy, read, seconds, wall / off[1] - 1, busy / off[2] - 1, spread))
+            median = OcrRun(*(statistics.median(column) for column in zip(*measured)))
+            spread = " / ".join(f"{run.wall:.1f}" for run in measured)
+            rows.append((corpus, ocr, *median, median.wall / off.wall - 1, median.busy / off.busy - 1, spread))
     print(f"OCR cost: vidsearch pipeline, CLIP {clip['clip_model']} (untrained), {args.videos} videos x "
           f"{args.seconds:.0f} s per corpus, {platform.processor() or platform.machine()}, "
           f"median of {args.repeats} run(s)")

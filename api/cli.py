@@ -129,9 +129,13 @@ def cmd_index(app: App, args) -> int:
 def _filters(args):
     from search.filters import Filters
 
-    return Filters(video_ids=args.video or None, path_prefix=args.path_prefix, tags=args.tag or None,
-                   recorded_after=args.after, recorded_before=args.before,
-                   min_duration=args.min_duration, max_duration=args.max_duration)
+    try:
+        return Filters(video_ids=args.video or None, path_prefix=args.path_prefix, tags=args.tag or None,
+                       recorded_after=args.after, recorded_before=args.before,
+                       min_duration=args.min_duration, max_duration=args.max_duration,
+                       language=args.language.lower() if args.language else None)
+    except ValueError as exc:
+        raise UsageError(f"--language: {exc}") from exc
 
 
 def cmd_search(app: App, args) -> int:
@@ -166,10 +170,12 @@ def cmd_similar(app: App, args) -> int:
 
 def cmd_status(app: App, args) -> int:
     from indexer.jobs import job_summaries
+    from search.models.whisper import language_name
 
     lib = app.library
     counts = lib.counts()
     failed = lib.videos(status="failed")
+    languages, speech = lib.speech_languages()
     data = {
         "data_dir": str(app.settings.data_dir),
         "database": app.settings.catalog_url if "@" not in app.settings.catalog_url
@@ -179,6 +185,8 @@ def cmd_status(app: App, args) -> int:
         "segments": counts.segments,
         "vectors": counts.vectors,
         "transcribed_by": lib.transcript_sources(),
+        "languages": languages,
+        "speech": [video._asdict() for video in speech] if args.videos or args.json else [],
         "failures": [{"path": v.path, "stage": v.error_stage, "reason": v.error} for v in failed],
         "jobs": job_summaries(lib),
     }
@@ -191,6 +199,15 @@ def cmd_status(app: App, args) -> int:
     print("vectors  : " + (", ".join(f"{k} {v}" for k, v in data["vectors"].items()) or "none"))
     if data["transcribed_by"]:
         print("words    : " + ", ".join(f"{n} video(s) from {m}" for m, n in data["transcribed_by"].items()))
+    if languages:
+        print("spoken   : " + ", ".join(f"{language_name(code)} ({code}) in {c['videos']} video(s), "
+                                        f"{c['segments']} segments" for code, c in languages.items()))
+    for video in data["speech"]:
+        print(f"  {video['path']}: {video['asr_model'] or video['transcript_source'] or 'no speech'}"
+              f"{', ' + ' '.join(video['languages']) if video['languages'] else ''}")
+    for video in speech:
+        if video.speech_note:
+            print(f"  NOTE   {video.path}: {video.speech_note}")
     for f in data["failures"]:
         print(f"  FAILED {f['path']} [{f['stage']}]: {f['reason']}")
     for job in data["jobs"][:3]:
@@ -291,6 +308,7 @@ def _query_options(p: argparse.ArgumentParser, modes) -> None:
     group.add_argument("--before", type=dt.datetime.fromisoformat, metavar="DATE", help="recorded on or before")
     group.add_argument("--min-duration", type=float, metavar="S")
     group.add_argument("--max-duration", type=float, metavar="S")
+    group.add_argument("--language", metavar="CODE", help="only moments spoken in this language (en, de, fr, zh...)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -331,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="what is indexed, and what failed and why")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--videos", action="store_true", help="each video's speech model and languages")
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("tag", help="label a video (by path or id) for search filters")

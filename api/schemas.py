@@ -40,6 +40,7 @@ class MomentOut(BaseModel):
         "how well it matches a text query, from thresholds calibrated on labelled queries (the speech "
         "space's cosine, the share of the query's words it holds); null where no calibrated evidence "
         "exists (found only by CLIP's spaces, keyword mode, searches by example)"))
+    language: str | None = Field(None, description='the language its speech is in ("en", "de"); null: no speech')
     video_name: str
     thumbnail_url: str
     playback_url: str
@@ -71,6 +72,8 @@ class SegmentOut(BaseModel):
     end: float
     transcript: str
     screen_text: str = ""
+    language: str | None = None
+    rendering: str | None = Field(None, description="its speech in English, when it is in another language")
     thumbnail_url: str
 
 
@@ -78,6 +81,7 @@ class TranscriptLineOut(BaseModel):
     start: float
     end: float
     text: str
+    language: str | None = None
 
 
 class VideoOut(BaseModel):
@@ -91,7 +95,9 @@ class VideoOut(BaseModel):
     width: int | None = None
     height: int | None = None
     has_audio: bool = False
-    language: str | None = None
+    language: str | None = Field(None, description="the language most of its speech is in")
+    languages: list[str] = Field(default_factory=list, description="every language spoken in it, most first")
+    speech_note: str | None = Field(None, description="speech its model could not transcribe, and why")
     asr_model: str | None = Field(None, description="the speech model that transcribed it")
     transcript_source: str | None = Field(
         None, description='"asr", or the subtitles read instead: "sidecar:<file>", "stream:<n> (<language>)"')

@@ -5,7 +5,8 @@ The kept frames of a file go through CLIP's image tower in batches, once: at mos
 averaged and frames of one shot are alike. A moment whose frames were all dropped as repeats
 borrows the last frame shown before it. A moment's spoken part is the words spoken inside it:
 segments are cut between sentences (``segment``), so these are whole sentences, and no
-neighbour's words leak in.
+neighbour's words leak in. Speech in another language than English is embedded by its English
+rendering (both text models read English); its words as spoken stay the segment's transcript.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from search.library import NewSegment
 from search.settings import Settings
 
 from .decode import Decoded
-from search.models.whisper import Transcript
+from search.models.whisper import Transcript, spoken_languages
 
 
 def _words_inside(transcript: Transcript, start: float, end: float) -> str:
@@ -30,6 +31,21 @@ def _words_inside(transcript: Transcript, start: float, end: float) -> str:
         elif start <= (line.start + line.end) / 2 < end:
             words.append(line.text)
     return " ".join(words).strip()
+
+
+def _language_inside(transcript: Transcript, start: float, end: float) -> str | None:
+    """The language most of the lines spoken inside the span are in."""
+    inside = [line for line in transcript.lines if start <= (line.start + line.end) / 2 < end
+              or any(start <= (a + b) / 2 < end for a, b, _ in line.words)]
+    return next(iter(spoken_languages(inside)), None)
+
+
+def _rendering_inside(transcript: Transcript, start: float, end: float) -> str | None:
+    """The English rendering of what is said in the span: the translated lines that lie mostly in
+    it (a translated line need not start where a spoken one does)."""
+    texts = [line.text for line in transcript.rendering
+             if min(end, line.end) - max(start, line.start) > 0.5 * min(end - start, line.end - line.start)]
+    return " ".join(texts).strip() or None
 
 
 def _frames_of(times: list[float], start: float, end: float, most: int) -> list[int]:
@@ -81,10 +97,15 @@ def embed_segments(decoded: Decoded, spans: list[tuple[float, float]], transcrip
         seg = NewSegment(start=start, end=end, transcript=_words_inside(transcript, start, end),
                          frame_count=len(frames), screen_text=screen[n] if screen else "",
                          thumbnail_time=decoded.frame_times[frames[len(frames) // 2]] if frames else None)
+        if seg.transcript:
+            seg.language = _language_inside(transcript, start, end)
+            if seg.language not in (None, "en") and transcript.rendering:
+                seg.rendering = _rendering_inside(transcript, start, end)
         if frame_vecs and frames:
             seg.vectors["visual"] = pool(np.stack([frame_vecs[i] for i in frames]))
         segments.append(seg)
-    said = [(speech_text(s.transcript, s.screen_text), s) for s in segments if s.transcript or s.screen_text]
+    said = [(speech_text(s.rendering or s.transcript, s.screen_text), s) for s in segments
+            if s.transcript or s.screen_text]
     if said:
         texts = [text for text, _ in said]
         speech = encoders.sentence
@@ -98,7 +119,7 @@ def embed_segments(decoded: Decoded, spans: list[tuple[float, float]], transcrip
     spoken = [s for s in segments if s.transcript]
     if spoken and clip is not None:
         models["fused"] = models[SPOKEN] = (clip.model_id, clip.dim)
-        for seg, vec in zip(spoken, clip.encode_texts([s.transcript for s in spoken])):
+        for seg, vec in zip(spoken, clip.encode_texts([s.rendering or s.transcript for s in spoken])):
             seg.vectors[SPOKEN] = vec  # kept in the catalog: the fused space can be re-fused
     for seg in segments:
         fused = fuse(seg.vectors.get("visual"), seg.vectors.get(SPOKEN),

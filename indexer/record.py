@@ -9,7 +9,7 @@ import os
 import time
 
 from search.encoders import Encoders
-from search.library import NewVideo
+from search.library import NewVideo, SpokenLine
 from search.settings import Settings
 
 from .embed import add_context, embed_segments
@@ -59,8 +59,9 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
     if not naive:
         add_context(segments)
     if not any(seg.vectors for seg in segments):
-        raise NothingToIndex("nothing to index: no frames could be embedded (visual search is off) "
-                             "and no speech was found")
+        unheard = transcript.unheard_note()
+        raise NothingToIndex(f"nothing to index: no frames could be embedded (visual search is off) and "
+                             f"{unheard if unheard else 'no speech was found'}")
     stat, info = file_stat(prepared.path), decoded.info
     timings = {**prepared.timings, "embed": time.perf_counter() - started}
     return NewVideo(
@@ -77,5 +78,7 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
         segmentation=segmentation_of(settings),
         segments=segments, models=models,
         fusion=(settings.visual_weight, settings.speech_weight) if "fused" in models else None,
-        transcript=[(l.start, l.end, l.text, [list(w) for w in l.words]) for l in transcript.lines],
+        transcript=[SpokenLine(l.start, l.end, l.text, [list(w) for w in l.words], l.language)
+                    for l in transcript.lines],
+        languages=transcript.languages() or None, speech_note=transcript.unheard_note(),
     )

@@ -80,6 +80,8 @@ class Video(Base):
     sidecars: Mapped[str | None] = mapped_column(String(64), nullable=True)  # digest of the subtitle files beside it
     screen_note: Mapped[str | None] = mapped_column(Text, nullable=True)  # why on-screen text was not read
     screen_model: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the OCR model that read it
+    languages: Mapped[list | None] = mapped_column(JSON, nullable=True)  # spoken, most first ("en", "de")
+    speech_note: Mapped[str | None] = mapped_column(Text, nullable=True)  # speech its model could not transcribe
 
     segments: Mapped[list["Segment"]] = relationship(
         back_populates="video", cascade="all, delete-orphan", passive_deletes=True,
@@ -110,6 +112,9 @@ class Segment(Base):
     thumbnail_time: Mapped[float | None] = mapped_column(Float, nullable=True)
     border: Mapped[float | None] = mapped_column(Float, nullable=True)  # strength of the cut at its start, 0-1+
     screen_text: Mapped[str | None] = mapped_column(Text, nullable=True)  # the text on screen while it plays (OCR)
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)  # its speech's
+    rendering: Mapped[str | None] = mapped_column(Text, nullable=True)  # its speech in English, when not English
+    grams: Mapped[str | None] = mapped_column(Text, nullable=True)  # CJK character pairs, for keywords (search.keyword)
 
     video: Mapped[Video] = relationship(back_populates="segments")
     vectors: Mapped[list["SegmentVector"]] = relationship(
@@ -128,6 +133,7 @@ class TranscriptLine(Base):
     end: Mapped[float] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text)
     words: Mapped[list | None] = mapped_column(JSON, nullable=True)  # [[start, end, word], ...]
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class ScreenTextLine(Base):
@@ -280,7 +286,7 @@ def _migrations_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-SCHEMA_HEAD = "0010"  # the newest revision in migrations/versions (a test holds the two together)
+SCHEMA_HEAD = "0011"  # the newest revision in migrations/versions (a test holds the two together)
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from sqlalchemy import func, or_, select
@@ -17,6 +18,30 @@ from .catalog import CatalogState, CopyDescriptors, CopyMatch, ModelVersion, Seg
 from .index_set import catalog_vectors
 from .rank import STRONG_CUT
 from .subtitles import Cue
+
+
+class MomentRow(NamedTuple):
+    """A segment as a search result needs it."""
+
+    video_path: str
+    video_id: int
+    start: float
+    end: float
+    transcript: str
+    border: float | None
+    screen_text: str | None
+    duration: float
+    language: str | None
+
+
+class VideoSpeech(NamedTuple):
+    """What ``vidsearch status`` says of one video's speech."""
+
+    path: str
+    asr_model: str | None
+    transcript_source: str | None
+    languages: list | None
+    speech_note: str | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,19 +94,18 @@ class CatalogReads:
             ).all()
             return {seg.id: (seg, video) for seg, video in rows}
 
-    def moment_rows(self, ids) -> dict[int, tuple[str, int, float, float, str, float | None, str | None, float]]:
-        """segment id -> (video path, video id, start, end, transcript, border, screen text, video
-        duration): what a search result shows (and where a moment may grow), read as plain rows:
-        without ORM objects, since this is on every search's path."""
+    def moment_rows(self, ids) -> dict[int, "MomentRow"]:
+        """segment id -> what a search result shows (and where a moment may grow), read as plain
+        rows: without ORM objects, since this is on every search's path."""
         ids = [int(i) for i in ids]
         if not ids:
             return {}
         with self.sessions() as session:
             rows = session.execute(
                 select(Segment.id, Video.path, Video.id, Segment.start, Segment.end, Segment.transcript,
-                       Segment.border, Segment.screen_text, Video.duration)
+                       Segment.border, Segment.screen_text, Video.duration, Segment.language)
                 .join(Video, Segment.video_id == Video.id).where(Segment.id.in_(ids)))
-            return {row[0]: tuple(row[1:]) for row in rows}
+            return {row[0]: MomentRow(*row[1:]) for row in rows}
 
     def tag_counts(self) -> list[tuple[str, int]]:
         """Every tag of an indexed video, with how many videos carry it (most used first)."""
@@ -176,6 +200,18 @@ class CatalogReads:
                 (source or "").split(":")[0], "none"))
             out[kind] = out.get(kind, 0) + count
         return dict(sorted(out.items(), key=lambda item: -item[1]))
+
+    def speech_languages(self) -> tuple[dict[str, dict[str, int]], list["VideoSpeech"]]:
+        """({language: {"videos": n, "segments": m}}, most segments first; and every indexed video's
+        speech: which model heard it, in which languages, and what it could not hear)."""
+        with self.sessions() as session:
+            counted = session.execute(select(Segment.language, func.count(func.distinct(Segment.video_id)), func.count())
+                                      .where(Segment.language.is_not(None)).group_by(Segment.language)).all()
+            videos = [VideoSpeech(*row) for row in session.execute(
+                select(Video.path, Video.asr_model, Video.transcript_source, Video.languages, Video.speech_note)
+                .where(Video.status == "indexed").order_by(Video.path))]
+        languages = {code: {"videos": n, "segments": m} for code, n, m in sorted(counted, key=lambda r: (-r[2], r[0]))}
+        return languages, videos
 
     def status_counts(self) -> tuple[dict[str, int], int, int]:
         """({video status: count}, segments, sampled frames)."""

@@ -1,4 +1,5 @@
-"""Narrowing a search by metadata: videos, a path prefix, tags, recording dates, duration.
+"""Narrowing a search by metadata: videos, a path prefix, tags, recording dates, duration, and the
+language a moment is spoken in.
 
 A filter becomes the set of videos and segment ids it allows, computed in the catalog. The
 searcher then scores exactly those segments when the set is small (their vectors are in the
@@ -10,11 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .catalog import Segment, Video
+
+
+LANGUAGE_CODE = r"^[a-z]{2,3}$"
+"""A language as filters take it: ISO 639-1 (or -3 where Whisper has no two letters), lower case."""
 
 
 @dataclasses.dataclass
@@ -26,6 +32,11 @@ class Filters:
     recorded_before: dt.datetime | None = None
     min_duration: float | None = None
     max_duration: float | None = None
+    language: str | None = None  # moments spoken in it (ISO 639-1: "en", "de")
+
+    def __post_init__(self) -> None:
+        if self.language is not None and not re.match(LANGUAGE_CODE, self.language):
+            raise ValueError(f"{self.language!r} is not a language code: use two letters, as en, de, fr or zh")
 
     @property
     def active(self) -> bool:
@@ -69,6 +80,12 @@ def allowed(session: Session, filters: Filters) -> Allowed:
             continue
         videos.append(video_id)
     segments: set[int] = set()
+    spoken = select(Segment.id, Segment.video_id)
+    if filters.language:
+        spoken = spoken.where(Segment.language == filters.language)
+    holding = set()
     for start in range(0, len(videos), 5000):
-        segments.update(session.scalars(select(Segment.id).where(Segment.video_id.in_(videos[start:start + 5000]))))
-    return Allowed(videos, segments)
+        rows = session.execute(spoken.where(Segment.video_id.in_(videos[start:start + 5000]))).all()
+        segments.update(segment_id for segment_id, _ in rows)
+        holding.update(video_id for _, video_id in rows)
+    return Allowed([v for v in videos if v in holding] if filters.language else videos, segments)

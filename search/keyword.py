@@ -2,9 +2,10 @@
 be ambiguous.
 
 SQLite uses its FTS5 index over both fields (BM25, Porter stemming); PostgreSQL its full-text
-search (a GIN index on ``DOCUMENT``, the two fields together, ranked by ``ts_rank_cd``). Any word
+search (a GIN index on ``DOCUMENT``, the two fields together, ranked by ``ts_rank_cd``). Text in
+scripts without spaces is searched by its character pairs (``cjk_grams``), kept in a third field. Any word
 of the query may match; segments matching more of them rank higher; stop words never count
-(``STOP_WORDS``). Both are created by migrations 0003 and 0008.
+(``STOP_WORDS``). Both are created by migrations 0003, 0008 and 0011.
 
 Ranking costs time for every segment that matches, so one common word ("like", "know", or any
 word of a small vocabulary) would make a query score most of the archive, which takes seconds
@@ -28,8 +29,10 @@ from sqlalchemy.orm import Session
 from .settings import Settings
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-DOCUMENT = "to_tsvector('english', coalesce(transcript, '') || ' ' || coalesce(screen_text, ''))"
-"""What PostgreSQL searches: the expression its GIN index is built on (migration 0008)."""
+_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+)")
+DOCUMENT = "to_tsvector('english', coalesce(transcript, '') || ' ' || coalesce(screen_text, '') || ' ' || " \
+           "coalesce(grams, ''))"
+"""What PostgreSQL searches: the expression its GIN index is built on (migration 0011)."""
 _DF_SECONDS = 300.0
 _DF_ENTRIES = 50_000
 
@@ -48,9 +51,29 @@ why how all any both each few more most other some such no nor not only own same
 t can will just don should now""".split())
 
 
+def cjk_grams(*texts: str | None) -> str | None:
+    """The overlapping character pairs of the Chinese, Japanese and Korean runs in ``texts``
+    ("砸自己的脚" -> "砸自 自己 己的 的脚"; a lone character stays one), space-separated.
+
+    These scripts are written without spaces, so a tokenizer sees a whole phrase as one word and
+    a query for one word inside it finds nothing. Indexed as pairs (as Lucene's CJK analyzer
+    does), a word of two or more characters is found wherever it is said, ranked by BM25 like
+    any other word; ``query_words`` cuts a query the same way."""
+    grams = []
+    for text in texts:
+        for run in _CJK.findall(text or ""):
+            grams += [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
+    return " ".join(grams) or None
+
+
 def query_words(query: str) -> list[str]:
-    """The distinct lower-case words of a query that are not stop words, in order, at most 32."""
-    return list(dict.fromkeys(w for w in _WORD.findall(query.lower()) if w not in STOP_WORDS))[:32]
+    """The distinct lower-case words of a query that are not stop words, in order, at most 32;
+    runs of CJK script as their character pairs (``cjk_grams``)."""
+    words = []
+    for token in _WORD.findall(query.lower()):
+        for part in _CJK.split(token):
+            words += cjk_grams(part).split() if _CJK.fullmatch(part) else [part] if part else []
+    return list(dict.fromkeys(w for w in words if w not in STOP_WORDS))[:32]
 
 
 class KeywordSearch:

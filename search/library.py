@@ -13,7 +13,7 @@ import datetime as dt
 import dataclasses
 import fcntl
 import logging
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import numpy as np
 from sqlalchemy import delete, or_, select, update
@@ -25,6 +25,7 @@ from .catalog_reads import CatalogReads, catalog_generation
 from .copies.stored import copy_row
 from .errors import NotFound, VidsearchError
 from .index_set import Added, IndexSet, Removed, make_index_set
+from .keyword import cjk_grams
 from .settings import Settings
 from .store import VectorIndex, normalize
 
@@ -56,6 +57,18 @@ class NewSegment:
     border: float | None = None  # how strong the cut at its start is (see indexer.segment)
     screen_text: str = ""  # the text on screen while it plays (OCR)
     vectors: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    language: str | None = None  # its speech's
+    rendering: str | None = None  # its speech in English, when it is in another language
+
+
+class SpokenLine(NamedTuple):
+    """One line of a video's transcript as the catalog keeps it."""
+
+    start: float
+    end: float
+    text: str
+    words: list  # [[start, end, word], ...]
+    language: str | None = None
 
 
 @dataclasses.dataclass
@@ -87,7 +100,9 @@ class NewVideo:
     screen: list[tuple[float, float, str, float, list]] = dataclasses.field(default_factory=list)  # OCR lines
     copies: tuple[float, np.ndarray, np.ndarray] | None = None  # copy descriptors: (rate, times, hashes)
     segments: list[NewSegment] = dataclasses.field(default_factory=list)
-    transcript: list[tuple[float, float, str, list]] = dataclasses.field(default_factory=list)
+    transcript: list[SpokenLine] = dataclasses.field(default_factory=list)
+    languages: list[str] | None = None  # spoken, most first
+    speech_note: str | None = None  # speech its model could not transcribe
     models: dict[str, tuple[str, int]] = dataclasses.field(default_factory=dict)  # space -> (model, dim)
     fusion: tuple[float, float] | None = None  # (visual, speech) weights of the fused vectors
 
@@ -214,8 +229,8 @@ class Library(CatalogReads):
                     status="indexed",
                 )
                 session.add(video)
-                for start, end, text, words in record.transcript:
-                    video.transcript.append(TranscriptLine(start=start, end=end, text=text, words=words))
+                for line in record.transcript:
+                    video.transcript.append(TranscriptLine(**SpokenLine(*line)._asdict()))
                 for start, end, text, score, box in record.screen:
                     video.screen.append(ScreenTextLine(start=start, end=end, text=text, score=score, box=box))
                 if record.copies is not None:
@@ -225,7 +240,8 @@ class Library(CatalogReads):
                     row = Segment(
                         ordinal=ordinal, start=seg.start, end=seg.end, transcript=seg.transcript,
                         frame_count=seg.frame_count, thumbnail_time=seg.thumbnail_time, border=seg.border,
-                        screen_text=seg.screen_text or None,
+                        screen_text=seg.screen_text or None, language=seg.language, rendering=seg.rendering,
+                        grams=cjk_grams(seg.transcript, seg.screen_text),
                     )
                     row.vectors = [
                         SegmentVector(space=space, vector=normalize(vec)[0].tobytes())
@@ -300,6 +316,7 @@ class Library(CatalogReads):
                 for segment in session.scalars(select(Segment).where(Segment.id.in_(list(segments)))):
                     text, vector = segments[segment.id]
                     segment.screen_text = text or None
+                    segment.grams = cjk_grams(segment.transcript, text)
                     if vector is None:
                         if segment.id in stored:
                             session.delete(stored[segment.id])

@@ -32,6 +32,7 @@ class Moment:
     matched: dict[str, int] = dataclasses.field(default_factory=dict)  # list -> its best segment's rank there
     evidence: dict[str, float] = dataclasses.field(default_factory=dict)  # list -> its best raw score (internal)
     relevance: str | None = None  # strong, good or weak (see ``search.relevance``); None: not calibrated
+    language: str | None = None  # the language its speech is in (None: no speech, or not known)
 
     def as_dict(self) -> dict:
         data = dataclasses.asdict(self)

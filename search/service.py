@@ -223,16 +223,17 @@ class Searcher:
         while position < len(order):
             part = order[position:position + chunk]
             rows = self.library.moment_rows([i for i, _ in part])
-            cuts = self.library.strong_cuts({row[1] for row in rows.values()})
+            cuts = self.library.strong_cuts({row.video_id for row in rows.values()})
             for segment_id, score in part:
-                if segment_id not in rows:
+                row = rows.get(segment_id)
+                if row is None:
                     continue  # removed since the index was loaded
-                path, video_id, start, end, transcript, border, screen_text, duration = rows[segment_id]
-                if exclude and video_id == exclude[0] and start < exclude[2] and end > exclude[1]:
+                if exclude and row.video_id == exclude[0] and row.start < exclude[2] and row.end > exclude[1]:
                     continue
-                yield Moment(path, video_id, segment_id, start, end, score, transcript,
-                             border=0.0 if border is None else border, screen_text=screen_text or "",
-                             unit=unit_of(start, cuts.get(video_id, []), duration, max_len))
+                yield Moment(row.video_path, row.video_id, segment_id, row.start, row.end, score, row.transcript,
+                             border=0.0 if row.border is None else row.border, screen_text=row.screen_text or "",
+                             unit=unit_of(row.start, cuts.get(row.video_id, []), row.duration, max_len),
+                             language=row.language)
             position, chunk = position + len(part), chunk * 2
 
     def _mode(self, mode: str | None) -> str:

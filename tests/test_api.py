@@ -24,7 +24,7 @@ from search.service import Searcher
 from search.settings import Settings
 
 CLI_FIELDS = {"video_path", "video_id", "segment_id", "start", "end", "score", "transcript", "segment_ids", "screen_text",
-              "matched", "relevance"}
+              "matched", "relevance", "language"}
 
 
 @pytest.fixture(scope="module")

@@ -289,7 +289,8 @@ def test_every_mode_and_every_filter_show_what_the_api_answers(server, page):
     changed = []
     for selector, value, param in (("#f-min", "13", "min_duration=13"), ("#f-max", "10", "max_duration=10"),
                                    ("#f-after", "2000-01-01", "after=2000-01-01"),
-                                   ("#f-before", "2100-01-01", "before=2100-01-01")):
+                                   ("#f-before", "2100-01-01", "before=2100-01-01"),
+                                   ("#f-language", "de", "language=de")):
         page.fill(selector, value)
         _search(page, query)
         assert param in page.url
@@ -298,6 +299,7 @@ def test_every_mode_and_every_filter_show_what_the_api_answers(server, page):
         changed.append(bool(narrowed))
         page.fill(selector, "")
     assert changed[:2] == [True, True]  # the length filters keep some videos (generated files carry no date)
+    assert changed[4] is False  # nothing here is spoken in German
     page.check("#f-per-video")
     _search(page, query)
     names = _names(page)

@@ -16,6 +16,7 @@ def env(monkeypatch, tmp_path, tiny_clip):
     monkeypatch.setenv("VIDSEARCH_CLIP_PRETRAINED", tiny_clip["clip_pretrained"])
     monkeypatch.setenv("VIDSEARCH_CLIP_MODEL_CONFIG", str(tiny_clip["clip_model_config"]))
     monkeypatch.setenv("VIDSEARCH_ASR_MODEL", "tiny.en")  # the packaged copy: no download
+    monkeypatch.setenv("VIDSEARCH_ASR_LANGUAGE", "en")  # English media: no language check
     return tmp_path
 
 

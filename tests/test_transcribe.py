@@ -1,7 +1,7 @@
-"""Real faster-whisper tiny.en (the packaged weights) on real and generated speech.
+"""Real faster-whisper tiny.en and base (the packaged weights) on real and generated speech.
 
-The default model's download is the one thing faked (this machine is offline, and a test must
-not depend on the network either way): ``download_model``, where faster-whisper reaches the Hub.
+The Hub is the one thing faked (this machine is offline, and a test must not depend on the
+network either way): ``download_model``, where faster-whisper reaches it.
 """
 import json
 import logging
@@ -11,14 +11,16 @@ import numpy as np
 import pytest
 
 from indexer.decode import DecodeOptions, decode_file
-from search.models.whisper import DEFAULT_MODELS, EMPTY, FasterWhisper, is_silent, make_asr, packaged_whisper_model
+from search.models import packaged_whisper
+from search.models.whisper import (DEFAULT_MODELS, EMPTY, FasterWhisper, default_whisper_model, is_silent, make_asr,
+                                   packaged_whisper_model)
 from search.models.base import ModelUnavailable
 from search.settings import Settings
 
 from .conftest import media
 
 
-def test_packaged_tiny_en_is_the_default(asr):
+def test_packaged_tiny_en_by_name(asr):
     assert packaged_whisper_model() is not None
     assert asr.model_id == "faster-whisper:tiny.en"
 
@@ -71,37 +73,51 @@ def offline(monkeypatch):
     return calls
 
 
-def test_without_the_default_model_the_packaged_tiny_en_is_used_with_a_warning(offline, tmp_path, caplog):
+def test_on_a_cpu_the_default_is_the_packaged_multilingual_base_without_the_hub(offline, tmp_path):
+    backend = FasterWhisper(None, marker_dir=tmp_path, join_dir=tmp_path / "models")
+    assert backend.model_id == "faster-whisper:base" and backend.multilingual
+    assert offline == []  # neither looked up nor downloaded: the packages hold it
+    assert DEFAULT_MODELS["cpu"] == "base"
+
+
+def test_without_the_gpu_default_the_packaged_base_is_used_with_a_warning(offline, tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="search.models.whisper"):
-        backend = FasterWhisper(None, marker_dir=tmp_path)
-    assert backend.model_id == "faster-whisper:tiny.en"
-    name = DEFAULT_MODELS["cpu"]  # looked up in the cache, then downloaded
-    assert offline == [(name, True), (name, False)]
-    fallback = [r.getMessage() for r in caplog.records if "packaged tiny.en" in r.getMessage()]
-    assert len(fallback) == 1 and fallback[0].startswith(f"Whisper {name} is not available (Name or service not known)")
+        name = default_whisper_model("cuda", None, tmp_path, tmp_path / "models")
+    assert name == packaged_whisper.packaged_base(tmp_path / "models")
+    gpu = DEFAULT_MODELS["cuda"]  # looked up in the cache, then downloaded
+    assert offline == [(gpu, True), (gpu, False)]
+    fallback = [r.getMessage() for r in caplog.records if "packaged base" in r.getMessage()]
+    assert len(fallback) == 1 and fallback[0].startswith(f"Whisper {gpu} is not available (Name or service not known)")
     marker = json.loads((tmp_path / "whisper-download-failed.json").read_text())
-    assert (marker["model"], marker["error"]) == (name, "Name or service not known")
+    assert (marker["model"], marker["error"]) == (gpu, "Name or service not known")
+
+
+def test_without_base_packages_the_packaged_tiny_en_is_the_last_resort(offline, tmp_path, monkeypatch):
+    monkeypatch.setattr(packaged_whisper, "base_parts", lambda: None)
+    assert default_whisper_model("cpu", None, tmp_path, tmp_path / "models") == packaged_whisper_model()
+    assert offline == [("base", True), ("base", False)]  # the hub's base was tried first
 
 
 def test_a_failed_download_is_not_tried_again_on_the_next_run(offline, tmp_path, caplog):
-    FasterWhisper(None, marker_dir=tmp_path)
+    default_whisper_model("cuda", None, tmp_path, tmp_path / "models")
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="search.models.whisper"):
-        backend = FasterWhisper(None, marker_dir=tmp_path)
-    assert backend.model_id == "faster-whisper:tiny.en"
-    assert [call for call in offline if not call[1]] == [("base", False)]  # one download, the first run's
-    assert offline.count(("base", True)) == 2  # the cache is still looked at: it costs nothing
+        default_whisper_model("cuda", None, tmp_path, tmp_path / "models")
+    gpu = DEFAULT_MODELS["cuda"]
+    assert [call for call in offline if not call[1]] == [(gpu, False)]  # one download, the first run's
+    assert offline.count((gpu, True)) == 2  # the cache is still looked at: it costs nothing
     assert not any("downloading" in r.getMessage() for r in caplog.records)
     assert any("its download failed 0 min ago" in r.getMessage() for r in caplog.records)
 
 
 def test_a_failure_older_than_a_day_or_of_another_model_is_tried_again(offline, tmp_path):
     marker = tmp_path / "whisper-download-failed.json"
-    marker.write_text(json.dumps({"model": "base", "at": time.time() - 25 * 3600, "error": "offline"}))
-    FasterWhisper(None, marker_dir=tmp_path)
-    marker.write_text(json.dumps({"model": "large-v3-turbo", "at": time.time(), "error": "offline"}))
-    FasterWhisper(None, marker_dir=tmp_path)
-    assert [call for call in offline if not call[1]] == [("base", False), ("base", False)]
+    gpu = DEFAULT_MODELS["cuda"]
+    marker.write_text(json.dumps({"model": gpu, "at": time.time() - 25 * 3600, "error": "offline"}))
+    default_whisper_model("cuda", None, tmp_path, tmp_path / "models")
+    marker.write_text(json.dumps({"model": "medium", "at": time.time(), "error": "offline"}))
+    default_whisper_model("cuda", None, tmp_path, tmp_path / "models")
+    assert [call for call in offline if not call[1]] == [(gpu, False), (gpu, False)]
 
 
 def test_tiny_en_by_name_is_the_packaged_copy_without_any_download(offline):

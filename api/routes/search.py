@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Path as PathParam, Query, Request,
 from pydantic import Field
 
 from search.encoders import VisualSearchUnavailable
-from search.filters import Filters
+from search.filters import LANGUAGE_CODE, Filters
 from search.matched_words import found_in, query_words
 from search.rank import Moment
 
@@ -28,6 +28,7 @@ router = APIRouter(prefix="/api", tags=["search"], dependencies=[KeyDep])
 SegmentId = Annotated[int, PathParam(ge=1, le=2**62)]
 K = Annotated[int, Query(ge=1, le=100, description="number of moments")]
 Offset = Annotated[int, Query(ge=0, le=10_000, description="moments to skip (pages never repeat a moment)")]
+Language = Annotated[str | None, Query(pattern=LANGUAGE_CODE, description='only moments spoken in it ("en", "de", "zh")')]
 _ERRORS = {400: {"model": Message}, 404: {"model": Message}, 409: {"model": Message}}
 _CACHED_TIMING = "encode;dur=0.00, search;dur=0.00"
 
@@ -73,14 +74,14 @@ async def search(services: ServicesDep, response: Response,
                  min_duration: Annotated[float | None, Query(ge=0)] = None,
                  max_duration: Annotated[float | None, Query(ge=0)] = None,
                  per_video: Annotated[bool, Query(description="only the best moment of each video")] = False,
-                 offset: Offset = 0,
+                 offset: Offset = 0, language: Language = None,
                  ) -> SearchOut:
     """Moments that match a text, best first; optionally narrowed by metadata filters."""
     chosen = mode or services.settings.default_mode
     queries = services.queries
     filters = Filters(video_ids=video or None, path_prefix=path_prefix, tags=tag or None,
                       recorded_after=after, recorded_before=before,
-                      min_duration=min_duration, max_duration=max_duration)
+                      min_duration=min_duration, max_duration=max_duration, language=language)
     # The raw text is part of the key because the answer echoes it.
     key = services.answers.key(q, chosen, k, q, repr(filters), per_video, offset)
     body = services.answers.get(key)
@@ -106,12 +107,14 @@ async def search(services: ServicesDep, response: Response,
 
 @router.get("/segments/{segment_id}/similar", response_model=SearchOut, responses=_ERRORS)
 async def similar_segment(services: ServicesDep, response: Response, segment_id: SegmentId,
-                          k: K = 10, mode: Mode | None = None, offset: Offset = 0) -> SearchOut:
+                          k: K = 10, mode: Mode | None = None, offset: Offset = 0,
+                          language: Language = None) -> SearchOut:
     """Moments like an indexed one ("more like this"); the moment itself is left out."""
     chosen = mode or services.settings.default_mode
     started = time.perf_counter()
     try:
-        moments = await services.run(services.searcher.similar_segment, segment_id, chosen, k, offset=offset)
+        moments = await services.run(services.searcher.similar_segment, segment_id, chosen, k, offset=offset,
+                                     filters=Filters(language=language))
     except (ValueError, LookupError, VisualSearchUnavailable) as exc:
         raise _client_error(exc) from exc
     return _answer(response, None, chosen, k, moments, 0.0, time.perf_counter() - started, offset=offset)
@@ -126,7 +129,7 @@ async def similar_segment(services: ServicesDep, response: Response, segment_id:
                                "description": "a video clip or an image"}}}}}}},
 )
 async def similar_upload(services: ServicesDep, request: Request, response: Response,
-                         k: K = 10, mode: Mode | None = None) -> SearchOut:
+                         k: K = 10, mode: Mode | None = None, language: Language = None) -> SearchOut:
     """Moments that look and sound like an uploaded clip or image (multipart field ``file``)."""
     import uuid
 
@@ -145,7 +148,8 @@ async def similar_upload(services: ServicesDep, request: Request, response: Resp
         encode_s = time.perf_counter() - started
         started = time.perf_counter()
         try:
-            moments = await services.run(services.searcher.search_vectors, vectors, chosen, k)
+            moments = await services.run(services.searcher.search_vectors, vectors, chosen, k,
+                                         filters=Filters(language=language))
         except (ValueError, LookupError, VisualSearchUnavailable) as exc:
             raise _client_error(exc) from exc
         return _answer(response, None, chosen, k, moments, encode_s, time.perf_counter() - started)

@@ -34,7 +34,8 @@ def video_out(video: Video, segments: int = 0) -> dict:
     return dict(id=video.id, path=video.path, name=Path(video.path).name, status=video.status,
                 duration=video.duration or 0.0, error_stage=video.error_stage, error=video.error,
                 width=video.width, height=video.height, has_audio=bool(video.has_audio),
-                language=video.language, asr_model=video.asr_model, segments=segments,
+                language=video.language, languages=list(video.languages or []), speech_note=video.speech_note,
+                asr_model=video.asr_model, segments=segments,
                 tags=list(video.tags or []), recorded_at=video.recorded_at,
                 transcript_source=video.transcript_source, subtitle_note=video.subtitle_note,
                 stream_url=f"/api/videos/{video.id}/stream" if video.status == "indexed" else None,
@@ -74,8 +75,8 @@ async def get_video(services: ServicesDep, video_id: VideoId) -> VideoDetailOut:
             raise HTTPException(404, f"there is no video {video_id} in the catalog")
         segments = [SegmentOut(id=s.id, start=round(s.start, 3), end=round(s.end, 3),
                                transcript=s.transcript or "", screen_text=s.screen_text or "",
-                               thumbnail_url=f"/api/segments/{s.id}/thumbnail") for s in detail.segments]
-        lines = [TranscriptLineOut(start=round(l.start, 3), end=round(l.end, 3), text=l.text)
+                               language=s.language, rendering=s.rendering, thumbnail_url=f"/api/segments/{s.id}/thumbnail") for s in detail.segments]
+        lines = [TranscriptLineOut(start=round(l.start, 3), end=round(l.end, 3), text=l.text, language=l.language)
                  for l in detail.lines]
         return VideoDetailOut(**video_out(detail.video, len(segments)), segment_list=segments, transcript=lines)
 

@@ -8,7 +8,7 @@
 const $ = (sel) => document.querySelector(sel);
 const PAGE = 24;
 const FILTERS = [["path_prefix", "#f-path"], ["after", "#f-after"], ["before", "#f-before"],
-                 ["min_duration", "#f-min"], ["max_duration", "#f-max"]];
+                 ["min_duration", "#f-min"], ["max_duration", "#f-max"], ["language", "#f-language"]];
 const state = { pollJobs: null, query: null, shown: 0, k: PAGE, tags: new Set(), moment: null, videoId: null,
                 duration: 0, libOffset: 0 };
 
@@ -80,6 +80,7 @@ function render(answer, label, append = false) {
     card.querySelector(".range").textContent = `${fmtTime(m.start)}–${fmtTime(m.end)}`;
     card.querySelector(".name").textContent = m.video_name;
     card.querySelector(".name").title = m.video_path;
+    card.querySelector(".lang").textContent = m.language || "";  // the language its speech is in
     // A calibrated label where one exists (text queries, speech or keyword evidence); the raw
     // score, which only orders this answer, on hover.
     const score = card.querySelector(".score");

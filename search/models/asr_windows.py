@@ -12,27 +12,22 @@ import dataclasses
 
 import numpy as np
 
+from . import vad
 from .vad import SAMPLE_RATE
-from .whisper import EMPTY, AsrBackend, Line, Transcript
+from .whisper import EMPTY, AsrBackend, Line, Transcript, spoken_languages
 
 WINDOW = 300.0  # seconds of audio Whisper is given at once
 SEEK = 20.0  # a window ends at the quietest half second of its last this many seconds
-_STEP = SAMPLE_RATE // 2
 
 
 def windows(audio: np.ndarray, window: float = WINDOW, seek: float = SEEK) -> list[tuple[int, int]]:
-    """[(first, end)] sample ranges that cover the audio, each at most ``window`` seconds long."""
-    samples, size = len(audio), int(window * SAMPLE_RATE)
-    look = max(_STEP, int(min(seek, window / 2) * SAMPLE_RATE) // _STEP * _STEP)
-    spans, start = [], 0
-    while samples - start > size:
-        low = start + size - look
-        power = np.square(audio[low:low + look].reshape(-1, _STEP), dtype=np.float64).mean(axis=1)
-        end = low + int(np.argmin(power)) * _STEP + _STEP // 2
-        spans.append((start, end))
-        start = end
-    spans.append((start, samples))
-    return spans
+    """[(first, end)] sample ranges of at most ``window`` seconds that Whisper is given in turn."""
+    return vad.windows(audio, window, seek)
+
+
+def _shifted(line: Line, shift: float) -> Line:
+    return dataclasses.replace(line, start=line.start + shift, end=line.end + shift,
+                               words=[(a + shift, b + shift, w) for a, b, w in line.words])
 
 
 def transcribe_windows(asr: AsrBackend, audio: np.ndarray, window: float = WINDOW) -> Transcript:
@@ -40,16 +35,16 @@ def transcribe_windows(asr: AsrBackend, audio: np.ndarray, window: float = WINDO
     spans = windows(audio, window)
     if len(spans) == 1:
         return asr.transcribe(audio)
-    lines, voiced, languages, model = [], [], [], None
+    lines, voiced, unheard, rendering, model = [], [], [], [], None
     for first, end in spans:
         part = asr.transcribe(audio[first:end])
         shift = first / SAMPLE_RATE
-        lines += [Line(l.start + shift, l.end + shift, l.text, [(a + shift, b + shift, w) for a, b, w in l.words])
-                  for l in part.lines]
+        lines += [_shifted(line, shift) for line in part.lines]
+        rendering += [_shifted(line, shift) for line in part.rendering]
         voiced += [(a + shift, b + shift) for a, b in part.voiced]
-        languages += [part.language] * len(part.lines)
+        unheard += [(a + shift, b + shift, language) for a, b, language in part.unheard]
         model = model or part.model
     if not lines:
-        return dataclasses.replace(EMPTY, model=model)
-    language = max(set(languages) - {None}, key=languages.count, default=None)  # most lines' language
-    return Transcript(language, lines, model, voiced)
+        return dataclasses.replace(EMPTY, model=model, unheard=unheard)
+    language = next(iter(spoken_languages(lines)), None)  # most lines' language
+    return Transcript(language, lines, model, voiced, unheard=unheard, rendering=rendering)

@@ -16,6 +16,14 @@ log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
 _MIN_SILENCE_MS = 200  # a pause this long between sentences separates two voiced stretches
+_STEP = SAMPLE_RATE // 2
+_SILENCE_RMS = 1e-3  # about -60 dBFS
+
+
+def is_silent(audio: np.ndarray | None) -> bool:
+    """No audio, under a tenth of a second, or quieter than -60 dBFS throughout."""
+    return audio is None or len(audio) < SAMPLE_RATE // 10 or \
+        float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) < _SILENCE_RMS
 
 
 def voiced_spans(audio: np.ndarray | None) -> list[tuple[float, float]]:
@@ -31,3 +39,19 @@ def voiced_spans(audio: np.ndarray | None) -> list[tuple[float, float]]:
         log.warning("voice activity detection failed (%s); sentence edges from Whisper alone", exc)
         return []
     return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in found]
+
+
+def windows(audio: np.ndarray, window: float, seek: float) -> list[tuple[int, int]]:
+    """[(first, end)] sample ranges that cover the audio, each at most ``window`` seconds long and
+    each ending at the quietest half second of its last ``seek`` seconds (a pause, in speech)."""
+    samples, size = len(audio), int(window * SAMPLE_RATE)
+    look = max(_STEP, int(min(seek, window / 2) * SAMPLE_RATE) // _STEP * _STEP)
+    spans, start = [], 0
+    while samples - start > size:
+        low = start + size - look
+        power = np.square(audio[low:low + look].reshape(-1, _STEP), dtype=np.float64).mean(axis=1)
+        end = low + int(np.argmin(power)) * _STEP + _STEP // 2
+        spans.append((start, end))
+        start = end
+    spans.append((start, samples))
+    return spans

@@ -170,7 +170,7 @@ def cmd_similar(app: App, args) -> int:
 
 def cmd_status(app: App, args) -> int:
     from indexer.jobs import job_summaries
-    from search.models.whisper import language_name
+    from search.models.speech_languages import language_name
 
     lib = app.library
     counts = lib.counts()

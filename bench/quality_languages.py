@@ -84,12 +84,13 @@ ENGLISH_DISTRACTORS = ("lecture_earth.mp4", "lecture_medicine.mp4", "lecture_kit
 
 
 def _by_language(queries: Path) -> Path:
-    """The corpus's queries with their kind named after the language spoken ("es english")."""
+    """The corpus's queries with the language spoken at their answer (the table's rows: "es english")."""
     rows = [json.loads(line) for line in queries.read_text().splitlines() if line.strip()]
     spanish = {lec.name for lec in SPANISH}
     for row in rows:
-        row["kind"] = f"es {'english' if row['kind'] == 'paraphrase' else 'spoken'}" \
-            if row["video"] in spanish else f"en {row['kind']}"
+        row["language"] = "es" if row["video"] in spanish else "en"
+        if row["language"] == "es":
+            row["kind"] = "english" if row["kind"] == "paraphrase" else "spoken"
     out = queries.with_name("queries-languages.jsonl")
     out.write_text("".join(json.dumps(row) + "\n" for row in rows))
     return out

@@ -103,6 +103,7 @@ class Settings(BaseSettings):
     asr_model: str | None = None  # name or path; default: the packaged multilingual base (CPU) / large-v3-turbo (GPU)
     asr_compute_type: str = "auto"  # CTranslate2's; auto: int8 on CPUs, float16 on CUDA
     asr_language: str | None = None  # None = detect
+    asr_translate: bool = True  # English renderings of speech in other languages, for the English text models
     transcripts: Literal["auto", "asr", "subtitles"] = "auto"  # auto: a file's own subtitles when it has some, else Whisper
     subtitle_languages: list[str] = Field(default_factory=lambda: ["en"])  # wanted, in order; [] = any; untagged files always
     ocr: Literal["auto", "on", "off"] = "auto"  # on-screen text; auto: on when rapidocr-onnxruntime is installed

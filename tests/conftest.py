@@ -45,30 +45,28 @@ def media(name: str) -> Path:
     return path
 
 
+def _session_folder(tmp_path_factory, variable: str, name: str):
+    """A folder of the test session in ``variable`` while the session lasts (what was there before, after)."""
+    folder = tmp_path_factory.mktemp(name)
+    saved = os.environ.get(variable)
+    os.environ[variable] = str(folder)
+    yield folder
+    if saved is None:
+        os.environ.pop(variable, None)
+    else:
+        os.environ[variable] = saved
+
+
 @pytest.fixture(scope="session", autouse=True)
 def onnx_cache(tmp_path_factory):
     """Exported text towers go to a folder of the test session, never to the user's home."""
-    folder = tmp_path_factory.mktemp("onnx")
-    saved = os.environ.get("VIDSEARCH_ONNX_CACHE_DIR")
-    os.environ["VIDSEARCH_ONNX_CACHE_DIR"] = str(folder)
-    yield folder
-    if saved is None:
-        os.environ.pop("VIDSEARCH_ONNX_CACHE_DIR", None)
-    else:
-        os.environ["VIDSEARCH_ONNX_CACHE_DIR"] = saved
+    yield from _session_folder(tmp_path_factory, "VIDSEARCH_ONNX_CACHE_DIR", "onnx")
 
 
 @pytest.fixture(scope="session", autouse=True)
 def model_cache(tmp_path_factory):
     """The packaged Whisper base is joined into a folder of the test session, never the user's home."""
-    folder = tmp_path_factory.mktemp("models")
-    saved = os.environ.get("VIDSEARCH_MODEL_CACHE_DIR")
-    os.environ["VIDSEARCH_MODEL_CACHE_DIR"] = str(folder)
-    yield folder
-    if saved is None:
-        os.environ.pop("VIDSEARCH_MODEL_CACHE_DIR", None)
-    else:
-        os.environ["VIDSEARCH_MODEL_CACHE_DIR"] = saved
+    yield from _session_folder(tmp_path_factory, "VIDSEARCH_MODEL_CACHE_DIR", "models")
 
 
 # The suite's own speech is English, heard by the packaged tiny.en told so (as VIDSEARCH_ASR_LANGUAGE=en
@@ -173,8 +171,9 @@ def copy_media(tmp_path):
 def cli_env(tiny_clip: dict, data_dir, **extra: str) -> dict:
     """The environment a ``vidsearch`` subprocess of a test runs with: the test CLIP, a data dir."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIDSEARCH_")}
-    if os.environ.get("VIDSEARCH_ONNX_CACHE_DIR"):
-        env["VIDSEARCH_ONNX_CACHE_DIR"] = os.environ["VIDSEARCH_ONNX_CACHE_DIR"]
+    for folder in ("VIDSEARCH_ONNX_CACHE_DIR", "VIDSEARCH_MODEL_CACHE_DIR"):
+        if os.environ.get(folder):
+            env[folder] = os.environ[folder]
     env.update(VIDSEARCH_DATA_DIR=str(data_dir), VIDSEARCH_CLIP_MODEL=tiny_clip["clip_model"],
                VIDSEARCH_CLIP_PRETRAINED=tiny_clip["clip_pretrained"],
                VIDSEARCH_CLIP_MODEL_CONFIG=str(tiny_clip["clip_model_config"]), VIDSEARCH_ASR_MODEL="tiny.en",

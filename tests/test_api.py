@@ -109,6 +109,7 @@ def test_repeated_query_skips_encoding(client):
 @pytest.mark.parametrize("params, status", [
     ({"q": "   "}, 400), ({"q": "x", "k": 0}, 422), ({"q": "x", "k": 101}, 422),
     ({"q": "x", "mode": "telepathy"}, 422), ({}, 422), ({"q": "x" * 1001}, 422),
+    ({"q": "x", "language": "German"}, 422),
 ])
 def test_bad_search_parameters_are_client_errors(client, params, status):
     r = client.get("/api/search", params=params)
@@ -401,6 +402,11 @@ def test_keyword_mode_and_filters(client, corpus):
     best = client.get("/api/search", params={"q": "weather", "mode": "speech", "k": 10,
                                              "per_video": "true"}).json()["moments"]
     assert len({m["video_id"] for m in best}) == len(best) >= 3
+    spoken = client.get("/api/search", params={"q": "weather", "mode": "speech", "language": "en"}).json()["moments"]
+    assert spoken and {m["language"] for m in spoken} == {"en"}  # the sample corpus speaks English
+    assert client.get("/api/search", params={"q": "weather", "language": "de"}).json()["moments"] == []
+    segment = spoken[0]["segment_id"]
+    assert client.get(f"/api/segments/{segment}/similar", params={"language": "de"}).json()["moments"] == []
 
 
 def test_api_docs_work_without_external_network(client):

@@ -54,6 +54,17 @@ def test_index_search_similar_status_remove(env, corpus, capsys):
     (job,) = status["jobs"]
     assert job["status"] == "done" and job["counts"] == {"done": 4, "failed": 1}
     assert job["failures"][0]["stage"] == "decode"
+    assert list(status["languages"]) == ["en"] and status["languages"]["en"]["videos"] == 3  # one is silent
+    speech = {s["path"].rsplit("/", 1)[-1]: (s["asr_model"], s["languages"]) for s in status["speech"]}
+    assert speech["weather.mp4"] == ("faster-whisper:tiny.en", ["en"])
+    assert speech["silent_timelapse.mp4"] == (None, None)
+    code, out, _ = run(capsys, "status", "--videos")
+    assert "spoken   : English (en) in 3 video(s)" in out and "weather.mp4: faster-whisper:tiny.en, en" in out
+
+    code, out, _ = run(capsys, "search", "heavy weather on the shore", "--language", "de", "--json")
+    assert code == 0 and json.loads(out) == []
+    code, out, err = run(capsys, "search", "heavy weather on the shore", "--language", "German")
+    assert code == 2 and "--language: 'german' is not a language code" in err
 
     code, out, _ = run(capsys, "remove", str(corpus / "weather.mp4"))
     assert code == 0 and "removed" in out

@@ -62,6 +62,13 @@ def test_jsonl(tmp_path):
     ]
 
 
+def test_jsonl_language_gives_each_language_its_rows(tmp_path):
+    lines = ('{"query": "a volcano erupted", "video": "v.mp4", "kind": "english", "language": "es"}\n'
+             '{"query": "volcán", "video": "v.mp4", "language": "es"}\n')
+    qs = load_queries(write(tmp_path, "langs.jsonl", lines))
+    assert [q.kind for q in qs.queries] == ["es english", "es"]
+
+
 def test_msrvtt(tmp_path):
     qs = load_queries(write(tmp_path, "MSRVTT_JSFUSION_test.csv", MSRVTT))
     assert qs.format == "msrvtt" and not qs.has_spans
@@ -142,6 +149,7 @@ BROKEN = [
      "True is not a number"),
     ("q.jsonl", JSONL, '["x", "a.mp4"]', 6, "not an object"),
     ("q.jsonl", JSONL, '{"query": "x", "video": "a.mp4", "kind": "all"}', 6, "reserved"),
+    ("q.jsonl", JSONL, '{"query": "x", "video": "a.mp4", "language": "Spanish"}', 6, "not a language code"),
     ("t.csv", MSRVTT, "ret3,msr7020,video7020", 5, "3 columns, the header has 4"),
     ("t.csv", MSRVTT, "ret3,msr7020,,a man sings", 5, '"video_id" is missing'),
     ("c.txt", CHARADES, "3MSZA 24.3 30.4 person turns on the light.", 4, 'no "##"'),

@@ -1,13 +1,13 @@
-"""Which language is spoken where: a file's audio cut into stretches of one language each.
+"""Which language is spoken where, for a model that cannot tell (an English-only Whisper), and
+the names people read in reports.
 
-Whisper tells a language from the first 30 s it is given and then holds it for the whole call, so a
-talk that switches from English to German would be heard as English throughout (German words
-turned into English ones, or dropped). The audio is cut instead into pieces of ``CHUNK`` seconds
-at pauses and each piece's language is asked for (one pass of Whisper's encoder each: cheap beside
-transcribing it). Where two neighbouring pieces disagree, the switch lies somewhere in them: those
-two are asked again in pieces of ``FINE`` seconds, so a stretch ends within a few seconds of where
-the speaker changed language. A piece Whisper is unsure of, or a silent one, takes its neighbour's
-language. Stretches of one language are then transcribed each in one call, told their language.
+An English-only model must not be given speech in another language: it writes English words that
+were never said. The audio is cut into pieces of ``CHUNK`` seconds at pauses and each piece's
+language is asked of a multilingual model (one pass of its encoder each). Where two neighbouring
+pieces disagree, the switch lies somewhere in them: those two are asked again in pieces of
+``FINE`` seconds, so a stretch ends within a few seconds of where the speaker changed language. A
+piece the model is unsure of, or a silent one, takes its neighbour's language. (A multilingual
+model finds each window's language itself while it transcribes: ``whisper.FasterWhisper``.)
 """
 from __future__ import annotations
 
@@ -24,6 +24,21 @@ SURE = 0.5  # a language less likely than this is a guess: the piece follows its
 
 Detect = Callable[[np.ndarray], "tuple[str, float] | None"]
 """A piece of audio -> (language code, probability), or None when it cannot be told."""
+
+
+def clock(seconds: float) -> str:
+    """0:07, 12:30: a time in a file as people read it."""
+    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
+
+
+_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese",
+          "nl": "Dutch", "ru": "Russian", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "ar": "Arabic",
+          "hi": "Hindi", "pl": "Polish", "tr": "Turkish", "sv": "Swedish", "uk": "Ukrainian", "cs": "Czech"}
+
+
+def language_name(code: str | None) -> str:
+    """A language's English name for people ("fr" -> "French"); the code itself when not listed."""
+    return _NAMES.get(code or "", code or "an unknown language")
 
 
 @dataclasses.dataclass(frozen=True)

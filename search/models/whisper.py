@@ -29,7 +29,7 @@ import numpy as np
 from ..settings import Settings, default_model_cache_dir
 from .base import ModelUnavailable, resolve_asr_compute_type
 from .packaged_whisper import packaged_base, packaged_tiny_en
-from .speech_languages import SURE, Stretch, language_stretches
+from .speech_languages import SURE, Stretch, clock, language_name, language_stretches
 from .vad import SAMPLE_RATE, is_silent, voiced_spans
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class Transcript:
         not transcribed by tiny.en (English only)"."""
         if not self.unheard:
             return None
-        spans = ", ".join(f"{language_name(lang)} ({_clock(a)}-{_clock(math.ceil(b))})" for a, b, lang in self.unheard[:4])
+        spans = ", ".join(f"{language_name(lang)} ({clock(a)}-{clock(math.ceil(b))})" for a, b, lang in self.unheard[:4])
         more = f" and {len(self.unheard) - 4} more" if len(self.unheard) > 4 else ""
         model = (self.model or "the model").removeprefix("faster-whisper:")
         return f"speech in {spans}{more}, not transcribed by {model} (English only); " \
@@ -82,20 +82,6 @@ def spoken_languages(lines: list[Line]) -> list[str]:
     """The languages ``lines`` are in, most lines first (the first is a transcript's language)."""
     heard = [line.language for line in lines if line.language]
     return sorted(set(heard), key=lambda code: (-heard.count(code), code))
-
-
-def _clock(seconds: float) -> str:
-    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
-
-
-_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese",
-          "nl": "Dutch", "ru": "Russian", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "ar": "Arabic",
-          "hi": "Hindi", "pl": "Polish", "tr": "Turkish", "sv": "Swedish", "uk": "Ukrainian", "cs": "Czech"}
-
-
-def language_name(code: str | None) -> str:
-    """A language's English name for people ("fr" -> "French"); the code itself when not listed."""
-    return _NAMES.get(code or "", code or "an unknown language")
 
 
 EMPTY = Transcript(None, [])
@@ -192,7 +178,9 @@ class FasterWhisper:
         self.multilingual = bool(self.model.model.is_multilingual)
         self.language, self.vad, self.translate = language, vad, translate
         self._join_dir = join_dir
-        self._detector = None  # an English-only model's language detector (the packaged base), on first need
+        # What tells a piece of speech's language: the model itself, or for an English-only one the
+        # packaged base, loaded on first need.
+        self._detector = self.model if self.multilingual else None
         self._heard = _Listening(self.model.model)
         self.model.model = self._heard
         self._lock = threading.Lock()
@@ -250,6 +238,7 @@ class FasterWhisper:
         # A translation is read for its meaning: its lower confidence sets off no retries at higher
         # temperatures (only a repeating loop does), and its less sure lines are kept.
         retries = {} if words else {"log_prob_threshold": None}
+        self._heard.last = None
         segments, info = self.model.transcribe(
             audio, language=language or ("en" if per_window else None), multilingual=per_window, task=task,
             word_timestamps=words, vad_filter=self.vad, condition_on_previous_text=False, beam_size=1, **retries,
@@ -269,8 +258,6 @@ class FasterWhisper:
         """The language of a piece of speech, asked of the model itself or, for an English-only
         model, of the packaged base; None when that is not installed (then everything is
         transcribed, as English)."""
-        if self.multilingual:
-            self._detector = self.model
         if self._detector is None:
             base = packaged_base(self._join_dir)
             if base is None:
@@ -369,7 +356,7 @@ def make_asr(settings: Settings, vad: bool = True, threads: int = 0) -> AsrBacke
     if settings.asr_backend == "faster-whisper":
         return FasterWhisper(settings.asr_model, device, settings.asr_compute_type,
                              settings.asr_language, cache, vad=vad, threads=threads, marker_dir=settings.data_dir,
-                             join_dir=settings.model_cache_dir)
+                             join_dir=settings.model_cache_dir, translate=settings.asr_translate)
     if settings.asr_backend == "openai-whisper":
         return OpenAIWhisper(settings.asr_model, device, settings.asr_language, cache)
     raise ValueError(f"unknown ASR backend {settings.asr_backend!r}; known: faster-whisper, openai-whisper")

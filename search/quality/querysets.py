@@ -15,18 +15,20 @@ import csv
 import io
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ..errors import InvalidInput
+from ..filters import LANGUAGE_CODE
 
 FORMATS = ("jsonl", "msrvtt", "charades", "activitynet", "qvhighlights")
 
 # What a well-formed file looks like, appended to every error so the user can fix it unaided.
 _SHAPES = {
     "jsonl": 'each line should be {"query": "...", "video": "...", "start": 12.5, "end": 20.0}'
-             " (start/end optional, both or neither; optional \"kind\")",
+             " (start/end optional, both or neither; optional \"kind\" and \"language\")",
     "msrvtt": "expected CLIP4Clip's MSRVTT_JSFUSION_test.csv: header key,vid_key,video_id,sentence,"
               " then one row per query",
     "charades": 'each line should be "VIDEO START END##sentence",'
@@ -206,6 +208,11 @@ def _jsonl_query(r: dict, n: int) -> list[LabelledQuery]:
         raise _Bad(f'"kind" {kind!r} is not a string')
     if kind == "all":  # metrics.by_kind reports the whole set under "all"
         raise _Bad('"kind" "all" is reserved for the whole set; choose another name')
+    language = r.get("language")  # the language spoken at the answer: tables then show one row per language
+    if language is not None and (not isinstance(language, str) or not re.match(LANGUAGE_CODE, language)):
+        raise _Bad(f'"language" {language!r} is not a language code (two letters, as "en", "es")')
+    if language:
+        kind = f"{language} {kind}" if kind else language
     return [LabelledQuery(_string(r, "query"), _string(r, "video"), spans, kind, n)]
 
 

@@ -35,7 +35,7 @@ class Filters:
     language: str | None = None  # moments spoken in it (ISO 639-1: "en", "de")
 
     def __post_init__(self) -> None:
-        if self.language is not None and not re.match(LANGUAGE_CODE, self.language):
+        if self.language is not None and not re.fullmatch(LANGUAGE_CODE, self.language):
             raise ValueError(f"{self.language!r} is not a language code: use two letters, as en, de, fr or zh")
 
     @property

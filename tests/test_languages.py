@@ -165,8 +165,9 @@ def test_the_language_filter_keeps_moments_spoken_in_it(library_of_languages):
     assert found and {m.language for m in found} == {"de"}
     assert all(m.video_path.endswith("licence.mp4") for m in found)
     assert searcher.search_text("permission to use the software", "speech", 10, filters=Filters(language="ja")) == []
-    with pytest.raises(ValueError, match="not a language code"):
-        Filters(language="German")
+    for wrong in ("German", "DE", "de\n"):
+        with pytest.raises(ValueError, match="not a language code"):
+            Filters(language=wrong)
 
 
 def test_an_english_question_finds_the_spanish_moment(library_of_languages):

@@ -209,7 +209,7 @@ def _jsonl_query(r: dict, n: int) -> list[LabelledQuery]:
     if kind == "all":  # metrics.by_kind reports the whole set under "all"
         raise _Bad('"kind" "all" is reserved for the whole set; choose another name')
     language = r.get("language")  # the language spoken at the answer: tables then show one row per language
-    if language is not None and (not isinstance(language, str) or not re.match(LANGUAGE_CODE, language)):
+    if language is not None and (not isinstance(language, str) or not re.fullmatch(LANGUAGE_CODE, language)):
         raise _Bad(f'"language" {language!r} is not a language code (two letters, as "en", "es")')
     if language:
         kind = f"{language} {kind}" if kind else language

@@ -149,6 +149,7 @@ async function showVideo(m) {
         button.type = "button";
         button.dataset.start = line.start;
         button.dataset.end = line.end;
+        if (line.language) button.lang = line.language;  // as heard: read aloud in its own language
         stamp.textContent = fmtTime(line.start);
         button.append(stamp, line.text);
         button.addEventListener("click", () => seek(line.start));
@@ -159,7 +160,8 @@ async function showVideo(m) {
         const jump = document.createElement("button");
         jump.type = "button";
         jump.textContent = `${fmtTime(segment.start)}–${fmtTime(segment.end)}`;
-        jump.title = segment.transcript || segment.screen_text || "";
+        jump.title = [segment.transcript || segment.screen_text || "", segment.rendering && `(${segment.rendering})`]
+          .filter(Boolean).join(" ");  // words as spoken, and their English rendering when not English
         jump.addEventListener("click", () => seek(segment.start));
         others.appendChild(jump);
       }

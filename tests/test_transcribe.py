@@ -12,8 +12,8 @@ import pytest
 
 from indexer.decode import DecodeOptions, decode_file
 from search.models import packaged_whisper
-from search.models.whisper import (DEFAULT_MODELS, EMPTY, FasterWhisper, default_whisper_model, is_silent, make_asr,
-                                   packaged_whisper_model)
+from search.models.packaged_whisper import packaged_tiny_en
+from search.models.whisper import DEFAULT_MODELS, EMPTY, FasterWhisper, default_whisper_model, is_silent, make_asr
 from search.models.base import ModelUnavailable
 from search.settings import Settings
 
@@ -21,7 +21,7 @@ from .conftest import media
 
 
 def test_packaged_tiny_en_by_name(asr):
-    assert packaged_whisper_model() is not None
+    assert packaged_tiny_en() is not None
     assert asr.model_id == "faster-whisper:tiny.en"
 
 
@@ -94,7 +94,7 @@ def test_without_the_gpu_default_the_packaged_base_is_used_with_a_warning(offlin
 
 def test_without_base_packages_the_packaged_tiny_en_is_the_last_resort(offline, tmp_path, monkeypatch):
     monkeypatch.setattr(packaged_whisper, "base_parts", lambda: None)
-    assert default_whisper_model("cpu", None, tmp_path, tmp_path / "models") == packaged_whisper_model()
+    assert default_whisper_model("cpu", None, tmp_path, tmp_path / "models") == packaged_tiny_en()
     assert offline == [("base", True), ("base", False)]  # the hub's base was tried first
 
 
@@ -121,7 +121,7 @@ def test_a_failure_older_than_a_day_or_of_another_model_is_tried_again(offline, 
 
 
 def test_tiny_en_by_name_is_the_packaged_copy_without_any_download(offline):
-    assert packaged_whisper_model() is not None
+    assert packaged_tiny_en() is not None
     backend = FasterWhisper("tiny.en")
     assert backend.model_id == "faster-whisper:tiny.en"
     assert offline == []

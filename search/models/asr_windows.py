@@ -14,7 +14,7 @@ import numpy as np
 
 from . import vad
 from .vad import SAMPLE_RATE
-from .whisper import EMPTY, AsrBackend, Line, Transcript, spoken_languages
+from .whisper import EMPTY, AsrBackend, Transcript, shifted, spoken_languages
 
 WINDOW = 300.0  # seconds of audio Whisper is given at once
 SEEK = 20.0  # a window ends at the quietest half second of its last this many seconds
@@ -23,11 +23,6 @@ SEEK = 20.0  # a window ends at the quietest half second of its last this many s
 def windows(audio: np.ndarray, window: float = WINDOW, seek: float = SEEK) -> list[tuple[int, int]]:
     """[(first, end)] sample ranges of at most ``window`` seconds that Whisper is given in turn."""
     return vad.windows(audio, window, seek)
-
-
-def _shifted(line: Line, shift: float) -> Line:
-    return dataclasses.replace(line, start=line.start + shift, end=line.end + shift,
-                               words=[(a + shift, b + shift, w) for a, b, w in line.words])
 
 
 def transcribe_windows(asr: AsrBackend, audio: np.ndarray, window: float = WINDOW) -> Transcript:
@@ -39,8 +34,8 @@ def transcribe_windows(asr: AsrBackend, audio: np.ndarray, window: float = WINDO
     for first, end in spans:
         part = asr.transcribe(audio[first:end])
         shift = first / SAMPLE_RATE
-        lines += [_shifted(line, shift) for line in part.lines]
-        rendering += [_shifted(line, shift) for line in part.rendering]
+        lines += [shifted(line, shift) for line in part.lines]
+        rendering += [shifted(line, shift) for line in part.rendering]
         voiced += [(a + shift, b + shift) for a, b in part.voiced]
         unheard += [(a + shift, b + shift, language) for a, b, language in part.unheard]
         model = model or part.model

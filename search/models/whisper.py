@@ -78,6 +78,14 @@ class Transcript:
                "unset VIDSEARCH_ASR_MODEL for the multilingual base"
 
 
+def shifted(line: Line, shift: float) -> Line:
+    """``line`` moved ``shift`` seconds later: from a piece of audio's clock onto the file's."""
+    if not shift:
+        return line
+    return dataclasses.replace(line, start=line.start + shift, end=line.end + shift,
+                               words=[(a + shift, b + shift, w) for a, b, w in line.words])
+
+
 def spoken_languages(lines: list[Line]) -> list[str]:
     """The languages ``lines`` are in, most lines first (the first is a transcript's language)."""
     heard = [line.language for line in lines if line.language]
@@ -91,11 +99,6 @@ class AsrBackend(Protocol):
     model_id: str
 
     def transcribe(self, audio: np.ndarray) -> Transcript: ...
-
-
-def packaged_whisper_model() -> str | None:
-    """The packaged tiny.en's folder (kept under its old name for callers)."""
-    return packaged_tiny_en()
 
 
 # The model a user gets without choosing: base hears about a hundred languages and ships in
@@ -114,8 +117,8 @@ def default_whisper_model(device: str, cache_dir: str | None, marker_dir: Path |
     from faster_whisper.utils import download_model
 
     name = DEFAULT_MODELS["cuda" if device.startswith("cuda") else "cpu"]
-    base = packaged_base(join_dir or default_model_cache_dir())
-    if name == "base" and base:
+    join_dir = join_dir or default_model_cache_dir()
+    if name == "base" and (base := packaged_base(join_dir)):
         return base
     try:
         return download_model(name, cache_dir=cache_dir, local_files_only=True)
@@ -132,6 +135,7 @@ def default_whisper_model(device: str, cache_dir: str | None, marker_dir: Path |
             if marker is not None:
                 marker.parent.mkdir(parents=True, exist_ok=True)
                 marker.write_text(json.dumps({"model": name, "at": time.time(), "error": failed}))
+    base = packaged_base(join_dir)  # joined only now that it is needed (a GPU's cached model needs none)
     fallback, fallback_name = (base, "base") if base else (packaged_tiny_en(), "tiny.en")
     if fallback is None:
         raise ModelUnavailable(f"the Whisper model {name} could not be downloaded ({failed}) and no packaged "
@@ -249,9 +253,9 @@ class FasterWhisper:
             heard = "en" if task == "translate" else (self._heard.last if per_window and self._heard.last
                                                       else info.language)
             if s.text.strip() and s.avg_logprob >= floor:
-                lines.append(Line(float(s.start) + shift, float(s.end) + shift, s.text.strip(),
-                                  [(float(w.start) + shift, float(w.end) + shift, w.word.strip())
-                                   for w in (s.words or [])], heard))
+                lines.append(shifted(Line(float(s.start), float(s.end), s.text.strip(),
+                                          [(float(w.start), float(w.end), w.word.strip()) for w in (s.words or [])],
+                                          heard), shift))
         return lines
 
     def _detect(self, audio: np.ndarray) -> tuple[str, float] | None:

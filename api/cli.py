@@ -46,10 +46,13 @@ def _print_moments(moments, as_json: bool) -> None:
 
 
 class App:
-    """The objects a command needs, built on first use (a status call loads no model)."""
+    """The objects a command needs, built on first use (a status call loads no model).
+    ``read_only``: a command that only queries (its library maps the index files, see
+    ``FaissIndexSet``)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, read_only: bool = False):
         self.settings = settings
+        self.read_only = read_only
         self._library = self._encoders = None
 
     @property
@@ -57,7 +60,7 @@ class App:
         if self._library is None:
             from search.library import Library
 
-            self._library = Library(self.settings)
+            self._library = Library(self.settings, read_only=self.read_only)
         return self._library
 
     @property
@@ -139,7 +142,11 @@ def _filters(args):
 
 
 def cmd_search(app: App, args) -> int:
-    moments = app.searcher().search_text(args.text, args.mode, args.k, filters=_filters(args),
+    loading = app.encoders.load_for_query(args.mode or app.settings.default_mode)
+    searcher = app.searcher()  # opens the indexes meanwhile
+    for thread in loading:
+        thread.join()
+    moments = searcher.search_text(args.text, args.mode, args.k, filters=_filters(args),
                                          per_video=args.per_video, offset=args.offset)
     _print_moments(moments, args.json)
     return 0
@@ -338,14 +345,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="find moments by text")
     p.add_argument("text")
     _query_options(p, MODES)
-    p.set_defaults(func=cmd_search)
+    p.set_defaults(func=cmd_search, read_only=True)
 
     p = sub.add_parser("similar", help="find moments like a clip, an image or an indexed segment")
     p.add_argument("file", nargs="?", help="a video clip or an image")
     p.add_argument("--segment", type=int, help="an indexed segment id instead of a file")
     p.add_argument("--copies", action="store_true", help="where else FILE's footage appears (copied spans)")
     _query_options(p, MODES)
-    p.set_defaults(func=cmd_similar)
+    p.set_defaults(func=cmd_similar, read_only=True)
 
     p = sub.add_parser("status", help="what is indexed, and what failed and why")
     p.add_argument("--json", action="store_true")
@@ -407,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
 
     try:
-        return args.func(App(Settings()), args)
+        return args.func(App(Settings(), read_only=getattr(args, "read_only", False)), args)
     except ValidationError as exc:
         print(f"vidsearch: invalid VIDSEARCH_* setting: {exc}", file=sys.stderr)
     except (VidsearchError, OSError) as exc:  # the user's to fix (a file system problem too)

@@ -20,7 +20,7 @@ def register(sub, modes) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--per-query", metavar="OUT.jsonl", help="write each query's rank, top moment and IoU")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_eval)
+    p.set_defaults(func=cmd_eval, read_only=True)
 
     p = sub.add_parser("tune", help="learn the hybrid ranking from labelled queries")
     p.add_argument("queries", metavar="QUERIES", nargs="?", help="labelled queries, as for eval")
@@ -34,7 +34,7 @@ def register(sub, modes) -> None:
     p.add_argument("--reset", action="store_true", help="stop using the active profile")
     p.add_argument("--json", action="store_true")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_tune)
+    p.set_defaults(func=cmd_tune, read_only=True)
 
 
 def _load_queries(args):

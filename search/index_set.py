@@ -79,23 +79,28 @@ def disagrees(row: dict) -> bool:
     return bool(row["missing"] or row["orphans"] or row["duplicates"] or row["unreadable"] or row["wrong_dim"])
 
 
-def make_index_set(settings: Settings, exact_vectors) -> IndexSet:
-    """The backend the settings choose: FAISS files in the data dir, or Milvus collections."""
+def make_index_set(settings: Settings, exact_vectors, read_only: bool = False) -> IndexSet:
+    """The backend the settings choose: FAISS files in the data dir, or Milvus collections.
+    ``read_only``: for a process that only queries (FAISS files are then mapped, not copied)."""
     if settings.vector_backend == "milvus":
         from .milvus_set import MilvusIndexSet
 
         return MilvusIndexSet(settings)
-    return FaissIndexSet(settings, exact_vectors)
+    return FaissIndexSet(settings, exact_vectors, read_only)
 
 
 class FaissIndexSet(IndexSet):
     """One FAISS index file per space in ``settings.index_dir``, its type chosen by size and budget.
 
     ``exact_vectors(space, ids)`` reads full vectors from the catalog: compressed indexes re-score
-    their candidates with them."""
+    their candidates with them. ``read_only``: files that hold the catalog's vectors are mapped
+    into memory, not read (``persist.read``); one that does not is read whole and repaired as
+    always, and taking writes is refused."""
 
-    def __init__(self, settings: Settings, exact_vectors: Callable[[str, object], tuple[np.ndarray, np.ndarray]]):
+    def __init__(self, settings: Settings, exact_vectors: Callable[[str, object], tuple[np.ndarray, np.ndarray]],
+                 read_only: bool = False):
         self.settings = settings
+        self.read_only = read_only
         self.index_dir = settings.index_dir
         self.index_dir.mkdir(parents=True, exist_ok=True)
         self.exact_vectors = exact_vectors
@@ -106,12 +111,12 @@ class FaissIndexSet(IndexSet):
     def _path(self, space: str) -> Path:
         return self.index_dir / f"{space}.faiss"
 
-    def _load(self, space: str, dim: int | None) -> VectorIndex | None:
+    def _load(self, space: str, dim: int | None, mapped: bool = False) -> VectorIndex | None:
         for candidate in (self._path(space), self._path(space).with_suffix(".faiss.prev")):
             if not candidate.exists():
                 continue
             try:
-                index = VectorIndex.load(candidate)
+                index = VectorIndex.load(candidate, mapped)
             except Exception as exc:  # a torn or foreign file: fall back, then rebuild
                 log.warning("cannot read %s (%s); trying the previous copy", candidate, exc)
                 continue
@@ -129,11 +134,13 @@ class FaissIndexSet(IndexSet):
         self._unsaved.clear()  # what is read now holds every write the catalog has
         for space in SPACES:
             dim = dims.get(space)
-            index = self._load(space, dim)
+            index = self._load(space, dim, mapped=self.read_only)
             if index is not None and index.meta.get("generation") == generation and not self._rebuild_reason(index):
                 self._adopt(space, index)
                 changes[space] = (0, 0)
                 continue
+            if index is not None and self.read_only:  # to be repaired: a mapped index cannot change
+                index = self._load(space, dim)
             rebuilt = False
             if index is None:
                 if dim is None:
@@ -158,6 +165,7 @@ class FaissIndexSet(IndexSet):
         return changes
 
     def apply(self, session: Session, removed: Removed, added: Added, generation: int | None) -> None:
+        self._writable()
         touched = set()
         for space in SPACES:
             gone = removed.get(space, []) if isinstance(removed, dict) else removed
@@ -196,6 +204,7 @@ class FaissIndexSet(IndexSet):
         self._saved_at = time.monotonic()
 
     def rebuild(self, session: Session, space: str, generation: int) -> None:
+        self._writable()
         dim = session.scalar(select(ModelVersion.dim).where(ModelVersion.space == space))
         if dim is None:
             return
@@ -229,6 +238,10 @@ class FaissIndexSet(IndexSet):
         return report
 
     # --- the FAISS side
+    def _writable(self) -> None:
+        if self.read_only:  # the library refuses first; this guards the mapped indexes whoever calls
+            raise RuntimeError("these indexes were opened read-only (for queries); they take no writes")
+
     def _save(self, session: Session, space: str, index: VectorIndex, generation: int | None) -> None:
         """Save with the catalog generation whose vectors the file holds (None: unknown)."""
         model = session.scalar(select(ModelVersion.model).where(ModelVersion.space == space))

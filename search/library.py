@@ -110,12 +110,14 @@ class NewVideo:
 class Library(CatalogReads):
     """One data dir: the catalog session factory plus its index set (one index per space)."""
 
-    def __init__(self, settings: Settings, reconcile: bool = True, index_set: IndexSet | None = None):
+    def __init__(self, settings: Settings, reconcile: bool = True, index_set: IndexSet | None = None,
+                 read_only: bool = False):
         self.settings = settings
+        self.read_only = read_only
         self.sessions: sessionmaker = open_catalog(settings.catalog_url)
         self.lock_dir = settings.index_dir
         self.lock_dir.mkdir(parents=True, exist_ok=True)
-        self.index_set = index_set or make_index_set(settings, self.exact_vectors)
+        self.index_set = index_set or make_index_set(settings, self.exact_vectors, read_only)
         self.seen_generation: int | None = None  # the catalog generation these indexes match
         if reconcile:  # only `vidsearch check` looks at the files as they are, before repair
             self.reconcile()
@@ -126,8 +128,11 @@ class Library(CatalogReads):
         return self.index_set.indexes
 
     @contextlib.contextmanager
-    def _write_lock(self) -> Iterator[None]:
-        """Serialise index writers across processes sharing the data dir."""
+    def _write_lock(self, repair: bool = False) -> Iterator[None]:
+        """Serialise index writers across processes sharing the data dir. Only ``repair`` (making
+        the indexes equal to the catalog) is allowed to a library opened read-only."""
+        if self.read_only and not repair:
+            raise RuntimeError("this library was opened read-only (for queries); it takes no writes")
         with open(self.lock_dir / ".lock", "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
@@ -138,7 +143,7 @@ class Library(CatalogReads):
     # --- consistency
     def reconcile(self) -> dict[str, tuple[int, int]]:
         """Make every index hold exactly the catalog's vectors; returns {space: (added, removed)}."""
-        with self._write_lock(), self.sessions() as session:
+        with self._write_lock(repair=True), self.sessions() as session:
             self.seen_generation = catalog_generation(session)  # read first: a later change is seen next time
             return self.index_set.reconcile(session, self.seen_generation)
 
@@ -154,7 +159,7 @@ class Library(CatalogReads):
             yield
         finally:
             self.index_set.save_every = before
-            with self._write_lock(), self.sessions() as session:
+            with self._write_lock(repair=True), self.sessions() as session:
                 self.index_set.flush(session)
 
     def refresh_if_changed(self) -> bool:

@@ -65,8 +65,8 @@ class Searcher:
         if not needs_clip(mode):
             return None
         if mode != "hybrid":
-            return self.encoders.require_clip()
-        return self.encoders.clip if self.library.has_vectors(CLIP_SPACES) else None
+            return self.encoders.require_clip(text_only=True)
+        return self.encoders.clip_text if self.library.has_vectors(CLIP_SPACES) else None
 
     def search_text(self, text: str, mode: str | None = None, k: int = 10, filters: Filters | None = None,
                     per_video: bool = False, offset: int = 0) -> list[Moment]:

@@ -59,9 +59,11 @@ def test_an_export_that_does_not_match_its_graph_or_model_is_not_used(cache, tmp
     fingerprint = source_fingerprint(default_text_model(), kind)
     assert ExportedTextEncoder.open(cache, kind, fingerprint) is not None
 
-    # A graph other than the one checked (here: a digest that is not its own): the full model.
+    # A graph other than the one checked (here: another stat and digest than its own): the full model.
     saved = json.loads(manifest.read_text())
-    manifest.write_text(json.dumps({**saved, "graph_sha256": "0" * 64}))
+    manifest.write_text(json.dumps({**saved, "graph_stat": [1, 2]}))
+    assert ExportedTextEncoder.open(cache, kind, fingerprint) is not None  # the same digest: still it
+    manifest.write_text(json.dumps({**saved, "graph_stat": [1, 2], "graph_sha256": "0" * 64}))
     assert ExportedTextEncoder.open(cache, kind, fingerprint) is None
     assert isinstance(load_sentence_encoder(default_text_model(), runtime="onnx", onnx_cache_dir=cache),
                       SentenceEncoder)

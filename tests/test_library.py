@@ -235,3 +235,26 @@ def test_batched_saves_write_index_files_once_and_a_crash_in_between_loses_nothi
     assert lib.index_set.save_every == 0.0  # outside the block: saved after every write again
     lib.write_video(video("/d.mp4", 1, seed=60))
     assert saved_file().meta["generation"] == lib.generation()
+
+
+def test_a_read_only_library_maps_current_files_repairs_stale_ones_and_refuses_writes(tmp_path):
+    """A query process maps the index files (the vectors stay in the page cache), answers as a
+    library that read them whole, reads a stale file whole to repair it, and takes no writes
+    (adding to a mapped FAISS index would abort the process)."""
+    settings = Settings(data_dir=tmp_path / "data")
+    writer = Library(settings)
+    writer.write_video(video("/a.mp4", 3))
+    writer.write_video(video("/b.mp4", 2, seed=10))
+    reader = Library(settings, read_only=True)
+    for space in ("fused", "speech"):
+        mapped, whole = reader.indexes[space].search(unit(1), 5), writer.indexes[space].search(unit(1), 5)
+        assert np.array_equal(mapped[1], whole[1]) and np.allclose(mapped[0], whole[0])
+    with pytest.raises(RuntimeError, match="read-only"):
+        reader.write_video(video("/c.mp4", 1, seed=30))
+    assert len(Library(settings).indexes["fused"]) == 5  # the refused write left nothing behind
+
+    (settings.index_dir / "speech.faiss").unlink()  # a crash before the save: the file is behind
+    (settings.index_dir / "speech.faiss.prev").rename(settings.index_dir / "speech.faiss")
+    stale = Library(settings, read_only=True, reconcile=False)
+    assert stale.reconcile() == {"fused": (0, 0), "speech": (2, 0)}  # read whole and repaired
+    assert sorted(stale.indexes["speech"].ids().tolist()) == sorted(writer.indexes["speech"].ids().tolist())

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import ModelUnavailable, resolve_image_precision, resolve_text_backend, resolve_text_runtime
+from .clip_text import leave_clip_text
 from .onnx_runtime import OnnxImageTower, OnnxTextTower, load_tower
 
 log = logging.getLogger(__name__)
@@ -25,17 +26,20 @@ log = logging.getLogger(__name__)
 _DOWNLOAD_RETRY_AFTER = 24 * 3600
 
 
-def _hf_cached(pretrained_cfg: dict, cache_dir: str | None) -> bool:
+def _hf_cached(pretrained_cfg: dict, cache_dir: str | None) -> Path | None:
+    """The weights file of a tag in the hub's cache, or None when it is not there."""
     hub = pretrained_cfg.get("hf_hub", "")
     if not hub:
-        return False
+        return None
     from huggingface_hub import try_to_load_from_cache
 
     repo, filename = os.path.split(hub)
     names = [filename] if filename else ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"]
-    return any(
-        isinstance(try_to_load_from_cache(repo, name, cache_dir=cache_dir), str) for name in names
-    )
+    for name in names:
+        found = try_to_load_from_cache(repo, name, cache_dir=cache_dir)
+        if isinstance(found, str):
+            return Path(found)
+    return None
 
 
 def _first_sentence(exc: Exception, limit: int = 200) -> str:
@@ -107,6 +111,12 @@ class ClipEncoder:
         self._std = torch.tensor(pre.get("std", open_clip.OPENAI_DATASET_STD), device=device).view(1, 3, 1, 1)
         with torch.inference_mode():
             self.dim = int(self.model.encode_text(self.tokenizer(["x"]).to(device)).shape[-1])
+        if self._onnx is not None and _plain_bpe(self.tokenizer):
+            from open_clip.tokenizer import default_bpe
+
+            leave_clip_text(self, self._onnx.path, Path(default_bpe()), self.tokenizer.context_length,
+                            pretrained=pretrained, config_path=config_path, weights_cache=cache_dir,
+                            weights=self.weights)
 
     @staticmethod
     def _identity(model: str, pretrained: str) -> str:
@@ -128,7 +138,7 @@ class ClipEncoder:
                 f"(tags: {', '.join(open_clip.list_pretrained_tags_by_model(model)) or 'none'})"
             )
         marker = Path(marker_dir) / "clip-download-failed.json" if marker_dir else None
-        if tag_cfg is not None and not _hf_cached(tag_cfg, cache):
+        if tag_cfg is not None and _hf_cached(tag_cfg, cache) is None:
             self._check_marker(marker, model, pretrained)
             log.warning("CLIP weights %s/%s are not cached: downloading them (needs the internet)", model, pretrained)
         try:
@@ -144,6 +154,7 @@ class ClipEncoder:
                 f"CLIP weights {model}/{pretrained} could not be loaded: {_first_sentence(exc)} "
                 "(is there internet? else set VIDSEARCH_CLIP_PRETRAINED to a local checkpoint file)"
             ) from exc
+        self.weights = Path(pretrained) if tag_cfg is None else _hf_cached(tag_cfg, cache)
 
     @staticmethod
     def _check_marker(marker: Path | None, model: str, pretrained: str) -> None:
@@ -258,6 +269,14 @@ def _image_tower_module(model):
             return F.normalize(self.visual(pixels), dim=-1)
 
     return Image().eval()
+
+
+def _plain_bpe(tokenizer) -> bool:
+    """open_clip's own BPE tokenizer as OpenAI's CLIP uses it (``clip_tokens`` gives its ids)."""
+    from open_clip.tokenizer import SimpleTokenizer, _clean_lower
+
+    return type(tokenizer) is SimpleTokenizer and tokenizer.clean_fn is _clean_lower \
+        and tokenizer.reduction_fn is None and tokenizer.vocab_size == 49408
 
 
 def _supports_short_text(model) -> bool:

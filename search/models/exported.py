@@ -7,7 +7,9 @@ has given PyTorch's vectors (``onnx_runtime``), it leaves three things in the ON
 * the graph (``<kind>-<weights hash>.onnx``);
 * its fast tokenizer, with the model's truncation and padding (``<graph>.tokenizer.json``);
 * a manifest, named by a fingerprint of the model's files (their paths, sizes and modification
-  times: a stat, no weights read), holding the graph's SHA-256, the vector size and the model id.
+  times: a stat, no weights read), holding the SHA-256 of the graph and of the tokenizer file
+  (with the stat each had when hashed: a file with that stat is not hashed again), the vector
+  size and the model id.
 
 The manifest is written only after this tokenizer and this graph, run as a later process will run
 them, gave the model's own vectors on probe texts: the check runs once, at export. A later
@@ -20,17 +22,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from ..files import write_text_atomically
+from ..files import write_bytes_atomically, write_text_atomically
 from .onnx_runtime import open_session, run_tower
 
 log = logging.getLogger(__name__)
 
-_FORMAT = "1"  # bump when what a manifest promises changes
+_FORMAT = "2"  # bump when what a manifest promises changes
 _BATCH = 64
 
 
@@ -49,7 +52,7 @@ def source_fingerprint(model_dir: str | Path, kind: str) -> str | None:
     return digest.hexdigest()
 
 
-def _manifest_path(cache_dir: Path, kind: str, fingerprint: str) -> Path:
+def manifest_path(cache_dir: Path, kind: str, fingerprint: str) -> Path:
     return Path(cache_dir) / f"{kind}-{fingerprint}.manifest.json"
 
 
@@ -62,25 +65,29 @@ class ExportedTextEncoder:
     """``encode(texts)`` -> unit float32 vectors, from a graph and a tokenizer named by a manifest."""
 
     def __init__(self, manifest: dict, folder: Path, threads: int = 0):
-        from tokenizers import Tokenizer
-
         self.model_id, self.dim = manifest["model_id"], int(manifest["dim"])
         self.inputs = list(manifest["inputs"])
         self.graph = Path(folder) / manifest["graph"]
-        self.tokenizer = Tokenizer.from_file(str(Path(folder) / manifest["tokenizer"]))
+        self.tokenizer = self.load_tokenizer(manifest, Path(folder) / manifest["tokenizer"])
         self.session = open_session(self.graph, threads)
+
+    @staticmethod
+    def load_tokenizer(manifest: dict, path: Path):
+        from tokenizers import Tokenizer
+
+        return Tokenizer.from_file(str(path))
 
     @classmethod
     def open(cls, cache_dir: Path, kind: str, fingerprint: str | None) -> "ExportedTextEncoder | None":
         """The checked export for this fingerprint, or None (and the reason, in the debug log)."""
         if fingerprint is None:
             return None
-        path = _manifest_path(cache_dir, kind, fingerprint)
+        path = manifest_path(cache_dir, kind, fingerprint)
         try:
             manifest = json.loads(path.read_text())
-            graph = Path(cache_dir) / manifest["graph"]
-            if manifest.get("format") != _FORMAT or _sha256(graph) != manifest["graph_sha256"]:
-                log.info("%s does not match its graph; the full model loads and exports again", path.name)
+            problem = _mismatch(manifest, Path(cache_dir))
+            if problem:
+                log.info("%s: %s; the full model loads and exports again", path.name, problem)
                 return None
             return cls(manifest, Path(cache_dir))
         except FileNotFoundError:
@@ -102,22 +109,56 @@ class ExportedTextEncoder:
                                for i in range(0, len(texts), _BATCH)])
 
 
-def save_export(cache_dir: Path, kind: str, fingerprint: str | None, graph: Path, tokenizer_json: str,
-                *, model_id: str, dim: int, inputs: list[str],
-                agrees: Callable[[ExportedTextEncoder], bool]) -> bool:
+def _mismatch(manifest: dict, folder: Path) -> str | None:
+    """Why a manifest cannot be trusted any more, or None: another format, a graph or tokenizer
+    file that is not the one checked, a weights file that changed since (a stat)."""
+    if manifest.get("format") != _FORMAT:
+        return "another format"
+    for part in ("graph", "tokenizer"):
+        if not _unchanged(folder / manifest[part], manifest, part):
+            return f"its {part} changed"
+    if any(_stat(path) != [size, mtime] for path, size, mtime in manifest.get("sources", [])):
+        return "the weights changed"
+    return None
+
+
+def _unchanged(path: Path, manifest: dict, part: str) -> bool:
+    """Whether a file is the one whose digest the manifest keeps: by its stat when that is the
+    one recorded with the digest (hashing a CLIP graph, 250 MB, would cost a cold query a quarter
+    of a second), else by hashing it."""
+    return _stat(path) == manifest.get(f"{part}_stat") or _sha256(path) == manifest[f"{part}_sha256"]
+
+
+def _stat(path: str | Path) -> list[int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def save_export(cache_dir: Path, kind: str, fingerprint: str | None, graph: Path, tokenizer: tuple[str, bytes],
+                *, model_id: str, dim: int, inputs: list[str], agrees: Callable[[ExportedTextEncoder], bool],
+                encoder: type[ExportedTextEncoder] = ExportedTextEncoder, sources: list[Path] = (),
+                **extra) -> bool:
     """Leave a manifest for ``graph`` when ``agrees(encoder)`` holds for the encoder a later process
-    would build from it; True when written."""
+    would build from it; True when written. ``tokenizer``: (file suffix, content) written beside
+    the graph; ``sources``: weight files whose stat the manifest keeps (a changed one voids it);
+    ``extra``: more fields the encoder reads."""
     if fingerprint is None:
         return False
     cache_dir = Path(cache_dir)
-    tokenizer = graph.with_name(graph.stem + ".tokenizer.json")
-    write_text_atomically(tokenizer, tokenizer_json)
-    manifest = {"format": _FORMAT, "graph": graph.name, "graph_sha256": _sha256(graph),
-                "tokenizer": tokenizer.name, "model_id": model_id, "dim": int(dim), "inputs": list(inputs)}
-    encoder = ExportedTextEncoder(manifest, cache_dir)
-    if not agrees(encoder):
+    suffix, content = tokenizer
+    tokenizer_path = graph.with_name(graph.stem + suffix)
+    write_bytes_atomically(tokenizer_path, content)
+    manifest = {"format": _FORMAT, "graph": graph.name, "graph_sha256": _sha256(graph), "graph_stat": _stat(graph),
+                "tokenizer": tokenizer_path.name, "tokenizer_sha256": _sha256(tokenizer_path),
+                "tokenizer_stat": _stat(tokenizer_path),
+                "model_id": model_id, "dim": int(dim), "inputs": list(inputs),
+                "sources": [[str(Path(p).resolve()), *_stat(p)] for p in sources], **extra}
+    if not agrees(encoder(manifest, cache_dir)):
         log.warning("%s with its own tokenizer gives other vectors than the model; queries will load "
                     "the full model", graph.name)
         return False
-    write_text_atomically(_manifest_path(cache_dir, kind, fingerprint), json.dumps(manifest, indent=1))
+    write_text_atomically(manifest_path(cache_dir, kind, fingerprint), json.dumps(manifest, indent=1))
     return True

@@ -76,7 +76,7 @@ class SentenceEncoder:
         if fingerprint is None or tokenizer is None or ExportedTextEncoder.open(cache_dir, kind, fingerprint):
             return
         expected = self.model.encode(_PROBES, show_progress_bar=False)
-        save_export(cache_dir, kind, fingerprint, self._onnx.path, tokenizer, model_id=self.model_id,
+        save_export(cache_dir, kind, fingerprint, self._onnx.path, (".tokenizer.json", tokenizer.encode()), model_id=self.model_id,
                     dim=self.dim, inputs=self._onnx.names,
                     agrees=lambda exported: agree(exported.encode(_PROBES), expected))
 

@@ -74,7 +74,7 @@ def answerable_modes(searcher: Searcher) -> list[str]:
     """Each mode this library and these encoders can answer, hybrid first."""
     indexes = searcher.library.indexes
     has = {space for space, index in indexes.items() if index is not None and len(index)}
-    clip = searcher.encoders.clip if has & {"fused", "visual"} else None
+    clip = searcher.encoders.clip_text if has & {"fused", "visual"} else None
     modes = ["hybrid"]
     modes += [space for space in ("fused", "visual") if space in has and clip is not None]
     if "speech" in has:

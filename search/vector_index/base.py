@@ -224,11 +224,12 @@ class VectorIndex:
         persist.write_atomic(Path(path), index, {**self.metadata(), **(meta or {})}, self._extra_arrays())
 
     @classmethod
-    def load(cls, path: Path) -> "VectorIndex":
-        """Load any index file; the type comes from its metadata (plain FAISS files: from the index)."""
+    def load(cls, path: Path, mapped: bool = False) -> "VectorIndex":
+        """Load any index file; the type comes from its metadata (plain FAISS files: from the index).
+        ``mapped``: read-only, its vectors left in the file (``persist.read``)."""
         from .factory import index_class, kind_of
 
-        index, meta, arrays = persist.read(Path(path))
+        index, meta, arrays = persist.read(Path(path), mapped)
         impl = index_class(meta.get("kind") or kind_of(index))
         if not issubclass(impl, cls):
             raise TypeError(f"{path} holds a {impl.kind} index, not {cls.kind or cls.__name__}")

@@ -23,6 +23,7 @@ import numpy as np
 
 from search.copies.archive import update_matches
 from search.encoders import Encoders
+from search.errors import StoreUnavailable
 from search.library import Library, ModelMismatchError, NewVideo
 from search.settings import Settings
 
@@ -175,8 +176,8 @@ class Indexer:
             outcome.video_id = self.library.write_video(result)
             outcome.timings["write"] = time.perf_counter() - started
             outcome.status, outcome.segments = "indexed", len(result.segments)
-        except ModelMismatchError:
-            raise  # a configuration problem: every file would fail the same way
+        except (ModelMismatchError, StoreUnavailable):
+            raise  # a configuration problem or a vector store that is down: every file would fail the same way
         except Exception as exc:
             log.debug("failed %s at write", result.path, exc_info=True)
             outcome.stage, outcome.reason = "write", str(exc) or type(exc).__name__

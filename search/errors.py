@@ -22,3 +22,9 @@ class NotFound(VidsearchError, LookupError):
 
 class Unavailable(VidsearchError, RuntimeError):
     """A model, an optional package or a service the request needs cannot be had here."""
+
+
+class StoreUnavailable(Unavailable):
+    """The vector store (a server) stopped answering. An indexing run stops rather than record
+    every later file as failed: the catalog keeps what was written, and the next open of the
+    library gives the store what it missed."""

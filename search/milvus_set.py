@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from .catalog import SPACES, CatalogState, Segment, SegmentVector
 from .index_set import Added, IndexSet, Removed, catalog_count, catalog_dims, catalog_ids, catalog_vectors
-from .milvus_store import ID_RANGE, MAX_TOPK, WRITE_BATCH, MilvusIndex, connect, index_params
+from .milvus_store import ID_RANGE, MAX_TOPK, WRITE_BATCH, MilvusIndex, answering, connect, index_params
 from .settings import Settings
 from .vector_index.choose import HYSTERESIS
 
@@ -44,7 +44,7 @@ class MilvusIndexSet(IndexSet):
 
     def __init__(self, settings: Settings, client=None):
         self.settings = settings
-        uri = milvus_uri(settings)
+        self.uri = uri = milvus_uri(settings)
         self.client = client if client is not None else connect(uri, settings.milvus_token, settings.milvus_database)
         self.prefix = settings.milvus_prefix
         where = f"{uri}|{settings.milvus_database or ''}|{self.prefix}"
@@ -73,6 +73,10 @@ class MilvusIndexSet(IndexSet):
         return changes
 
     def apply(self, session: Session, removed: Removed, added: Added, generation: int | None) -> None:
+        with answering(self.uri):
+            self._apply(session, removed, added, generation)
+
+    def _apply(self, session: Session, removed: Removed, added: Added, generation: int | None) -> None:
         for space in SPACES:
             gone = removed.get(space, []) if isinstance(removed, dict) else removed
             ids, vectors = added.get(space, ([], None))

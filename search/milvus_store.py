@@ -14,25 +14,31 @@ search sees every write acknowledged before it, whichever server or indexer made
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
+import time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
-from .errors import Unavailable
+from .errors import StoreUnavailable
 from .vector_index import build_params, choose_kind, normalize
 from .vector_index.base import checked_batch
 
 log = logging.getLogger(__name__)
 
 CONSISTENCY = "Strong"
+_CONNECT_FAILED = 2  # pymilvus' code for a server that cannot be reached
+LOAD_WAIT = 300.0  # seconds a restarted Milvus gets to load a collection
 WRITE_BATCH = 5_000  # rows per insert/delete call (a 512-d batch is 10 MB, under gRPC's 64 MB)
 ID_RANGE = 10_000  # ids per range when reading a collection's ids (at most this many rows a query)
 MAX_TOPK = 16_384  # Milvus' cap on limit
 FILTER_VIDEOS_MAX = 10_000  # larger allowed sets are filtered by the searcher instead (expression size)
 
 
-class MilvusUnavailable(Unavailable):
+class MilvusUnavailable(StoreUnavailable):
     """The Milvus backend was asked for but cannot be used (package missing, server down)."""
 
 
@@ -80,6 +86,28 @@ def index_params(n: int, dim: int, memory_budget_bytes: int, gpu: bool = False) 
     return "FLAT", {}
 
 
+@contextlib.contextmanager
+def answering(uri: str) -> Iterator[None]:
+    """Milvus failing to be reached, inside the block, as ``MilvusUnavailable`` (a run stops on it)."""
+    from pymilvus.exceptions import MilvusException
+
+    try:
+        yield
+    except MilvusException as exc:
+        if getattr(exc, "code", None) != _CONNECT_FAILED:
+            raise
+        raise MilvusUnavailable(f"Milvus at {uri} stopped answering ({exc.message}); what was written is in the "
+                                "catalog, and the next run gives Milvus what it missed") from exc
+
+
+def scalar_index_type(client) -> str:
+    """The index for the video id filter: INVERTED from Milvus 2.4 on (milvus-lite included);
+    Milvus 2.3 has none by that name and wants STL_SORT for a number field."""
+    version = str(client.get_server_version())
+    found = re.match(r"v?(\d+)\.(\d+)", version)
+    return "STL_SORT" if found and (int(found.group(1)), int(found.group(2))) < (2, 4) else "INVERTED"
+
+
 def search_params(index_type: str, build: dict, k: int) -> dict:
     """Query-time parameters that keep recall high for ``k`` results."""
     if index_type == "HNSW":
@@ -120,7 +148,7 @@ class MilvusIndex:
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self.dim)
         params = self.client.prepare_index_params()
         params.add_index(field_name="vector", index_type=index_type, metric_type="IP", params=build or {})
-        params.add_index(field_name="video_id", index_type="INVERTED")
+        params.add_index(field_name="video_id", index_type=scalar_index_type(self.client))
         self.client.create_collection(self.name, schema=schema, index_params=params,
                                       consistency_level=CONSISTENCY)
         self._count = 0
@@ -137,8 +165,23 @@ class MilvusIndex:
             self.client.create_index(self.name, params)
         state = str(self.client.get_load_state(self.name).get("state", ""))
         if "Loaded" not in state and "Loading" not in state:
-            self.client.load_collection(self.name)
+            self._load_collection()
         return lost
+
+    def _load_collection(self) -> None:
+        """Load the collection, waiting out a server that was just restarted: Milvus 2.3 answers
+        "unrecoverable error" until its query node has registered again (seen after a SIGKILL)."""
+        deadline = time.monotonic() + LOAD_WAIT
+        while True:
+            try:
+                self.client.load_collection(self.name)
+                return
+            except Exception as exc:
+                if time.monotonic() > deadline:
+                    raise MilvusUnavailable(f"Milvus could not load the collection {self.name} within "
+                                            f"{LOAD_WAIT:.0f} s: {exc}") from exc
+                log.warning("Milvus cannot load %s yet (%s); trying again", self.name, str(exc)[:200])
+                time.sleep(2)
 
     def index_type(self) -> tuple[str, dict]:
         """The vector index the collection has now: (type, build parameters)."""

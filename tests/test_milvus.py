@@ -40,11 +40,15 @@ N = 3000
 
 
 def test_collection_conformance(tmp_path):
+    collection_conformance(str(tmp_path / "milvus.db"), "t_space")
+
+
+def collection_conformance(uri: str, name: str) -> None:
     """build N -> search -> append -> replace -> delete -> missing ids -> more than exist ->
-    filter by video -> reopen the file: the same counts as the FAISS suite asks of every type."""
+    filter by video -> reopen: the same counts as the FAISS suite asks of every type, on the
+    Milvus at ``uri`` (a milvus-lite file, or a server)."""
     base, queries = clustered(N, 1), clustered(50, 2)
-    path = str(tmp_path / "milvus.db")
-    index = MilvusIndex(connect(path), "t_space", DIM).create()
+    index = MilvusIndex(connect(uri), name, DIM).create()
     assert len(index) == 0 and index.search(queries[:1], 5)[1].shape == (1, 0)
     videos = np.arange(1, N + 1) % 50
     index.add(np.arange(1, N + 1), base, videos)
@@ -86,7 +90,7 @@ def test_collection_conformance(tmp_path):
     assert recall_at_k(ids, exact, 20) >= 0.99
 
     index.client.close()
-    again = MilvusIndex(connect(path), "t_space", DIM)
+    again = MilvusIndex(connect(uri), name, DIM)
     assert again.dimension() == DIM and len(again) == N + 498 and set(again.ids().tolist()) == live
 
 
@@ -271,6 +275,10 @@ def milvus_server(tmp_path):
 
 @pytest.mark.parametrize("catalog_url", ["postgres"], indirect=True)
 def test_two_servers_one_catalog_one_milvus(milvus_server, catalog_url, corpus, tiny_clip, encoders, asr, tmp_path):
+    two_servers_one_milvus(milvus_server, "vidsearch", catalog_url, corpus, tiny_clip, encoders, asr, tmp_path)
+
+
+def two_servers_one_milvus(uri, prefix, catalog_url, corpus, tiny_clip, encoders, asr, tmp_path) -> None:
     """Index through one server, search through the other; remove from a third process."""
     import httpx
 
@@ -283,7 +291,7 @@ def test_two_servers_one_catalog_one_milvus(milvus_server, catalog_url, corpus, 
     root.mkdir()
     shutil.copy(corpus / "dog.mp4", root / "dog.mp4")
     settings = Settings(data_dir=tmp_path / "data", database_url=catalog_url, vector_backend="milvus",
-                        milvus_uri=milvus_server, refresh_seconds=0.5, allowed_roots=[root], **tiny_clip)
+                        milvus_uri=uri, milvus_prefix=prefix, refresh_seconds=0.5, allowed_roots=[root], **tiny_clip)
     query = {"q": "a dog catching a frisbee in the park", "mode": "speech", "k": 3}
 
     def names(url):
@@ -300,7 +308,7 @@ def test_two_servers_one_catalog_one_milvus(milvus_server, catalog_url, corpus, 
         assert _eventually(lambda: names(second)[:1] == ["dog.mp4"]), "the other server never saw the video"
         assert not (tmp_path / "data" / "index" / "speech.faiss").exists()  # no vectors of its own
         env = cli_env(tiny_clip, tmp_path / "data", VIDSEARCH_DATABASE_URL=catalog_url,
-                      VIDSEARCH_VECTOR_BACKEND="milvus", VIDSEARCH_MILVUS_URI=milvus_server)
+                      VIDSEARCH_VECTOR_BACKEND="milvus", VIDSEARCH_MILVUS_URI=uri, VIDSEARCH_MILVUS_PREFIX=prefix)
         removed = subprocess.run(_cli("remove", str(root / "dog.mp4")), env=env, capture_output=True, text=True,
                                  timeout=300)
         assert removed.returncode == 0, removed.stderr

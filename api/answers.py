@@ -6,7 +6,9 @@ every change to the index starts a new generation and drops what was kept.
 """
 from __future__ import annotations
 
-from .query import LRU, normal_form
+from search.query_text import normal_form
+
+from .query import LRU
 
 
 class AnswerCache:

@@ -133,10 +133,8 @@ def _filters(args):
     from search.filters import Filters
 
     try:
-        return Filters(video_ids=args.video or None, path_prefix=args.path_prefix, tags=args.tag or None,
-                       recorded_after=args.after, recorded_before=args.before,
-                       min_duration=args.min_duration, max_duration=args.max_duration,
-                       language=args.language.lower() if args.language else None)
+        return Filters.asked(args.video, args.path_prefix, args.tag, args.after, args.before, args.min_duration,
+                             args.max_duration, args.language)
     except ValueError as exc:
         raise UsageError(f"--language: {exc}") from exc
 

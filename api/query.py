@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 
 from search.encoders import Encoders, VisualSearchUnavailable
-from search.errors import InvalidInput
+from search.query_text import query_text
 from search.settings import mode_vectors, needs_clip, needs_sentence_model
 
 _BATCH = 64
@@ -57,10 +57,6 @@ class LRU:
         return len(self._data)
 
 
-def normal_form(text: str) -> str:
-    return " ".join(text.split())
-
-
 class QueryEncoder:
     """``await encode(text, mode)`` -> (vectors per space, encode seconds, cached)."""
 
@@ -78,9 +74,7 @@ class QueryEncoder:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
     async def encode(self, text: str, mode: str) -> tuple[dict[str, np.ndarray], float, bool]:
-        text = normal_form(text)
-        if not text:
-            raise InvalidInput("the query text is empty")
+        text = query_text(text)
         found = self.vectors.get((text, mode))
         if found is not None:
             return found, 0.0, True

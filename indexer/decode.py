@@ -22,7 +22,7 @@ import numpy as np
 from search.settings import Settings
 
 from .copy_samples import CopySamples
-from .probe import MediaInfo, UnsupportedMedia, probe_container
+from .probe import MediaInfo, UnsupportedMedia, probe_container, upright
 from .subtitle_sources import Subtitles, stream_subtitles
 
 SAMPLE_RATE = 16_000
@@ -145,12 +145,6 @@ def shot_cuts(times: list[float], scores: list[float], threshold: float) -> list
     return sorted(kept)
 
 
-def _upright(image: np.ndarray, rotation: int) -> np.ndarray:
-    # PyAV's rotation is counter-clockwise degrees of the display matrix.
-    quarter = (rotation // 90) % 4
-    return np.ascontiguousarray(np.rot90(image, k=quarter)) if quarter else image
-
-
 FRAME_CHUNK = 32  # kept frames handed on together (``on_frames``): one CLIP batch
 
 
@@ -197,7 +191,7 @@ def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, st
         if keep:
             last_kept, last_kept_time, cut_since_kept = thumb, float(frame.time), False
             image = frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
-            frames.append(_upright(image, info.rotation))
+            frames.append(upright(image, info.rotation))
             times.append(float(frame.time))
             if on_frames is not None and len(frames) == FRAME_CHUNK:
                 on_frames(frames)
@@ -205,7 +199,7 @@ def _decode_video(container, stream, options: DecodeOptions, info: MediaInfo, st
         if on_screen is not None and options.screen_size and schedule.due(thumb, float(frame.time), keep):
             screen_size = screen_size or _scaled_size(frame.width, frame.height, options.screen_size)
             big = frame.reformat(width=screen_size[0], height=screen_size[1], format="rgb24").to_ndarray()
-            schedule.read(thumb, float(frame.time), on_screen(_upright(big, info.rotation), float(frame.time)))
+            schedule.read(thumb, float(frame.time), on_screen(upright(big, info.rotation), float(frame.time)))
             stats["screen_frames"] = stats.get("screen_frames", 0) + 1
     if on_frames is not None and frames:
         on_frames(frames)

@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 
 import av
+import numpy as np
 
 
 @dataclasses.dataclass
@@ -32,6 +33,13 @@ def _stream_seconds(stream) -> float:
     if stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
     return 0.0
+
+
+def upright(image: np.ndarray, rotation: int) -> np.ndarray:
+    """A decoded picture (H x W x C) turned as it is meant to be seen: ``rotation`` is PyAV's
+    counter-clockwise degrees of the display matrix (``MediaInfo.rotation``, a frame's own)."""
+    quarter = (rotation // 90) % 4
+    return np.ascontiguousarray(np.rot90(image, k=quarter)) if quarter else image
 
 
 def _rotation(stream) -> int:

@@ -10,18 +10,13 @@ from __future__ import annotations
 import io
 
 from .isolate import IsolatedFailure, run_isolated
+from .probe import upright
 
 DEFAULT_WIDTH = 320
 
 
 class NoPicture(LookupError):
     """The file has no video stream (audio only), so there is no frame to show."""
-
-
-def _upright(image, rotation: int):
-    quarter = (rotation // 90) % 4
-    # PIL rotates counter-clockwise, as PyAV's display-matrix rotation is expressed.
-    return image.rotate(90 * quarter, expand=True) if quarter else image
 
 
 def grab_frame(path: str, seconds: float, width: int = DEFAULT_WIDTH, quality: int = 80) -> bytes:
@@ -52,8 +47,8 @@ def grab_frame(path: str, seconds: float, width: int = DEFAULT_WIDTH, quality: i
             raise NoPicture(f"{path}: no frame could be decoded")
         rotation = int(getattr(chosen, "rotation", 0) or 0) % 360
         height = max(2, round(chosen.height * width / max(1, chosen.width)))
-        image: Image.Image = chosen.to_image(width=width, height=height)
-    image = _upright(image, rotation)
+        pixels = chosen.to_ndarray(width=width, height=height, format="rgb24")
+    image = Image.fromarray(upright(pixels, rotation))
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()

@@ -34,6 +34,17 @@ class Filters:
     max_duration: float | None = None
     language: str | None = None  # moments spoken in it (ISO 639-1: "en", "de")
 
+    @classmethod
+    def asked(cls, video: list[int] | None = None, path_prefix: str | None = None, tag: list[str] | None = None,
+              after: dt.datetime | None = None, before: dt.datetime | None = None, min_duration: float | None = None,
+              max_duration: float | None = None, language: str | None = None) -> "Filters":
+        """Filters as a user asks for them, by the names the CLI's options and the API's query
+        parameters share: empty lists mean no filter, a language code in any case ("DE")."""
+        return cls(video_ids=list(video) or None if video else None, path_prefix=path_prefix,
+                   tags=list(tag) or None if tag else None, recorded_after=after, recorded_before=before,
+                   min_duration=min_duration, max_duration=max_duration,
+                   language=language.strip().lower() if language else None)
+
     def __post_init__(self) -> None:
         if self.language is not None and not re.fullmatch(LANGUAGE_CODE, self.language):
             raise ValueError(f"{self.language!r} is not a language code: use two letters, as en, de, fr or zh")

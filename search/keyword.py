@@ -66,6 +66,11 @@ def cjk_grams(*texts: str | None) -> str | None:
     return " ".join(grams) or None
 
 
+def is_cjk(word: str) -> bool:
+    """Whether ``word`` is written in a script without spaces (Chinese, Japanese, Korean)."""
+    return bool(_CJK.fullmatch(word))
+
+
 def query_words(query: str) -> list[str]:
     """The distinct lower-case words of a query that are not stop words, in order, at most 32;
     runs of CJK script as their character pairs (``cjk_grams``)."""

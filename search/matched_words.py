@@ -1,22 +1,20 @@
 """Which words of a query a result's text holds: what the page marks and the API returns.
 
-A query word matches a word of the text that starts with its stem (the word less up to two
-final letters, at least three), so "forecasts" finds "forecast" and "storms" finds "storm",
-as the page marks them. Stop words (keyword search's list: "the", "and", ...) and words of two
-letters or fewer are left out.
+The words are those keyword search ranks by (``keyword.query_words``: stop words out, at most
+32, runs of CJK script as character pairs), so what is highlighted is what was searched for. A
+query word matches a word of the text that starts with its stem (the word less up to two final
+letters, at least three), so "forecasts" finds "forecast" and "storms" finds "storm", as the page
+marks them; a word of two letters ("AI", "TV") only itself, and a CJK pair wherever it stands.
 """
 from __future__ import annotations
 
 import re
 
-from .keyword import STOP_WORDS
+from .keyword import is_cjk, query_words
 
-_WORD = re.compile(r"[^\W_][^\W_]*", re.UNICODE)
+__all__ = ["found_in", "query_words"]
 
-
-def query_words(query: str) -> list[str]:
-    """The query's words that can match, lower-case, each once, in order."""
-    return list(dict.fromkeys(w for w in (w.lower() for w in _WORD.findall(query)) if len(w) > 2 and w not in STOP_WORDS))
+_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def found_in(words: list[str], text: str) -> list[str]:
@@ -24,4 +22,7 @@ def found_in(words: list[str], text: str) -> list[str]:
     if not words or not text:
         return []
     present = {w.lower() for w in _WORD.findall(text)}
-    return [w for w in words if any(t.startswith(w[:max(3, len(w) - 2)]) for t in present)]
+    lowered = text.lower()
+    return [w for w in words if (w in lowered if is_cjk(w) else
+                                 w in present if len(w) < 3 else
+                                 any(t.startswith(w[:max(3, len(w) - 2)]) for t in present))]

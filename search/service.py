@@ -23,6 +23,7 @@ from .filters import Allowed, Filters, allowed
 from .keyword import KeywordSearch
 from .library import Library
 from .profile import Ranking, ranking_for
+from .query_text import query_text
 from .relevance import label as relevance_label
 from .rank import (STANDARDISE_DEPTH, Moment, mark_matches, merge_adjacent, rrf, score_fusion, score_spread,
                    unit_of, whole_unit)
@@ -47,9 +48,7 @@ class Searcher:
     def text_vectors(self, text: str, mode: str) -> dict[str, np.ndarray]:
         """The query's vector in each space the mode needs (and the encoders can reach): hybrid
         leaves out CLIP's spaces when CLIP is not available; fused and visual modes need it."""
-        text = text.strip()
-        if not text:
-            raise InvalidInput("the query text is empty")
+        text = query_text(text)
         clip_vector = speech_vector = None
         clip = self.clip_for(mode)
         if clip is not None:

@@ -56,6 +56,14 @@ def test_rotated_video_comes_out_upright(tmp_path):
     assert decoded.info.rotation in (90, 270)
     height, width, _ = decoded.frames[0].shape
     assert height > width  # a portrait frame, as a player shows it
+    import io
+
+    from PIL import Image
+
+    from indexer.thumbnail import grab_frame
+
+    thumb = Image.open(io.BytesIO(grab_frame(str(rotated), 0.5, width=90)))
+    assert thumb.height > thumb.width  # the thumbnail turns the same way (one rule: probe.upright)
 
 
 def test_truncated_file_raises(tmp_path):

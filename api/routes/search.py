@@ -79,9 +79,7 @@ async def search(services: ServicesDep, response: Response,
     """Moments that match a text, best first; optionally narrowed by metadata filters."""
     chosen = mode or services.settings.default_mode
     queries = services.queries
-    filters = Filters(video_ids=video or None, path_prefix=path_prefix, tags=tag or None,
-                      recorded_after=after, recorded_before=before,
-                      min_duration=min_duration, max_duration=max_duration, language=language)
+    filters = Filters.asked(video, path_prefix, tag, after, before, min_duration, max_duration, language)
     # The raw text is part of the key because the answer echoes it.
     key = services.answers.key(q, chosen, k, q, repr(filters), per_video, offset)
     body = services.answers.get(key)
@@ -114,7 +112,7 @@ async def similar_segment(services: ServicesDep, response: Response, segment_id:
     started = time.perf_counter()
     try:
         moments = await services.run(services.searcher.similar_segment, segment_id, chosen, k, offset=offset,
-                                     filters=Filters(language=language))
+                                     filters=Filters.asked(language=language))
     except (ValueError, LookupError, VisualSearchUnavailable) as exc:
         raise _client_error(exc) from exc
     return _answer(response, None, chosen, k, moments, 0.0, time.perf_counter() - started, offset=offset)
@@ -149,7 +147,7 @@ async def similar_upload(services: ServicesDep, request: Request, response: Resp
         started = time.perf_counter()
         try:
             moments = await services.run(services.searcher.search_vectors, vectors, chosen, k,
-                                         filters=Filters(language=language))
+                                         filters=Filters.asked(language=language))
         except (ValueError, LookupError, VisualSearchUnavailable) as exc:
             raise _client_error(exc) from exc
         return _answer(response, None, chosen, k, moments, encode_s, time.perf_counter() - started)

@@ -176,7 +176,7 @@ class Searcher:
         allowed = None if scope is None else scope.segments
         if allowed is not None and len(allowed) <= EXACT_FILTER_LIMIT:
             return self._exact(space, query, want, allowed)
-        if allowed is not None and len(scope.videos) <= getattr(index, "filter_videos_max", 0):
+        if allowed is not None and len(scope.videos) <= index.filter_videos_max:
             scores, ids = index.search(query, want, video_ids=scope.videos)  # the store filters
             return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0 and int(i) in allowed]
         fetch = want

@@ -53,6 +53,9 @@ class VectorIndex:
     kind: ClassVar[str] = ""
     min_train: ClassVar[int] = 0  # vectors needed before the first add (0: no training)
     on_gpu_ok: ClassVar[bool] = True  # FAISS has a GPU version of this type
+    # How many videos a search may hand down as a filter (``search(..., video_ids=)``): none for
+    # FAISS, whose answers the searcher filters; a Milvus collection filters by itself.
+    filter_videos_max: ClassVar[int] = 0
 
     def __init__(self, dim: int, **params):
         self.dim = int(dim)

@@ -83,7 +83,7 @@ def leave_clip_text(clip, graph: Path, merges: Path, context_length: int, *, pre
     kind = clip_text_kind(clip.name)
     key = clip_text_key(clip.name, pretrained, config_path, weights_cache)
     cache_dir = graph.parent
-    if ExportedClipText.open(cache_dir, kind, key) is not None:
+    if ExportedClipText.exists(cache_dir, kind, key):
         return True
     sources = [path for path in (weights, config_path) if path is not None and os.path.isfile(path)]
     if weights is None:  # a tag whose file cannot be found: no stat could tell a changed one

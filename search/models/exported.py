@@ -96,6 +96,16 @@ class ExportedTextEncoder:
             log.info("cannot use %s (%s); the full model loads instead", path.name, exc)
         return None
 
+    @staticmethod
+    def exists(cache_dir: Path, kind: str, fingerprint: str | None) -> bool:
+        """Whether a usable export is there, without opening it (a model that loads in full asks
+        this on every start, and a session of CLIP's text tower takes a quarter second)."""
+        try:
+            manifest = json.loads(manifest_path(cache_dir, kind, fingerprint).read_text())
+            return fingerprint is not None and _mismatch(manifest, Path(cache_dir)) is None
+        except Exception:  # none, or torn: export again
+            return False
+
     def tokens(self, texts: list[str]) -> dict[str, np.ndarray]:
         encoded = self.tokenizer.encode_batch(texts)
         ids = np.asarray([e.ids for e in encoded], np.int64)

@@ -73,7 +73,7 @@ class SentenceEncoder:
         kind = f"sentence-{_short_name(model)}"
         fingerprint = source_fingerprint(model, kind)
         tokenizer = self._tokenizer_json()
-        if fingerprint is None or tokenizer is None or ExportedTextEncoder.open(cache_dir, kind, fingerprint):
+        if fingerprint is None or tokenizer is None or ExportedTextEncoder.exists(cache_dir, kind, fingerprint):
             return
         expected = self.model.encode(_PROBES, show_progress_bar=False)
         save_export(cache_dir, kind, fingerprint, self._onnx.path, (".tokenizer.json", tokenizer.encode()), model_id=self.model_id,

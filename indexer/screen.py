@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+from search.library import ShownLine
 from search.models.base import Lazy
 from search.models.ocr import OcrReader, ScreenLine
 from search.settings import Settings
@@ -27,9 +28,9 @@ def screen_spans(found: list[tuple[float, list[ScreenLine]]], duration: float) -
     return spans
 
 
-def screen_rows(spans: list[Span]) -> list[tuple[float, float, str, float, list]]:
-    """The spans as the catalog keeps them: (start, end, text, score, box)."""
-    return [(a, b, line.text, line.score, list(line.box)) for a, b, line in spans]
+def screen_rows(spans: list[Span]) -> list[ShownLine]:
+    """The spans as the catalog keeps them."""
+    return [ShownLine(a, b, line.text, line.score, list(line.box)) for a, b, line in spans]
 
 
 def screen_text_during(spans: list[Span], start: float, end: float) -> str:

@@ -47,6 +47,17 @@ class ModelMismatchError(VidsearchError, RuntimeError):
     """Vectors of one space would come from two different models."""
 
 
+class ShownLine(NamedTuple):
+    """One line of a video's on-screen text as the catalog keeps it: when it was shown, what it
+    said, how sure the reader was, and where it stood (x0, y0, x1, y1 in the frame)."""
+
+    start: float
+    end: float
+    text: str
+    score: float
+    box: list
+
+
 @dataclasses.dataclass
 class NewSegment:
     start: float
@@ -97,7 +108,7 @@ class NewVideo:
     sidecars: str | None = None
     screen_note: str | None = None
     screen_model: str | None = None
-    screen: list[tuple[float, float, str, float, list]] = dataclasses.field(default_factory=list)  # OCR lines
+    screen: list[ShownLine] = dataclasses.field(default_factory=list)  # OCR lines
     copies: tuple[float, np.ndarray, np.ndarray] | None = None  # copy descriptors: (rate, times, hashes)
     segments: list[NewSegment] = dataclasses.field(default_factory=list)
     transcript: list[SpokenLine] = dataclasses.field(default_factory=list)
@@ -236,8 +247,8 @@ class Library(CatalogReads):
                 session.add(video)
                 for line in record.transcript:
                     video.transcript.append(TranscriptLine(**SpokenLine(*line)._asdict()))
-                for start, end, text, score, box in record.screen:
-                    video.screen.append(ScreenTextLine(start=start, end=end, text=text, score=score, box=box))
+                for line in record.screen:
+                    video.screen.append(ScreenTextLine(**ShownLine(*line)._asdict()))
                 if record.copies is not None:
                     video.copies = copy_row(*record.copies)
                 rows = []
@@ -301,7 +312,7 @@ class Library(CatalogReads):
             self._apply(old_ids, {}, generation)
             return True
 
-    def replace_screen_text(self, video_id: int, lines: list[tuple[float, float, str, float, list]],
+    def replace_screen_text(self, video_id: int, lines: list[ShownLine],
                             segments: dict[int, tuple[str, np.ndarray | None]], screen_model: str,
                             speech_model: tuple[str, int]) -> None:
         """Put a video's on-screen text in place of what it had: its lines, each segment's
@@ -313,7 +324,7 @@ class Library(CatalogReads):
                 video = session.get(Video, video_id)
                 if video is None:
                     raise NotFound(f"there is no video {video_id} in the catalog")
-                video.screen = [ScreenTextLine(start=a, end=b, text=t, score=s, box=box) for a, b, t, s, box in lines]
+                video.screen = [ScreenTextLine(**ShownLine(*line)._asdict()) for line in lines]
                 video.screen_model, video.screen_note = screen_model, None
                 stored = {row.segment_id: row for row in session.scalars(select(SegmentVector).where(
                     SegmentVector.space == "speech", SegmentVector.segment_id.in_(list(segments))))}

@@ -9,7 +9,8 @@ import os
 import time
 
 from search.encoders import Encoders
-from search.library import NewVideo, SpokenLine
+from search.library import NewVideo
+from search.rows import SpokenLine
 from search.settings import Settings
 
 from .embed import add_context, embed_segments

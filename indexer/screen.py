@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from search.library import ShownLine
+from search.rows import ShownLine
 from search.models.base import Lazy
 from search.models.ocr import OcrReader, ScreenLine
 from search.settings import Settings

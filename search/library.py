@@ -13,7 +13,7 @@ import datetime as dt
 import dataclasses
 import fcntl
 import logging
-from typing import Iterator, NamedTuple
+from typing import Iterator
 
 import numpy as np
 from sqlalchemy import delete, or_, select, update
@@ -26,6 +26,7 @@ from .copies.stored import copy_row
 from .errors import NotFound, VidsearchError
 from .index_set import Added, IndexSet, Removed, make_index_set
 from .keyword import cjk_grams
+from .rows import ShownLine, SpokenLine
 from .settings import Settings
 from .store import VectorIndex, normalize
 
@@ -47,17 +48,6 @@ class ModelMismatchError(VidsearchError, RuntimeError):
     """Vectors of one space would come from two different models."""
 
 
-class ShownLine(NamedTuple):
-    """One line of a video's on-screen text as the catalog keeps it: when it was shown, what it
-    said, how sure the reader was, and where it stood (x0, y0, x1, y1 in the frame)."""
-
-    start: float
-    end: float
-    text: str
-    score: float
-    box: list
-
-
 @dataclasses.dataclass
 class NewSegment:
     start: float
@@ -70,16 +60,6 @@ class NewSegment:
     vectors: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     language: str | None = None  # its speech's
     rendering: str | None = None  # its speech in English, when it is in another language
-
-
-class SpokenLine(NamedTuple):
-    """One line of a video's transcript as the catalog keeps it."""
-
-    start: float
-    end: float
-    text: str
-    words: list  # [[start, end, word], ...]
-    language: str | None = None
 
 
 @dataclasses.dataclass

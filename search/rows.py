@@ -1,0 +1,27 @@
+"""Lines of a video as the catalog keeps them, as named rows that the indexer builds and the
+library writes. Light to import (no index, no database): the decoder's worker processes, which
+read on-screen text, import them without FAISS."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class SpokenLine(NamedTuple):
+    """One line of a video's transcript as the catalog keeps it."""
+
+    start: float
+    end: float
+    text: str
+    words: list  # [[start, end, word], ...]
+    language: str | None = None
+
+
+class ShownLine(NamedTuple):
+    """One line of a video's on-screen text as the catalog keeps it: when it was shown, what it
+    said, how sure the reader was, and where it stood (x0, y0, x1, y1 in the frame)."""
+
+    start: float
+    end: float
+    text: str
+    score: float
+    box: list

@@ -60,36 +60,40 @@ class ExportedClipText(ExportedTextEncoder):
         return self.encode(texts)
 
 
+def _named(model: str, pretrained: str, config_path: Path | None, weights_cache: Path | None) -> tuple[str, str]:
+    """(kind, key) under which these weights' export is kept."""
+    return clip_text_kind(model), clip_text_key(model, pretrained, config_path, weights_cache)
+
+
 def open_clip_text(cache_dir: Path, model: str, pretrained: str, config_path: Path | None,
                    weights_cache: Path | None) -> ExportedClipText | None:
     """The checked export of these weights' text tower, or None (the full model loads)."""
     if not pretrained:
         return None
-    return ExportedClipText.open(cache_dir, clip_text_kind(model),
-                                 clip_text_key(model, pretrained, config_path, weights_cache))
+    return ExportedClipText.open(cache_dir, *_named(model, pretrained, config_path, weights_cache))
 
 
 def clip_text_exported(cache_dir: Path, model: str, pretrained: str, config_path: Path | None,
                        weights_cache: Path | None) -> bool:
     """Whether an export of these weights was left (not yet whether it still holds: ``open``)."""
-    return bool(pretrained) and manifest_path(cache_dir, clip_text_kind(model),
-                                              clip_text_key(model, pretrained, config_path, weights_cache)).exists()
+    if not pretrained:
+        return False
+    return manifest_path(cache_dir, *_named(model, pretrained, config_path, weights_cache)).exists()
 
 
 def leave_clip_text(clip, graph: Path, merges: Path, context_length: int, *, pretrained: str,
                     config_path: Path | None, weights_cache: Path | None, weights: Path | None) -> bool:
     """After ``clip`` (a ``ClipEncoder`` whose text tower runs ``graph``) has loaded: leave the
     export for query processes unless it is there already; True when one is there now."""
-    kind = clip_text_kind(clip.name)
-    key = clip_text_key(clip.name, pretrained, config_path, weights_cache)
+    kind, key = _named(clip.name, pretrained, config_path, weights_cache)
     cache_dir = graph.parent
     if ExportedClipText.exists(cache_dir, kind, key):
         return True
-    sources = [path for path in (weights, config_path) if path is not None and os.path.isfile(path)]
     if weights is None:  # a tag whose file cannot be found: no stat could tell a changed one
         log.info("CLIP %s/%s: weights file not found, so text queries keep loading the full model", clip.name,
                  pretrained)
         return False
+    sources = [path for path in (weights, config_path) if path is not None and os.path.isfile(path)]
     expected, tokens = clip.encode_texts(PROBES), clip.tokenizer(PROBES).numpy()
     return save_export(cache_dir, kind, key, graph, (".bpe.txt.gz", Path(merges).read_bytes()),
                        model_id=clip.model_id, dim=clip.dim, inputs=["tokens"], encoder=ExportedClipText,

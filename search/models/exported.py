@@ -79,32 +79,21 @@ class ExportedTextEncoder:
 
     @classmethod
     def open(cls, cache_dir: Path, kind: str, fingerprint: str | None) -> "ExportedTextEncoder | None":
-        """The checked export for this fingerprint, or None (and the reason, in the debug log)."""
-        if fingerprint is None:
+        """The checked export for this fingerprint, or None (and the reason, in the log)."""
+        manifest = _usable_manifest(cache_dir, kind, fingerprint)
+        if manifest is None:
             return None
-        path = manifest_path(cache_dir, kind, fingerprint)
         try:
-            manifest = json.loads(path.read_text())
-            problem = _mismatch(manifest, Path(cache_dir))
-            if problem:
-                log.info("%s: %s; the full model loads and exports again", path.name, problem)
-                return None
             return cls(manifest, Path(cache_dir))
-        except FileNotFoundError:
-            log.debug("no checked export at %s", path)
-        except Exception as exc:  # a torn or foreign manifest, an unreadable graph: export again
-            log.info("cannot use %s (%s); the full model loads instead", path.name, exc)
+        except Exception as exc:  # an unreadable graph or tokenizer: export again
+            log.info("cannot use the export %s (%s); the full model loads instead", manifest["graph"], exc)
         return None
 
     @staticmethod
     def exists(cache_dir: Path, kind: str, fingerprint: str | None) -> bool:
         """Whether a usable export is there, without opening it (a model that loads in full asks
         this on every start, and a session of CLIP's text tower takes a quarter second)."""
-        try:
-            manifest = json.loads(manifest_path(cache_dir, kind, fingerprint).read_text())
-            return fingerprint is not None and _mismatch(manifest, Path(cache_dir)) is None
-        except Exception:  # none, or torn: export again
-            return False
+        return _usable_manifest(cache_dir, kind, fingerprint) is not None
 
     def tokens(self, texts: list[str]) -> dict[str, np.ndarray]:
         encoded = self.tokenizer.encode_batch(texts)
@@ -117,6 +106,26 @@ class ExportedTextEncoder:
             return np.zeros((0, self.dim), np.float32)
         return np.concatenate([run_tower(self.session, self.inputs, self.tokens(texts[i:i + _BATCH]))
                                for i in range(0, len(texts), _BATCH)])
+
+
+def _usable_manifest(cache_dir: Path, kind: str, fingerprint: str | None) -> dict | None:
+    """The manifest for this fingerprint when it still holds, or None (the reason in the log)."""
+    if fingerprint is None:
+        return None
+    path = manifest_path(cache_dir, kind, fingerprint)
+    try:
+        manifest = json.loads(path.read_text())
+        problem = _mismatch(manifest, Path(cache_dir))
+    except FileNotFoundError:
+        log.debug("no checked export at %s", path)
+        return None
+    except Exception as exc:  # a torn or foreign manifest: export again
+        log.info("cannot use %s (%s); the full model loads instead", path.name, exc)
+        return None
+    if problem:
+        log.info("%s: %s; the full model loads and exports again", path.name, problem)
+        return None
+    return manifest
 
 
 def _mismatch(manifest: dict, folder: Path) -> str | None:

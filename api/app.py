@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from search.settings import Settings
+from core.settings import Settings
 
 from .routes import copies, jobs, ops, search, videos
 from .services import Services

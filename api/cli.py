@@ -3,7 +3,7 @@ in ``cli_quality``, duplicates in ``cli_copies``, vectors in ``cli_vectors``, se
 
 Every command that prints results has ``--json``; a result carries at least video_path,
 video_id, segment_id, start, end, score and transcript. Settings come from ``VIDSEARCH_*``
-variables (see ``search.settings``). Errors the user can fix (``search.errors``) print one line that
+variables (see ``core.settings``). Errors the user can fix (``core.errors``) print one line that
 says what to do and exit 2; anything else is a bug: one line and exit 1, the traceback with -v.
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ import logging
 import sys
 from pathlib import Path
 
-from search.errors import VidsearchError
-from search.settings import Settings
+from core.errors import VidsearchError
+from core.settings import Settings
 
 EXIT_USAGE = 2
 EXIT_BUG = 1
@@ -58,7 +58,7 @@ class App:
     @property
     def library(self):
         if self._library is None:
-            from search.library import Library
+            from core.library import Library
 
             self._library = Library(self.settings, read_only=self.read_only)
         return self._library
@@ -66,7 +66,7 @@ class App:
     @property
     def encoders(self):
         if self._encoders is None:
-            from search.encoders import Encoders
+            from core.encoders import Encoders
 
             self._encoders = Encoders(self.settings)
         return self._encoders
@@ -140,7 +140,9 @@ def _filters(args):
 
 
 def cmd_search(app: App, args) -> int:
-    loading = app.encoders.load_for_query(args.mode or app.settings.default_mode)
+    from search.modes import MODE_SPACES
+
+    loading = app.encoders.load_for_query(MODE_SPACES[args.mode or app.settings.default_mode])
     searcher = app.searcher()  # opens the indexes meanwhile
     for thread in loading:
         thread.join()
@@ -152,7 +154,7 @@ def cmd_search(app: App, args) -> int:
 
 def cmd_similar(app: App, args) -> int:
     if args.copies:
-        from api.cli_copies import similar_copies
+        from .cli_copies import similar_copies
 
         return similar_copies(app, args)
     searcher = app.searcher()
@@ -175,7 +177,7 @@ def cmd_similar(app: App, args) -> int:
 
 def cmd_status(app: App, args) -> int:
     from indexer.jobs import job_summaries
-    from search.models.speech_languages import language_name
+    from core.models.speech_languages import language_name
 
     lib = app.library
     counts = lib.counts()
@@ -223,8 +225,8 @@ def cmd_status(app: App, args) -> int:
 
 def cmd_check(app: App, args) -> int:
     """Exit 0 when catalog and indexes agree; 1 when they do not (after --repair: what was fixed)."""
-    from search.index_set import disagrees
-    from search.library import Library
+    from core.vectors import disagrees
+    from core.library import Library
 
     lib = Library(app.settings, reconcile=False)  # look at the files as a fresh open finds them
     report = lib.check()
@@ -282,7 +284,7 @@ def cmd_tag(app: App, args) -> int:
 
 
 def cmd_transcript(app: App, args) -> int:
-    from search.subtitles import render
+    from core.subtitles import render
 
     video_id = _video_id(app.library, args.target)
     cues = app.library.transcript_cues(video_id) if video_id is not None else None
@@ -318,7 +320,7 @@ def _query_options(p: argparse.ArgumentParser, modes) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from search.service import MODES
-    from search.subtitles import FORMATS as TRANSCRIPT_FORMATS
+    from core.subtitles import FORMATS as TRANSCRIPT_FORMATS
 
     parser = argparse.ArgumentParser(prog="vidsearch", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log details")
@@ -378,10 +380,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("targets", nargs="+", metavar="PATH_OR_ID")
     p.set_defaults(func=cmd_remove)
 
-    from api.cli_copies import register as register_copies
-    from api.cli_quality import register as register_quality
-    from api.cli_vectors import register as register_vectors
-    from api.serve import register as register_serve
+    from .cli_copies import register as register_copies
+    from .cli_quality import register as register_quality
+    from .cli_vectors import register as register_vectors
+    from .serve import register as register_serve
 
     register_quality(sub, MODES)
     register_copies(sub)

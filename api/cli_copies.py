@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from search.errors import InvalidInput
+from core.errors import InvalidInput
 
 COPY_MIN_SECONDS = 5.0  # the shortest copied span reported by default
 
@@ -63,6 +63,7 @@ def similar_copies(app, args) -> int:
     from indexer.isolate import IsolatedFailure
     from search.copies.candidates import HashIndex
     from search.copies.finder import spans_between
+    from search.copies.stored import copy_descriptors
 
     if args.file is None:
         raise InvalidInput("--copies needs a FILE (a video clip)")
@@ -77,7 +78,7 @@ def similar_copies(app, args) -> int:
         raise InvalidInput(f"{path}: no picture to compare (no video stream, or only black or flat frames)")
     library = app.library
     itself = library.known_file(str(path.resolve()))
-    archive = [d for d in library.copy_descriptors() if itself is None or d.video_id != itself.id]
+    archive = [d for d in copy_descriptors(library.sessions) if itself is None or d.video_id != itself.id]
     found = spans_between(query, archive, HashIndex(archive), COPY_MIN_SECONDS)
     paths = {video.id: video.path for video in library.videos("indexed")}
     spans = sorted((s for spans in found.values() for s in spans), key=lambda s: -s.evidence)

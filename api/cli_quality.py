@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from search.errors import InvalidInput
+from core.errors import InvalidInput
 
 
 def register(sub, modes) -> None:

@@ -21,8 +21,8 @@ def register(sub) -> None:
 
 
 def cmd_migrate(app, args) -> int:
-    from search.index_set import disagrees
-    from search.library import Library
+    from core.vectors import disagrees
+    from core.library import Library
 
     changes = {"vector_backend": args.to}
     if args.milvus_uri:

@@ -17,7 +17,7 @@ import uuid
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import sessionmaker
 
-from search.catalog import Job
+from core.catalog import Job
 
 LEASE_SECONDS = 60.0
 

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from indexer.jobs import file_states
 from indexer.report import FileOutcome
 from indexer.scan import scan
-from search.catalog import Job as CatalogJob
+from core.catalog import Job as CatalogJob
 
 from . import job_claims
 from .security import resolve_under_roots

@@ -23,9 +23,9 @@ from typing import Callable
 
 import numpy as np
 
-from search.encoders import Encoders, VisualSearchUnavailable
+from core.encoders import Encoders, VisualSearchUnavailable
 from search.query_text import query_text
-from search.settings import mode_vectors, needs_clip, needs_sentence_model
+from search.modes import mode_vectors, needs_clip, needs_sentence_model
 
 _BATCH = 64
 

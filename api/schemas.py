@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from search.settings import SEARCH_MODES
+from core.settings import SEARCH_MODES
 
 Mode = Literal[SEARCH_MODES]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from fastapi import HTTPException, Request
 
-from search.settings import Settings
+from core.settings import Settings
 
 HEADER = "X-API-Key"
 COOKIE = "vidsearch_key"

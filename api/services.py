@@ -17,10 +17,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
 
-from search.encoders import Encoders
-from search.library import Library
+from core.encoders import Encoders
+from core.library import Library
 from search.service import Searcher
-from search.settings import Settings
+from core.settings import Settings
 
 from .metrics import Metrics
 from .answers import AnswerCache

@@ -49,8 +49,8 @@ import faiss
 import numpy as np
 
 from bench.peak_memory import PeakMemory, tree_rss
-from search.store import build_index, bytes_per_vector, normalize
-from search.vector_index import exact_search, recall_at_k, rows_source
+from core.vectors import normalize
+from core.vectors.faiss import build_index, bytes_per_vector, exact_search, recall_at_k, rows_source
 
 CHUNK = 100_000
 
@@ -115,7 +115,7 @@ def run_one(name, ids, base, queries, truth, args, out_dir) -> dict:
 
 def run_milvus(ids, base, queries, truth, args, out_dir) -> dict:
     """The Milvus collection of one space at this size, on milvus-lite (see the module docstring)."""
-    from search.milvus_store import WRITE_BATCH, MilvusIndex, connect, index_params, search_params
+    from core.vectors.milvus.index import WRITE_BATCH, MilvusIndex, connect, index_params, search_params
 
     path = out_dir / "milvus.db"
     index_type, build = index_params(len(ids), args.dim, int(args.memory_gb * (1 << 30)))

@@ -3,7 +3,7 @@
     python -m bench.encode_speed [--arch ViT-B-32] [--images 256] [--queries 100]
 
 Runs the real architecture with untrained weights saved as a local checkpoint (speed does not
-depend on the values), through ``search.models.clip.ClipEncoder`` as indexing and search do,
+depend on the values), through ``core.models.clip.ClipEncoder`` as indexing and search do,
 on the CPU (text towers on PyTorch in float32 and bfloat16, and on ONNX Runtime, which
 ``text_runtime=auto`` picks on CPUs) and, when one is visible, on CUDA. MiniLM's query latency
 is shown beside CLIP's (the speech space's half of a hybrid query). Prints one table.
@@ -23,9 +23,9 @@ def main(argv=None) -> None:
     import open_clip
     import torch
 
-    from search.models.base import resolve_text_precision, resolve_text_runtime
-    from search.models.clip import ClipEncoder
-    from search.models.sentence import SentenceEncoder, default_text_model
+    from core.models.base import resolve_text_precision, resolve_text_runtime
+    from core.models.clip import ClipEncoder
+    from core.models.sentence import SentenceEncoder, default_text_model
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--arch", default="ViT-B-32")

@@ -28,9 +28,9 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
 
     from indexer.pipeline import Indexer
-    from search.encoders import Encoders
-    from search.library import Library
-    from search.settings import Settings
+    from core.encoders import Encoders
+    from core.library import Library
+    from core.settings import Settings
 
     out = args.out.resolve()
     files, specs, clip = prepare(out, "corpus-workers", args.videos, args.seconds, args.clip)

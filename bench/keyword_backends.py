@@ -127,7 +127,7 @@ def _synthetic_segments(n: int, seed: int = 7) -> list[str]:
 def _catalog(path: Path, words: list[str]):
     from sqlalchemy import text
 
-    from search.catalog import open_catalog
+    from core.catalog import open_catalog
 
     sessions = open_catalog(f"sqlite:///{path}")
     with sessions() as session:

@@ -88,7 +88,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
-    from search.models.ocr import OcrReader
+    from core.models.ocr import OcrReader
 
     videos = sorted(p for p in args.media.iterdir() if p.suffix in (".mp4", ".webm", ".mkv", ".mov"))
     if not videos:

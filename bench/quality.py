@@ -43,7 +43,7 @@ def naive_peer(library, encoders, queryset, k: int) -> dict:
     """Whisper's lines as moments, ranked by MiniLM cosine: the table's first column."""
     from sqlalchemy import select
 
-    from search.catalog import TranscriptLine, Video
+    from core.catalog import TranscriptLine, Video
     from search.quality.metrics import QueryOutcome, by_kind
     from search.quality.videos import VideoMatcher
 
@@ -65,7 +65,7 @@ def naive_peer(library, encoders, queryset, k: int) -> dict:
 
 def segment_report(library, sentences: dict) -> dict:
     """Segment borders against the spoken sentences of the generated videos."""
-    from search.catalog import Segment, Video
+    from core.catalog import Segment, Video
     from sqlalchemy import select
 
     with library.sessions() as session:
@@ -128,10 +128,10 @@ def indexed_corpus(work_dir: Path, only=None, clip_model: str = "ViT-B-32", clip
     encoders, {split: queries file}). With ``keep_index`` an index already there is brought up to
     date rather than rebuilt."""
     from indexer.pipeline import Indexer
-    from search.encoders import Encoders
-    from search.library import Library
+    from core.encoders import Encoders
+    from core.library import Library
     from search.profile import reset_profile
-    from search.settings import Settings
+    from core.settings import Settings
 
     videos = work_dir / "videos"
     started = time.perf_counter()

@@ -32,7 +32,7 @@ import numpy as np
 
 from bench.corpus import Spec, make_video, require_tools, speak
 from bench.quality_topics import LECTURES, Lecture, Topic
-from search.files import write_text_atomically
+from core.files import write_text_atomically
 
 __all__ = ["LECTURES", "Lecture", "Topic", "build_corpus"]
 

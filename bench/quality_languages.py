@@ -105,12 +105,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.quality_corpus import build_corpus
     from indexer.pipeline import Indexer
-    from search.encoders import Encoders
-    from search.library import Library
+    from core.encoders import Encoders
+    from core.library import Library
     from search.quality.evaluate import evaluate, format_table
     from search.quality.querysets import load_queries
     from search.service import Searcher
-    from search.settings import Settings
+    from core.settings import Settings
 
     lectures = SPANISH + [lec for lec in LECTURES if lec.name in ENGLISH_DISTRACTORS]
     videos = args.work_dir / "videos"

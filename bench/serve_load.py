@@ -77,9 +77,9 @@ def build(data_dir: Path, segments: int, checkpoint: Path | None, faiss_indexes:
     without a CLIP ``checkpoint``, speech vectors only (as a library indexed without CLIP)."""
     from sqlalchemy import insert, select
 
-    from search.catalog import ModelVersion, Segment, SegmentVector, Video, open_catalog
-    from search.library import Library
-    from search.settings import Settings
+    from core.catalog import ModelVersion, Segment, SegmentVector, Video, open_catalog
+    from core.library import Library
+    from core.settings import Settings
 
     sessions = open_catalog(f"sqlite:///{data_dir / 'catalog.db'}")
     with sessions() as session:
@@ -125,7 +125,7 @@ def serve(data_dir: Path, checkpoint: Path, port: int, threads: int, backend: st
     from types import SimpleNamespace
 
     from api.serve import cmd_serve
-    from search.settings import Settings
+    from core.settings import Settings
 
     settings = Settings(data_dir=data_dir, clip_model="ViT-B-32", clip_pretrained=str(checkpoint),
                         server_threads=threads, vector_backend=backend)
@@ -211,8 +211,8 @@ def main(argv=None) -> None:
     build(data_dir, args.segments, checkpoint, faiss_indexes=args.backend == "faiss")
     if args.backend == "milvus":  # the collections, from the catalog, in a process of their own: the
         # server must be the only process on the milvus-lite file (then it opens in step)
-        subprocess.run([sys.executable, "-c", "import sys; from search.library import Library; "
-                        "from search.settings import Settings; "
+        subprocess.run([sys.executable, "-c", "import sys; from core.library import Library; "
+                        "from core.settings import Settings; "
                         "Library(Settings(data_dir=sys.argv[1], vector_backend='milvus'))", str(data_dir)],
                        check=True, cwd=Path(__file__).resolve().parents[1])
     with socket.socket() as sock:

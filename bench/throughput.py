@@ -140,10 +140,10 @@ def busy_core_seconds() -> float:
 
 def run_pipeline(name: str, files: Path, data: Path, clip: dict, naive: bool, **extra):
     from indexer.pipeline import Indexer
-    from search.encoders import Encoders
-    from search.library import Library
+    from core.encoders import Encoders
+    from core.library import Library
     from search.service import Searcher
-    from search.settings import Settings
+    from core.settings import Settings
 
     settings = Settings(data_dir=data, **clip, **extra)
     encoders = Encoders(settings)
@@ -271,8 +271,8 @@ def ocr_cost(args, out: Path) -> None:
     without text; ``--repeats`` rounds run alternately, each row the median of its runs (one
     run's wall time on two busy cores wanders by several percent, as much as OCR's cost on
     footage without text; the core-seconds the run kept the machine busy wander less)."""
-    from search.library import Library
-    from search.settings import Settings
+    from core.library import Library
+    from core.settings import Settings
 
     rows = []
     textless = [shot for shot in SHOTS if shot != "testsrc2"]  # testsrc2 shows a running timecode

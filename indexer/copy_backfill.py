@@ -12,8 +12,9 @@ import numpy as np
 
 from search.copies.align import Descriptors
 from search.copies.archive import update_matches
-from search.library import Library
-from search.settings import Settings
+from search.copies.stored import copy_hashes, videos_without_copies
+from core.library import Library
+from core.settings import Settings
 
 from .decode import DecodeOptions, decode_file
 from .isolate import IsolatedFailure, run_isolated
@@ -41,7 +42,7 @@ def add_copy_descriptors(library: Library, settings: Settings, paths: list, forc
     """Descriptors for the indexed videos under ``paths`` that have none (all with ``force``)."""
     files, problems = scan(paths)
     outcomes = [FileOutcome(path, "failed", "scan", why) for path, why in problems]
-    missing = set(library.videos_without_copies())
+    missing = set(videos_without_copies(library.sessions))
     for path in files:
         video = library.known_file(str(path))
         if video is None or video.status != "indexed":
@@ -55,7 +56,7 @@ def add_copy_descriptors(library: Library, settings: Settings, paths: list, forc
         except IsolatedFailure as exc:
             outcomes.append(FileOutcome(str(path), "failed", "decode", str(exc)))
             continue
-        library.replace_copy_descriptors(video.id, found.rate, found.times, found.hashes)
+        library.replace_copy_descriptors(video.id, copy_hashes(found.rate, found.times, found.hashes))
         outcomes.append(FileOutcome(str(path), "indexed", reason=f"{len(found)} copy descriptors",
                                     video_id=video.id))
     update_matches(library)

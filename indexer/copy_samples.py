@@ -5,7 +5,9 @@ import time
 
 import numpy as np
 
+from core.rows import CopyHashes
 from search.copies.hashing import GREY_SIZE, frame_hash
+from search.copies.stored import copy_hashes
 
 
 class CopySamples:
@@ -43,3 +45,7 @@ class CopySamples:
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(self.times, np.float32), np.asarray(self.hashes, np.uint64)
+
+    def stored(self) -> CopyHashes:
+        """What the library keeps of these samples."""
+        return copy_hashes(self.rate, *self.arrays())

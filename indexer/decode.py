@@ -19,7 +19,7 @@ import time
 import av
 import numpy as np
 
-from search.settings import Settings
+from core.settings import Settings
 
 from .copy_samples import CopySamples
 from .probe import MediaInfo, UnsupportedMedia, probe_container, upright

@@ -12,9 +12,9 @@ from __future__ import annotations
 import time
 from typing import Callable, Iterator
 
-from search.errors import Unavailable
-from search.library import NewVideo
-from search.settings import Settings
+from core.errors import Unavailable
+from core.library import NewVideo
+from core.settings import Settings
 
 from .decode import DecodeOptions, decode_file
 from .isolate import IsolatedFailure, run_isolated
@@ -28,7 +28,7 @@ class FileActor:
     """What a Ray actor runs; a plain class so it can be tested without a cluster."""
 
     def __init__(self, settings: Settings, naive: bool = False):
-        from search.encoders import Encoders
+        from core.encoders import Encoders
 
         self.settings, self.naive = settings, naive
         self.encoders = Encoders(settings)

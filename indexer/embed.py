@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from search.encoders import Encoders
+from core.encoders import Encoders
 from search.fusion import fuse, pool
-from search.store import normalize
-from search.catalog import SPOKEN
-from search.library import NewSegment
-from search.settings import Settings
+from core.vectors import SPOKEN, normalize
+from core.library import NewSegment
+from core.settings import Settings
 
 from .decode import Decoded
-from search.models.whisper import Transcript, spoken_languages
+from core.models.whisper import Transcript, spoken_languages
 
 
 def _words_inside(transcript: Transcript, start: float, end: float) -> str:

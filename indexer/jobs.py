@@ -11,9 +11,9 @@ import datetime as dt
 
 from sqlalchemy import func, select, update
 
-from search.catalog import Job, JobFile
-from search.errors import NotFound
-from search.library import Library
+from core.catalog import Job, JobFile
+from core.errors import NotFound
+from core.library import Library
 
 
 class JobLog:

@@ -22,10 +22,10 @@ from typing import Callable
 import numpy as np
 
 from search.copies.archive import update_matches
-from search.encoders import Encoders
-from search.errors import StoreUnavailable
-from search.library import Library, ModelMismatchError, NewVideo
-from search.settings import Settings
+from core.encoders import Encoders
+from core.errors import StoreUnavailable
+from core.library import Library, ModelMismatchError, NewVideo
+from core.settings import Settings
 
 from .decode import DecodeOptions
 from .jobs import JobLog

@@ -12,7 +12,7 @@ import logging
 import os
 from pathlib import Path
 
-from search.library import Library
+from core.library import Library
 
 from .fingerprint import fingerprint
 from .report import FileOutcome

@@ -18,11 +18,11 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Callable
 
-from search.settings import Settings
+from core.settings import Settings
 
-from search.models.ocr import ScreenLine
-from search.models.asr_windows import transcribe_windows
-from search.models.whisper import EMPTY, AsrBackend, Transcript, is_silent, make_asr
+from core.models.ocr import ScreenLine
+from core.models.asr_windows import transcribe_windows
+from core.models.whisper import EMPTY, AsrBackend, Transcript, is_silent, make_asr
 
 from .decode import Decoded, DecodeOptions, decode_audio, decode_file, stream_kinds
 from .screen import ScreenReading, ocr_reader

@@ -12,16 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-from search.encoders import Encoders
-from search.errors import InvalidInput, NotFound
-from search.settings import Settings
+from core.encoders import Encoders
+from core.errors import InvalidInput, NotFound
+from core.settings import Settings
 
 from .decode import Decoded, DecodeOptions, decode_file
 from .embed import query_vectors
 from .isolate import IsolatedFailure, run_isolated
 from .prepare import Preparer
 from .scan import IMAGE_EXTENSIONS
-from search.models.whisper import AsrBackend
+from core.models.whisper import AsrBackend
 
 
 class QueryClips:

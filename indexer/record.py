@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 import time
 
-from search.encoders import Encoders
-from search.library import NewVideo
-from search.rows import SpokenLine
-from search.settings import Settings
+from core.encoders import Encoders
+from core.library import NewVideo
+from core.rows import SpokenLine
+from core.settings import Settings
 
 from .embed import add_context, embed_segments
 from .segment import make_segments, signature, topic_change
@@ -75,7 +75,7 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
         subtitle_note=transcript.note, sidecars=sidecar_signature(prepared.path),
         screen_note=prepared.screen_note, screen_model=prepared.screen_model,
         screen=screen_rows(shown),
-        copies=(decoded.copies.rate, *decoded.copies.arrays()) if decoded.copies is not None else None,
+        copies=decoded.copies.stored() if decoded.copies is not None else None,
         segmentation=segmentation_of(settings),
         segments=segments, models=models,
         fusion=(settings.visual_weight, settings.speech_weight) if "fused" in models else None,

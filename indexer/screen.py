@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import time
 
-from search.rows import ShownLine
-from search.models.base import Lazy
-from search.models.ocr import OcrReader, ScreenLine
-from search.settings import Settings
+from core.rows import ShownLine
+from core.models.base import Lazy
+from core.models.ocr import OcrReader, ScreenLine
+from core.settings import Settings
 
 from .decode import Decoded, DecodeOptions, decode_file
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from search.encoders import Encoders
-from search.library import Library, NewSegment
-from search.settings import Settings
+from core.encoders import Encoders
+from core.library import Library, NewSegment
+from core.settings import Settings
 
 from .decode import DecodeOptions
 from .embed import add_context, speech_text

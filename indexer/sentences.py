@@ -5,7 +5,7 @@ of one sentence and the start of the next, a small model often runs several sent
 without punctuation, and its time stamps drift by a second (the first word of a file is often
 stamped at 0.0 s; a word after a pause is pulled back into the silence). So sentences are rebuilt
 from the words: a sentence ends at a word with closing punctuation, where the words stop for
-``LONG_PAUSE``, or where a voice-activity detector (``search.models.vad``) hears the speaker stop between
+``LONG_PAUSE``, or where a voice-activity detector (``core.models.vad``) hears the speaker stop between
 two words. Their edges are then snapped to the edges the detector heard, which are exact to a
 few hundredths of a second. Each sentence keeps the pauses between its words, so a monologue
 longer than a moment can still be split where the speaker breathes.

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import av
 
-from search.models.whisper import Line, Transcript
-from search.subtitles import Cue, SubtitleError, clean_text, parse
+from core.models.whisper import Line, Transcript
+from core.subtitles import Cue, SubtitleError, clean_text, parse
 
 SUFFIXES = (".srt", ".vtt")
 TEXT_CODECS = ("subrip", "srt", "mov_text", "webvtt", "ass", "ssa", "text")

@@ -15,7 +15,7 @@ import signal
 import time
 from multiprocessing.connection import wait
 
-from search.settings import Settings
+from core.settings import Settings
 
 from .decode import DecodeOptions
 from .isolate import forkserver_context

@@ -1,11 +1,11 @@
 """Alembic environment: runs on the connection the catalog hands over, or on a URL.
 
-``search.catalog.upgrade_schema`` passes its open connection in ``config.attributes``; the
+``core.catalog.upgrade_schema`` passes its open connection in ``config.attributes``; the
 ``alembic`` command line can be used too, with ``-x url=...`` or VIDSEARCH settings.
 """
 from alembic import context
 
-from search.catalog import Base, make_engine
+from core.catalog import Base, make_engine
 
 target_metadata = Base.metadata
 config = context.config
@@ -25,7 +25,7 @@ connection = config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:
-    from search.settings import Settings
+    from core.settings import Settings
 
     url = context.get_x_argument(as_dictionary=True).get("url") or Settings().catalog_url
     with make_engine(url).connect() as conn:

@@ -16,7 +16,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .catalog import Segment, Video
+from core.catalog import Segment, Video
 
 
 LANGUAGE_CODE = r"^[a-z]{2,3}$"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .store import normalize
+from core.vectors import normalize
 
 
 def pool(vectors: np.ndarray) -> np.ndarray | None:

@@ -26,10 +26,10 @@ import time
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from .settings import Settings
+from core.cjk import CJK_RUN, cjk_grams, is_cjk
+from core.settings import Settings
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+)")
 DOCUMENT = "to_tsvector('english', coalesce(transcript, '') || ' ' || coalesce(screen_text, '') || ' ' || " \
            "coalesce(grams, ''))"
 """What PostgreSQL searches: the expression its GIN index is built on (migration 0011)."""
@@ -51,33 +51,13 @@ why how all any both each few more most other some such no nor not only own same
 t can will just don should now""".split())
 
 
-def cjk_grams(*texts: str | None) -> str | None:
-    """The overlapping character pairs of the Chinese, Japanese and Korean runs in ``texts``
-    ("砸自己的脚" -> "砸自 自己 己的 的脚"; a lone character stays one), space-separated.
-
-    These scripts are written without spaces, so a tokenizer sees a whole phrase as one word and
-    a query for one word inside it finds nothing. Indexed as pairs (as Lucene's CJK analyzer
-    does), a word of two or more characters is found wherever it is said, ranked by BM25 like
-    any other word; ``query_words`` cuts a query the same way."""
-    grams = []
-    for text in texts:
-        for run in _CJK.findall(text or ""):
-            grams += [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
-    return " ".join(grams) or None
-
-
-def is_cjk(word: str) -> bool:
-    """Whether ``word`` is written in a script without spaces (Chinese, Japanese, Korean)."""
-    return bool(_CJK.fullmatch(word))
-
-
 def query_words(query: str) -> list[str]:
     """The distinct lower-case words of a query that are not stop words, in order, at most 32;
     runs of CJK script as their character pairs (``cjk_grams``)."""
     words = []
     for token in _WORD.findall(query.lower()):
-        for part in _CJK.split(token):
-            words += cjk_grams(part).split() if _CJK.fullmatch(part) else [part] if part else []
+        for part in CJK_RUN.split(token):
+            words += cjk_grams(part).split() if is_cjk(part) else [part] if part else []
     return list(dict.fromkeys(w for w in words if w not in STOP_WORDS))[:32]
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from .keyword import is_cjk, query_words
+from core.cjk import is_cjk
+from .keyword import query_words
 
 __all__ = ["found_in", "query_words"]
 

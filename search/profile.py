@@ -13,9 +13,9 @@ import json
 import re
 from pathlib import Path
 
-from .errors import InvalidInput
-from .files import write_text_atomically
-from .settings import Settings
+from core.errors import InvalidInput
+from core.files import write_text_atomically
+from core.settings import Settings
 
 _FIELDS = {  # Ranking field -> the setting that gives its default
     "fusion": "hybrid_fusion",

@@ -4,7 +4,7 @@ Runs of whitespace are one space, so "storm  at sea\n" is the query "storm at se
 (and one cache entry)."""
 from __future__ import annotations
 
-from .errors import InvalidInput
+from core.errors import InvalidInput
 
 
 def normal_form(text: str) -> str:

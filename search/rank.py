@@ -13,6 +13,8 @@ from typing import Iterable
 
 import numpy as np
 
+from core.catalog import STRONG_CUT
+
 
 @dataclasses.dataclass
 class Moment:
@@ -108,9 +110,6 @@ def score_spread(order: list[tuple[int, float]], depth: int = 10) -> float:
         return 0.0
     spread = order[0][1] - order[min(len(order), depth) - 1][1]
     return spread if spread > 1e-9 else max(abs(order[0][1]), 1.0) * 1e-3
-
-
-STRONG_CUT = 1.0  # a segment border this strong is a shot change or a long silence (see indexer.segment)
 
 
 def unit_of(start: float, cuts: list[float], duration: float, max_len: float) -> tuple[float, float] | None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import select, update
 
-from .catalog import SPOKEN, ModelVersion, Segment, SegmentVector
-from .errors import InvalidInput, NotFound, VidsearchError
+from core.catalog import ModelVersion, Segment, SegmentVector
+from core.errors import InvalidInput, NotFound, VidsearchError
 from .fusion import fuse
-from .index_set import catalog_vectors
-from .library import Library
+from core.catalog_reads import catalog_vectors
+from core.vectors import SPOKEN
+from core.library import Library
 
 _BATCH = 5000
 

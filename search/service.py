@@ -17,18 +17,20 @@ from typing import Iterator
 
 import numpy as np
 
-from .encoders import Encoders, VisualSearchUnavailable
-from .errors import InvalidInput, NotFound
+from core.encoders import Encoders, VisualSearchUnavailable
+from core.errors import InvalidInput, NotFound
 from .filters import Allowed, Filters, allowed
 from .keyword import KeywordSearch
-from .library import Library
+from core.library import Library
 from .profile import Ranking, ranking_for
 from .query_text import query_text
 from .relevance import label as relevance_label
 from .rank import (STANDARDISE_DEPTH, Moment, mark_matches, merge_adjacent, rrf, score_fusion, score_spread,
                    unit_of, whole_unit)
-from .settings import CLIP_SPACES, MODE_SPACES, SEARCH_MODES, mode_vectors, needs_clip, needs_sentence_model, uses_keywords
-from .store import normalize
+from core.settings import SEARCH_MODES
+from core.vectors import CLIP_TEXT_SPACES
+from .modes import MODE_SPACES, mode_vectors, needs_clip, needs_sentence_model, uses_keywords
+from core.vectors import normalize
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ class Searcher:
             return None
         if mode != "hybrid":
             return self.encoders.require_clip(text_only=True)
-        return self.encoders.clip_text if self.library.has_vectors(CLIP_SPACES) else None
+        return self.encoders.clip_text if self.library.has_vectors(CLIP_TEXT_SPACES) else None
 
     def search_text(self, text: str, mode: str | None = None, k: int = 10, filters: Filters | None = None,
                     per_video: bool = False, offset: int = 0) -> list[Moment]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bench.corpus import SAMPLE, make_sample_corpus, truncate
-from search.settings import Settings
+from core.settings import Settings
 
 def _find_media() -> Path:
     """``../shared/media`` beside the checkout (or above it), or ``VIDSEARCH_TEST_MEDIA``."""
@@ -107,14 +107,14 @@ def settings(make_settings) -> Settings:
 
 @pytest.fixture(scope="session")
 def encoders(tiny_clip, tmp_path_factory):
-    from search.encoders import Encoders
+    from core.encoders import Encoders
 
     return Encoders(Settings(data_dir=tmp_path_factory.mktemp("enc"), **tiny_clip))
 
 
 @pytest.fixture(scope="session")
 def asr(tmp_path_factory):
-    from search.models.whisper import make_asr
+    from core.models.whisper import make_asr
 
     # The packaged tiny.en by name: faster than the default base, and what the suite's counts were measured with.
     return make_asr(Settings(data_dir=tmp_path_factory.mktemp("asr"), **ENGLISH_TINY))

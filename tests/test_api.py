@@ -19,9 +19,9 @@ from api.app import create_app
 from api.security import check_exposure
 from bench.corpus import excerpt
 from indexer.pipeline import Indexer
-from search.library import Library
+from core.library import Library
 from search.service import Searcher
-from search.settings import Settings
+from core.settings import Settings
 
 CLI_FIELDS = {"video_path", "video_id", "segment_id", "start", "end", "score", "transcript", "segment_ids", "screen_text",
               "matched", "relevance", "language"}
@@ -227,7 +227,7 @@ def test_stream_serves_byte_ranges(client, corpus):
 
 # --- traversal: nothing but indexed videos and generated thumbnails can be read
 @pytest.mark.parametrize("path", [
-    "/static/../../search/settings.py", "/static/%2e%2e/%2e%2e/search/settings.py",
+    "/static/../../core/settings.py", "/static/%2e%2e/%2e%2e/core/settings.py",
     "/static/..%2f..%2fsearch%2fsettings.py", "/api/videos/..%2f..%2fetc%2fpasswd/stream",
     "/api/videos/-1/stream", "/api/segments/0/thumbnail", "/%2e%2e/%2e%2e/etc/passwd",
     "/static//etc/passwd", "/api/videos/1%00/stream",
@@ -418,7 +418,7 @@ def test_api_docs_work_without_external_network(client):
 
 
 def test_jobs_left_unfinished_are_taken_up_when_the_server_starts_again(tmp_path, corpus, tiny_clip, encoders, asr):
-    from search.catalog import Job, JobFile, open_catalog
+    from core.catalog import Job, JobFile, open_catalog
 
     root = tmp_path / "archive"
     root.mkdir()
@@ -447,7 +447,7 @@ def test_jobs_left_unfinished_are_taken_up_when_the_server_starts_again(tmp_path
 
 
 def test_a_job_another_live_server_holds_is_left_to_it(tmp_path, corpus, tiny_clip, encoders, asr):
-    from search.catalog import Job, open_catalog
+    from core.catalog import Job, open_catalog
 
     root = tmp_path / "archive"
     root.mkdir()

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, settings as hyp_settings
 from api.app import create_app
 from api.serve import ServerThread
 from indexer.pipeline import Indexer
-from search.library import Library
-from search.settings import Settings
+from core.library import Library
+from core.settings import Settings
 
 
 @pytest.fixture(scope="module")

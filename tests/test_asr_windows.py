@@ -6,8 +6,8 @@ import pytest
 
 from bench.corpus import speak
 from indexer.decode import decode_audio
-from search.models.asr_windows import transcribe_windows, windows
-from search.models.vad import SAMPLE_RATE
+from core.models.asr_windows import transcribe_windows, windows
+from core.models.vad import SAMPLE_RATE
 
 
 def test_windows_end_at_the_quietest_half_second_before_their_limit():

@@ -152,8 +152,8 @@ def test_odd_files_are_indexed_as_what_they_are(outcome):
     certain = [status for status, _ in EXPECTED.values() if status]
     assert report["indexed"] >= certain.count("indexed") == 12
     assert report["failed"] >= certain.count("failed") == 7
-    from search.library import Library
-    from search.settings import Settings
+    from core.library import Library
+    from core.settings import Settings
 
     library = Library(Settings(data_dir=env["VIDSEARCH_DATA_DIR"]))
     videos = {os.path.basename(v.path): v for v in library.videos(status="indexed")}

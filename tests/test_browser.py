@@ -17,8 +17,8 @@ import pytest
 from api.app import create_app
 from api.serve import ServerThread
 from indexer.pipeline import Indexer
-from search.library import Library
-from search.settings import Settings
+from core.library import Library
+from core.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"  # screenshots for a person to look at

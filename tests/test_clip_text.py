@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from search.models.clip_text import ExportedClipText, clip_text_kind, clip_text_key, open_clip_text
-from search.models.clip_tokens import ClipTokenizer
+from core.models.clip_text import ExportedClipText, clip_text_kind, clip_text_key, open_clip_text
+from core.models.clip_tokens import ClipTokenizer
 
 HEAVY = ("torch", "torchvision", "transformers", "open_clip")
 MODES = ("hybrid", "fused", "visual", "speech", "keyword")
@@ -51,7 +51,7 @@ def test_token_ids_equal_open_clips_on_thousands_of_strings():
 @pytest.fixture(scope="module")
 def full_clip(tiny_clip, tmp_path_factory):
     """The full model on ONNX Runtime: loading it exports the text tower and leaves the checked export."""
-    from search.models.clip import ClipEncoder
+    from core.models.clip import ClipEncoder
 
     cache = tmp_path_factory.mktemp("clip-onnx")
     clip = ClipEncoder(tiny_clip["clip_model"], tiny_clip["clip_pretrained"],
@@ -65,7 +65,7 @@ def _open(tiny_clip, cache):
 
 
 def test_the_export_gives_the_full_models_vectors(full_clip, tiny_clip):
-    from search.models.clip import ClipEncoder
+    from core.models.clip import ClipEncoder
 
     clip, cache = full_clip
     exported = _open(tiny_clip, cache)
@@ -104,8 +104,8 @@ def test_an_export_of_other_weights_is_never_used(full_clip, tiny_clip, tmp_path
 FRESH = """
 import json, sys
 import numpy as np
-from search.encoders import Encoders
-from search.settings import Settings
+from core.encoders import Encoders
+from core.settings import Settings
 encoders = Encoders(Settings())
 clip = encoders.clip_text
 np.save(sys.argv[1], clip.encode_texts(json.loads(sys.argv[2])))
@@ -146,7 +146,7 @@ def test_cold_queries_in_a_library_with_clip_vectors_import_no_torch_and_answer_
 
     from api.app import create_app
     from api.cli import main
-    from search.settings import Settings
+    from core.settings import Settings
     from tests.conftest import cli_env
 
     folder = tmp_path / "videos"

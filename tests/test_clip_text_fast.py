@@ -5,7 +5,7 @@ import torch
 
 
 def test_short_text_path_matches_open_clip(tiny_clip):
-    from search.models.clip import ClipEncoder
+    from core.models.clip import ClipEncoder
 
     clip = ClipEncoder(tiny_clip["clip_model"], tiny_clip["clip_pretrained"], text_precision="fp32")
     texts = ["a dog", "where they talk about the budget for schools next year", "", "x " * 100]
@@ -20,8 +20,8 @@ def test_short_text_path_matches_open_clip(tiny_clip):
 
 def test_bfloat16_text_tower_stays_close_to_float32(tiny_clip):
     """bf16 halves the text weights' memory traffic; the vectors must stay those of the same model."""
-    from search.models.clip import ClipEncoder
-    from search.models.base import resolve_text_precision
+    from core.models.clip import ClipEncoder
+    from core.models.base import resolve_text_precision
 
     texts = ["a dog", "where they talk about the budget for schools next year", "x " * 100]
     args = (tiny_clip["clip_model"], tiny_clip["clip_pretrained"])

@@ -4,9 +4,9 @@ import subprocess
 import sys
 import time
 
-from search.library import Library
+from core.library import Library
 from search.service import Searcher
-from search.settings import Settings
+from core.settings import Settings
 
 from .conftest import cli_env
 

@@ -17,13 +17,14 @@ from sqlalchemy import delete
 from api.app import create_app
 from api.serve import ServerThread
 from indexer.decode import DecodeOptions, decode_file
-from search.catalog import CopyDescriptors
-from search.library import Library
-from search.settings import Settings
+from core.catalog import CopyDescriptors
+from core.library import Library
+from core.settings import Settings
 from search.copies.align import Descriptors, align
 from search.copies.finder import find_copies
 from search.copies.groups import FileFacts
 from search.copies.hashing import crop_borders, frame_hash, hamming
+from search.copies.stored import copies_pending, copy_matches, videos_without_copies
 
 from .conftest import cli_env, media
 from .test_browser import ARGS, CHROMIUM
@@ -215,19 +216,19 @@ def test_duplicates_command_over_an_index(archive, tiny_clip, footage):
     source = library.known_file(str(folder / "source.mp4"))
     with library.sessions.begin() as session:
         session.execute(delete(CopyDescriptors).where(CopyDescriptors.video_id == source.id))
-    assert library.videos_without_copies() == [source.id]
+    assert videos_without_copies(library.sessions) == [source.id]
     before = subprocess.run([*run, "duplicates"], env=env, check=True, capture_output=True, text=True).stdout
     assert "1 indexed videos have no copy descriptors" in before and "--only copies" in before
     subprocess.run([*run, "index", "--only", "copies", str(folder)], env=env, check=True, capture_output=True)
-    assert library.videos_without_copies() == []
+    assert videos_without_copies(library.sessions) == []
 
     # a video indexed later is compared with the archive by its own index run
     (folder / "letterbox.mp4").write_bytes(footage["letterbox"].read_bytes())
     subprocess.run([*run, "index", str(folder / "letterbox.mp4"), "-q"], env=env, check=True, capture_output=True)
-    assert library.copies_pending() == []
+    assert copies_pending(library.sessions) == []
     boxed = library.known_file(str(folder / "letterbox.mp4")).id
-    assert {(m.a, m.b) for m in library.copy_matches() if boxed in (m.a, m.b)} >= {(source.id, boxed)} or \
-        {(m.a, m.b) for m in library.copy_matches() if boxed in (m.a, m.b)} >= {(boxed, source.id)}
+    assert {(m.a, m.b) for m in copy_matches(library.sessions) if boxed in (m.a, m.b)} >= {(source.id, boxed)} or \
+        {(m.a, m.b) for m in copy_matches(library.sessions) if boxed in (m.a, m.b)} >= {(boxed, source.id)}
 
     with TestClient(create_app(settings, warm=False)) as client:
         answer = client.get("/api/duplicates").json()

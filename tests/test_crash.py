@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bench.corpus import Spec, make_video, truncate
-from search.catalog import Segment, Video
-from search.library import Library
-from search.settings import Settings
+from core.catalog import Segment, Video
+from core.library import Library
+from core.settings import Settings
 
 from .conftest import cli_env
 

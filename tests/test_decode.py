@@ -8,7 +8,7 @@ import pytest
 from bench.corpus import Spec, make_video
 from indexer.decode import MIN_SHOT, SAMPLE_RATE, DecodeOptions, _yuv_thumb, decode_file, shot_cuts
 from indexer.probe import probe
-from search.settings import Settings
+from core.settings import Settings
 
 from .conftest import media
 

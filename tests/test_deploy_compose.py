@@ -57,7 +57,7 @@ def test_the_compose_file_holds_every_part_the_readme_names(services):
 
 
 def test_every_vidsearch_container_loads_its_settings_and_finds_its_stores(services, monkeypatch):
-    from search.settings import Settings
+    from core.settings import Settings
 
     for name, service in _vidsearch(services).items():
         for key, value in service["environment"].items():

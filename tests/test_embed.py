@@ -6,7 +6,7 @@ from bench.corpus import Spec, make_video
 from indexer.decode import DecodeOptions, decode_file
 from indexer.embed import _words_inside, embed_segments
 from indexer.segment import make_spans
-from search.models.whisper import EMPTY, Line, Transcript
+from core.models.whisper import EMPTY, Line, Transcript
 from search.fusion import fuse, pool
 
 

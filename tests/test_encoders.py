@@ -4,11 +4,11 @@ import open_clip
 import pytest
 import torch
 
-from search.models.base import ModelUnavailable
-from search.models.clip import ClipEncoder
-from search.encoders import Encoders, VisualSearchUnavailable
-from search.models.sentence import default_text_model
-from search.settings import Settings
+from core.models.base import ModelUnavailable
+from core.models.clip import ClipEncoder
+from core.encoders import Encoders, VisualSearchUnavailable
+from core.models.sentence import default_text_model
+from core.settings import Settings
 
 
 def test_clip_loads_from_a_local_checkpoint(encoders, tiny_clip):
@@ -80,7 +80,7 @@ def test_minilm_comes_from_its_package(encoders):
 
 def test_minilm_in_bfloat16_gives_the_same_meanings():
     """Real MiniLM weights: bf16 vectors stay within cosine 0.99 of float32's, and unit length."""
-    from search.models.sentence import SentenceEncoder, default_text_model
+    from core.models.sentence import SentenceEncoder, default_text_model
 
     texts = ["where they talk about the budget for schools", "a dog catching a frisbee in the park",
              "heavy rain and strong winds on the coast", "the striker scored twice in the second half"]

@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from search.models.exported import ExportedTextEncoder, source_fingerprint
-from search.models.sentence import SentenceEncoder, default_text_model, load_sentence_encoder
+from core.models.exported import ExportedTextEncoder, source_fingerprint
+from core.models.sentence import SentenceEncoder, default_text_model, load_sentence_encoder
 
 TEXTS = ["a dog", "WHERE they talk about the budget", "Zürich 2024!", "", "the council " * 200]
 
@@ -17,7 +17,7 @@ TEXTS = ["a dog", "WHERE they talk about the budget", "Zürich 2024!", "", "the 
 FRESH = """
 import json, sys
 import numpy as np
-from search.models.sentence import load_sentence_encoder
+from core.models.sentence import load_sentence_encoder
 encoder = load_sentence_encoder(sys.argv[1], runtime="auto", onnx_cache_dir=sys.argv[2])
 np.save(sys.argv[3], encoder.encode(json.loads(sys.argv[4])))
 print(json.dumps({"kind": type(encoder).__name__, "model_id": encoder.model_id, "dim": encoder.dim,

@@ -7,15 +7,15 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA d
 
 
 def test_auto_device_is_cuda(tmp_path):
-    from search.settings import Settings
+    from core.settings import Settings
 
     assert Settings(data_dir=tmp_path).resolved_device() == "cuda"
     assert Settings(data_dir=tmp_path, device="cpu").resolved_device() == "cpu"
 
 
 def test_clip_on_cuda_matches_cpu(tiny_clip, tmp_path):
-    from search.encoders import Encoders
-    from search.settings import Settings
+    from core.encoders import Encoders
+    from core.settings import Settings
 
     gpu = Encoders(Settings(data_dir=tmp_path, **tiny_clip)).clip
     full = Encoders(Settings(data_dir=tmp_path, image_precision="fp32", **tiny_clip)).clip
@@ -44,10 +44,10 @@ def test_a_whole_indexing_run_on_cuda_finds_what_the_cpu_run_finds(corpus, tiny_
 def index_on(devices, corpus, tiny_clip, tmp_path) -> list:
     """(library, encoders, report, searcher) for each device, after indexing ``corpus`` there."""
     from indexer.pipeline import Indexer
-    from search.encoders import Encoders
-    from search.library import Library
+    from core.encoders import Encoders
+    from core.library import Library
     from search.service import Searcher
-    from search.settings import Settings
+    from core.settings import Settings
 
     runs = []
     for n, device in enumerate(devices):

@@ -7,13 +7,13 @@ import pytest
 from sqlalchemy import select
 
 import search.service as service
-from search.catalog import Segment
+from core.catalog import Segment
 from search.keyword import KeywordSearch, query_words
 from search.filters import Filters
-from search.library import Library, NewSegment, NewVideo
+from core.library import Library, NewSegment, NewVideo
 from search.service import Searcher
-from search.settings import Settings
-from search.store import normalize
+from core.settings import Settings
+from core.vectors import normalize
 
 UTC = dt.timezone.utc
 

@@ -10,8 +10,8 @@ from indexer.fingerprint import fingerprint
 from indexer.pipeline import Indexer
 from indexer.scan import scan
 from indexer.segment import signature
-from search.catalog import Segment
-from search.library import Library
+from core.catalog import Segment
+from core.library import Library
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import threading
 from sqlalchemy import update
 
 from api import job_claims
-from search.catalog import Job, open_catalog
+from core.catalog import Job, open_catalog
 
 
 def _job(sessions, **values) -> int:

@@ -2,9 +2,9 @@
 from sqlalchemy import select
 
 from indexer.jobs import JobLog, job_summaries
-from search.catalog import JobFile
-from search.library import Library
-from search.settings import Settings
+from core.catalog import JobFile
+from core.library import Library
+from core.settings import Settings
 
 
 def test_states_and_resume(tmp_path, catalog_url):

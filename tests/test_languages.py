@@ -14,12 +14,12 @@ import pytest
 from indexer.decode import decode_audio
 from indexer.pipeline import Indexer
 from search.filters import Filters
-from search.library import Library
-from search.models import packaged_whisper
-from search.models.base import ModelUnavailable
-from search.models.whisper import FasterWhisper, foreign_stretches
+from core.library import Library
+from core.models import packaged_whisper
+from core.models.base import ModelUnavailable
+from core.models.whisper import FasterWhisper, foreign_stretches
 from search.service import Searcher
-from search.settings import Settings
+from core.settings import Settings
 
 from .conftest import media
 
@@ -84,7 +84,7 @@ def test_a_file_that_switches_language_is_heard_in_both_each_line_in_its_own(bas
 
 
 def test_foreign_stretches_join_neighbouring_lines_of_one_language():
-    from search.models.whisper import Line
+    from core.models.whisper import Line
 
     lines = [Line(0, 2, "a", [], "en"), Line(2, 4, "b", [], "de"), Line(4, 6, "c", [], "de"),
              Line(6, 8, "d", [], "fr"), Line(8, 9, "e", [], "en"), Line(9, 10, "f", [], "de")]
@@ -186,7 +186,7 @@ def test_a_word_typed_as_spoken_finds_its_moment(library_of_languages):
 
 
 def test_an_english_only_model_reports_the_language_it_could_not_hear(tmp_path, tiny_clip):
-    from search.encoders import Encoders
+    from core.encoders import Encoders
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -203,7 +203,8 @@ def test_an_english_only_model_reports_the_language_it_could_not_hear(tmp_path, 
 
 # --- keywords in scripts without spaces, SQLite and PostgreSQL alike
 def test_query_words_cut_cjk_runs_into_character_pairs_and_keep_other_words():
-    from search.keyword import cjk_grams, query_words
+    from core.cjk import cjk_grams
+    from search.keyword import query_words
 
     assert cjk_grams("砸自己的脚", None, "東京") == "砸自 自己 己的 的脚 東京"
     assert cjk_grams("no such script here") is None
@@ -214,7 +215,7 @@ def test_a_chinese_word_inside_a_phrase_is_found_by_keyword(tmp_path, catalog_ur
     import numpy as np
 
     from search.keyword import KeywordSearch
-    from search.library import NewSegment, NewVideo
+    from core.library import NewSegment, NewVideo
 
     library = Library(Settings(data_dir=tmp_path / "data", database_url=catalog_url))
     said = [("砸自己的脚", "zh"), ("東京の天気は晴れです", "ja"), ("Las tortugas ponen huevos", "es"),

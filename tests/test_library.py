@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 from sqlalchemy import inspect, select
 
-from search.catalog import Segment, SegmentVector
-from search.library import Library, ModelMismatchError, NewSegment, NewVideo
-from search.settings import Settings
-from search.store import normalize
+from core.catalog import Segment, SegmentVector
+from core.library import Library, ModelMismatchError, NewSegment, NewVideo
+from core.settings import Settings
+from core.vectors import normalize
 
 DIM = 8
 
@@ -111,7 +111,7 @@ def test_migrations_match_the_models(lib):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from search.catalog import Base
+    from core.catalog import Base
 
     with lib.sessions.kw["bind"].connect() as conn:
         context = MigrationContext.configure(conn, opts={"include_name": _not_full_text})
@@ -167,7 +167,7 @@ def test_ivf_pq_rescores_its_candidates_from_the_catalog(tmp_path):
 
 def test_index_files_record_the_catalog_generation_they_hold(tmp_path, catalog_url):
     """A file saved at the catalog's generation is taken as it is on open; any other is repaired."""
-    from search.vector_index.base import VectorIndex
+    from core.vectors.faiss import load_index
 
     settings = Settings(data_dir=tmp_path / "data", database_url=catalog_url)
     lib = Library(settings)
@@ -176,21 +176,21 @@ def test_index_files_record_the_catalog_generation_they_hold(tmp_path, catalog_u
     generation = lib.generation()
     assert lib.seen_generation == generation
     for space in ("fused", "speech"):
-        assert VectorIndex.load(settings.index_dir / f"{space}.faiss").meta["generation"] == generation
+        assert load_index(settings.index_dir / f"{space}.faiss").meta["generation"] == generation
     assert Library(settings).reconcile() == {"fused": (0, 0), "speech": (0, 0)}
 
 
 def test_a_writer_that_missed_another_writers_video_never_hides_it(tmp_path, catalog_url):
     """Two libraries on one data dir write in turn: the second one's indexes never saw the first
     one's video, so the file it saves matches no generation, and the next open repairs it."""
-    from search.vector_index.base import VectorIndex
+    from core.vectors.faiss import load_index
 
     settings = Settings(data_dir=tmp_path / "data", database_url=catalog_url)
     first, second = Library(settings), Library(settings)
     first.write_video(video("/a.mp4", 2))
     second.write_video(video("/b.mp4", 3, seed=30))
     assert second.seen_generation is None and len(second.indexes["fused"]) == 3  # it lacks /a.mp4
-    assert VectorIndex.load(settings.index_dir / "fused.faiss").meta["generation"] is None
+    assert load_index(settings.index_dir / "fused.faiss").meta["generation"] is None
     assert second.refresh_if_changed() and len(second.indexes["fused"]) == 5
     fresh = Library(settings)
     with fresh.sessions() as s:
@@ -203,7 +203,7 @@ def test_schema_head_is_the_newest_migration(lib):
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from search.catalog import SCHEMA_HEAD, _migrations_dir, schema_revision
+    from core.catalog import SCHEMA_HEAD, _migrations_dir, schema_revision
 
     config = Config()
     config.set_main_option("script_location", str(_migrations_dir()))
@@ -214,13 +214,13 @@ def test_schema_head_is_the_newest_migration(lib):
 def test_batched_saves_write_index_files_once_and_a_crash_in_between_loses_nothing(tmp_path, catalog_url):
     """Inside ``batched_saves`` the files are saved when the interval has passed and at the end;
     a process that dies before (a library opened meanwhile sees the files behind) loses no video."""
-    from search.vector_index.base import VectorIndex
+    from core.vectors.faiss import load_index
 
     settings = Settings(data_dir=tmp_path / "data", database_url=catalog_url)
     lib = Library(settings)
     lib.write_video(video("/a.mp4", 2))
     saved = lib.generation()
-    saved_file = lambda: VectorIndex.load(settings.index_dir / "fused.faiss")
+    saved_file = lambda: load_index(settings.index_dir / "fused.faiss")
     with lib.batched_saves(3600):
         lib.write_video(video("/b.mp4", 3, seed=30))
         lib.write_video(video("/c.mp4", 1, seed=40))

@@ -1,9 +1,9 @@
 """What the page highlights is what keyword search ranked by: one list of query words for both."""
 from search import keyword, matched_words
-from search.library import Library, NewSegment, NewVideo
+from core.library import Library, NewSegment, NewVideo
 from search.matched_words import found_in, query_words
 from search.service import Searcher
-from search.settings import Settings
+from core.settings import Settings
 from tests.test_library import DIM, unit
 
 LINES = ["New AI rules for research labs in the UK were agreed today.",

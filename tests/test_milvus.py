@@ -22,13 +22,13 @@ from sqlalchemy import update
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
-from search.catalog import CatalogState  # noqa: E402
+from core.catalog import CatalogState  # noqa: E402
 from search.filters import Filters  # noqa: E402
-from search.library import Library  # noqa: E402
-from search.milvus_store import MilvusIndex, connect  # noqa: E402
+from core.library import Library  # noqa: E402
+from core.vectors.milvus.index import MilvusIndex, connect  # noqa: E402
 from search.service import Searcher  # noqa: E402
-from search.settings import Settings  # noqa: E402
-from search.vector_index import exact_search, recall_at_k  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from core.vectors.faiss import exact_search, recall_at_k  # noqa: E402
 
 from .conftest import cli_env  # noqa: E402
 from .test_crash import _cli, crash_corpus  # noqa: E402,F401 (a fixture)

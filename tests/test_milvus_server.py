@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 
 pytest.importorskip("pymilvus")
 
-from search.milvus_store import connect  # noqa: E402
+from core.vectors.milvus.index import connect  # noqa: E402
 
 from .conftest import cli_env  # noqa: E402
 from .test_crash import _cli, crash_corpus  # noqa: E402,F401 (a fixture)

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from search.library import Library, NewSegment, NewVideo
+from core.library import Library, NewSegment, NewVideo
 from search.service import Searcher
-from search.settings import Settings
+from core.settings import Settings
 
 DIM = 32
 QUERY = np.eye(DIM, dtype=np.float32)[0]

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from search.models import base as model_base
-from search.models import onnx_runtime
-from search.models.clip import ClipEncoder
-from search.models.sentence import SentenceEncoder, default_text_model
-from search.models.base import resolve_text_runtime
+from core.models import base as model_base
+from core.models import onnx_runtime
+from core.models.clip import ClipEncoder
+from core.models.sentence import SentenceEncoder, default_text_model
+from core.models.base import resolve_text_runtime
 
 TEXTS = ["a dog", "where they talk about the budget for schools next year", "", "x " * 100, "Zürich 2024!"]
 
@@ -35,7 +35,7 @@ def test_clip_text_tower_on_onnx_runtime_gives_pytorchs_vectors(tiny_clip, tmp_p
 
 
 def test_export_is_cached_per_weights_and_a_wrong_graph_is_replaced(tiny_clip, tmp_path, monkeypatch, caplog):
-    with caplog.at_level(logging.WARNING, logger="search.models.onnx_runtime"):
+    with caplog.at_level(logging.WARNING, logger="core.models.onnx_runtime"):
         first = _clip(tiny_clip, "onnx", tmp_path)
     (graph,) = tmp_path.glob("clip-*.onnx")
     assert f"once for these weights (up to a minute): {graph}" in caplog.text  # a long pause, said
@@ -100,7 +100,7 @@ def test_auto_runtime_choice_and_failures(tiny_clip, tmp_path, monkeypatch, capl
     def broken_export(*args):
         raise RuntimeError("exporter crashed")
     monkeypatch.setattr(onnx_runtime, "_export", broken_export)
-    with caplog.at_level(logging.WARNING, logger="search.models.onnx_runtime"):
+    with caplog.at_level(logging.WARNING, logger="core.models.onnx_runtime"):
         encoder = _clip(tiny_clip, "auto", tmp_path)
     assert encoder.text_runtime == "torch"  # the same weights on PyTorch, and the log says why
     assert "exporter crashed" in caplog.text

@@ -10,10 +10,10 @@ import pytest
 from bench.corpus import excerpt
 from indexer.pipeline import Indexer
 from indexer.query_clip import QueryClips
-from search.errors import InvalidInput
-from search.library import Library
+from core.errors import InvalidInput
+from core.library import Library
 from search.service import Searcher
-from search.settings import Settings
+from core.settings import Settings
 
 from .conftest import media
 

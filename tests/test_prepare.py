@@ -6,7 +6,7 @@ import pytest
 from bench.corpus import Spec, make_video
 from indexer.decode import DecodeOptions
 from indexer.prepare import Preparer, StageFailed
-from search.settings import Settings
+from core.settings import Settings
 
 
 def test_silent_footage_never_loads_whisper(tmp_path):

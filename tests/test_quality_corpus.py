@@ -13,7 +13,7 @@ import pytest
 from bench.quality_corpus import build_corpus
 from bench.quality_topics import BIOLOGY, EARTH, Lecture
 from indexer.pipeline import Indexer
-from search.library import Library
+from core.library import Library
 from search.quality.evaluate import evaluate
 from search.quality.querysets import load_queries
 from search.service import Searcher
@@ -28,8 +28,8 @@ LECTURES = [Lecture("slides.mp4", BIOLOGY[:4], "en-us", 150, slides=True, split=
 
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory):
-    from search.encoders import Encoders
-    from search.settings import Settings
+    from core.encoders import Encoders
+    from core.settings import Settings
 
     folder = tmp_path_factory.mktemp("lectures")
     queries = build_corpus(folder, LECTURES)
@@ -55,7 +55,7 @@ def _segments(library, name):
 def _all_segments(library, video_id):
     from sqlalchemy import select
 
-    from search.catalog import Segment
+    from core.catalog import Segment
 
     with library.sessions() as session:
         return list(session.scalars(select(Segment).where(Segment.video_id == video_id)))

@@ -1,7 +1,7 @@
 """One normal form of query text: what the CLI encodes is what the server encodes and caches."""
 import pytest
 
-from search.errors import InvalidInput
+from core.errors import InvalidInput
 from search.query_text import normal_form, query_text
 
 
@@ -14,9 +14,9 @@ def test_whitespace_runs_are_one_space_and_an_empty_query_is_refused():
 
 def test_the_library_and_the_server_see_the_same_query(tmp_path, encoders):
     from api.query import QueryEncoder
-    from search.library import Library
+    from core.library import Library
     from search.service import Searcher
-    from search.settings import Settings
+    from core.settings import Settings
 
     searcher = Searcher(Library(Settings(data_dir=tmp_path / "data")), encoders)
     server = QueryEncoder(encoders, searcher.clip_for)

@@ -11,8 +11,8 @@ import pytest
 from indexer.distribute import FileActor
 from indexer.fingerprint import fingerprint
 from indexer.pipeline import Indexer
-from search.library import Library
-from search.settings import Settings
+from core.library import Library
+from core.settings import Settings
 
 ray = pytest.importorskip("ray")
 

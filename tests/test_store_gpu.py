@@ -5,7 +5,7 @@ The CPU-only checks below run everywhere: asking for CUDA without one falls back
 import numpy as np
 import pytest
 
-from search.store import build_index, gpu_count, make_index
+from core.vectors.faiss import build_index, gpu_count, make_index
 from tests.test_store import DIM, clustered
 
 needs_gpu = pytest.mark.skipif(gpu_count() == 0, reason="FAISS sees no GPU (faiss-cpu, or none visible)")

@@ -5,8 +5,8 @@ import faiss
 import numpy as np
 import pytest
 
-from search.store import VectorIndex, build_index, make_index
-from search.vector_index import persist
+from core.vectors.faiss import build_index, load_index, make_index
+from core.vectors.faiss import persist
 from tests.test_store import DIM, clustered
 
 
@@ -17,8 +17,8 @@ def test_save_is_atomic_and_keeps_previous(tmp_path):
     index.save(path)
     index.add([2], clustered(1, 9))
     index.save(path)
-    assert len(VectorIndex.load(path)) == 2
-    assert len(VectorIndex.load(path.with_suffix(".faiss.prev"))) == 1
+    assert len(load_index(path)) == 2
+    assert len(load_index(path.with_suffix(".faiss.prev"))) == 1
     assert not list(tmp_path.glob("*.tmp"))
 
 
@@ -41,7 +41,7 @@ def test_plain_faiss_files_from_earlier_versions_load_as_flat(tmp_path):
     old = faiss.IndexIDMap2(faiss.IndexFlatIP(DIM))
     old.add_with_ids(clustered(3, 31), np.array([4, 8, 15], np.int64))
     faiss.write_index(old, str(path))
-    loaded = VectorIndex.load(path)
+    loaded = load_index(path)
     assert loaded.kind == "flat" and sorted(loaded.ids().tolist()) == [4, 8, 15]
 
 
@@ -52,14 +52,14 @@ def test_a_torn_or_foreign_file_fails_loudly(tmp_path):
     index.save(torn)
     torn.write_bytes(torn.read_bytes()[:5_000])
     with pytest.raises(Exception):
-        VectorIndex.load(torn)
+        load_index(torn)
     foreign = tmp_path / "lsh.faiss"
     faiss.write_index(faiss.IndexLSH(DIM, 64), str(foreign))
     with pytest.raises(ValueError, match="rebuild"):
-        VectorIndex.load(foreign)
+        load_index(foreign)
 
 
 def test_an_untrained_index_saves_as_an_empty_exact_one(tmp_path):
     make_index("ivf_pq", DIM).save(tmp_path / "e.faiss")
-    loaded = VectorIndex.load(tmp_path / "e.faiss")
+    loaded = load_index(tmp_path / "e.faiss")
     assert loaded.kind == "flat" and len(loaded) == 0

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from search.store import VectorIndex, make_index
+from core.vectors.faiss import load_index, make_index
 from tests.test_store import DIM, clustered
 
 
@@ -17,7 +17,7 @@ def test_hnsw_tombstones_are_counted_skipped_persisted_and_trigger_a_rebuild(tmp
     scores, ids = index.search(vectors[:50], 10)
     assert ids.shape == (50, 10) and (ids >= 0).all() and (ids % 2 == 1).all()
     index.save(tmp_path / "h.faiss")
-    loaded = VectorIndex.load(tmp_path / "h.faiss")
+    loaded = load_index(tmp_path / "h.faiss")
     assert len(loaded) == 1_000 and loaded.dead_count == 1_000
     assert sorted(loaded.ids().tolist()) == list(range(1, 2_000, 2))
 

@@ -9,9 +9,9 @@ import pytest
 
 from bench.corpus import Spec, make_video
 from indexer.pipeline import Indexer
-from search.library import Library
+from core.library import Library
 from search.service import Searcher
-from search.subtitles import Cue, parse
+from core.subtitles import Cue, parse
 
 SIDECAR = ("1\r\n00:00:01,000 --> 00:00:03,500\r\n<i>Quarterly results</i> beat the forecasts\r\n\r\n"
            "2\r\n00:00:05,000 --> 00:00:07,000\r\nThe harbour bridge opens in spring\r\n")

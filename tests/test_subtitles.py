@@ -2,8 +2,8 @@
 written back exactly (WebVTT and SRT round-trip to the same cues)."""
 import pytest
 
-from search.errors import InvalidInput
-from search.subtitles import Cue, SubtitleError, parse, render, to_srt, to_vtt
+from core.errors import InvalidInput
+from core.subtitles import Cue, SubtitleError, parse, render, to_srt, to_vtt
 
 SRT_ODD = (
     "\ufeff1\r\n00:00:01,000 --> 00:00:03,500\r\n<i>Quarterly</i> results,\r\n<font color=\"red\">up</font> 4%\r\n\r\n"

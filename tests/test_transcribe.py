@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from indexer.decode import DecodeOptions, decode_file
-from search.models import packaged_whisper
-from search.models.packaged_whisper import packaged_tiny_en
-from search.models.whisper import DEFAULT_MODELS, EMPTY, FasterWhisper, default_whisper_model, is_silent, make_asr
-from search.models.base import ModelUnavailable
-from search.settings import Settings
+from core.models import packaged_whisper
+from core.models.packaged_whisper import packaged_tiny_en
+from core.models.whisper import DEFAULT_MODELS, EMPTY, FasterWhisper, default_whisper_model, is_silent, make_asr
+from core.models.base import ModelUnavailable
+from core.settings import Settings
 
 from .conftest import media
 
@@ -81,7 +81,7 @@ def test_on_a_cpu_the_default_is_the_packaged_multilingual_base_without_the_hub(
 
 
 def test_without_the_gpu_default_the_packaged_base_is_used_with_a_warning(offline, tmp_path, caplog):
-    with caplog.at_level(logging.WARNING, logger="search.models.whisper"):
+    with caplog.at_level(logging.WARNING, logger="core.models.whisper"):
         name = default_whisper_model("cuda", None, tmp_path, tmp_path / "models")
     assert name == packaged_whisper.packaged_base(tmp_path / "models")
     gpu = DEFAULT_MODELS["cuda"]  # looked up in the cache, then downloaded
@@ -101,7 +101,7 @@ def test_without_base_packages_the_packaged_tiny_en_is_the_last_resort(offline, 
 def test_a_failed_download_is_not_tried_again_on_the_next_run(offline, tmp_path, caplog):
     default_whisper_model("cuda", None, tmp_path, tmp_path / "models")
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="search.models.whisper"):
+    with caplog.at_level(logging.WARNING, logger="core.models.whisper"):
         default_whisper_model("cuda", None, tmp_path, tmp_path / "models")
     gpu = DEFAULT_MODELS["cuda"]
     assert [call for call in offline if not call[1]] == [(gpu, False)]  # one download, the first run's

@@ -5,14 +5,14 @@ import json
 import numpy as np
 import pytest
 
-from search.library import Library, NewSegment, NewVideo
+from core.library import Library, NewSegment, NewVideo
 from search.profile import active_profile, default_ranking, ranking_for, reset_profile, save_profile
 from search.quality.evaluate import evaluate
 from search.quality.querysets import load_queries
 from search.quality.tune import split, tune
 from search.service import Searcher
-from search.settings import Settings
-from search.store import normalize
+from core.settings import Settings
+from core.vectors import normalize
 
 # Rare names, each said in one segment only; everything else is filler every segment shares.
 NAMES = ["Aldebaran", "Brouwer", "Callisto", "Dirichlet", "Euclid", "Fibonacci", "Galois", "Hilbert",

@@ -9,8 +9,8 @@ import httpx
 from api.app import create_app
 from api.serve import ServerThread
 from indexer.pipeline import Indexer
-from search.library import Library
-from search.settings import Settings
+from core.library import Library
+from core.settings import Settings
 
 from .conftest import cli_env
 

@@ -8,7 +8,7 @@ import pytest
 from bench.corpus import Spec, make_video
 from indexer.decode import DecodeOptions
 from indexer.workers import FrameChunk, Prepared, WorkerPool, WorkFailure
-from search.settings import Settings
+from core.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path as PathParam, Query, Request, Response
 from pydantic import Field
 
-from search.encoders import VisualSearchUnavailable
+from core.encoders import VisualSearchUnavailable
 from search.filters import LANGUAGE_CODE, Filters
 from search.matched_words import found_in, query_words
 from search.rank import Moment

@@ -15,8 +15,8 @@ from fastapi import APIRouter, HTTPException, Path as PathParam, Query
 from fastapi.responses import FileResponse, Response
 
 from indexer.thumbnail import NoPicture, thumbnail
-from search.catalog import Video
-from search.subtitles import FORMATS, render
+from core.catalog import Video
+from core.subtitles import FORMATS, render
 
 from ..deps import KeyDep, ServicesDep
 from ..schemas import Message, SegmentOut, TagOut, TagsIn, TranscriptLineOut, VideoDetailOut, VideoOut, VideoPage

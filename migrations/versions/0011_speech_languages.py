@@ -5,7 +5,7 @@ segment in another language than English also keeps an English rendering, which 
 text models search (the words as spoken stay in ``transcript`` for keywords and subtitles).
 
 Keyword search reads scripts written without spaces (Chinese, Japanese) through ``grams``: the
-overlapping character pairs of a segment's CJK text (``search.keyword.cjk_grams``), a third column
+overlapping character pairs of a segment's CJK text (``core.cjk.cjk_grams``), a third column
 of the SQLite FTS5 table and part of PostgreSQL's indexed document.
 
 Revision ID: 0011

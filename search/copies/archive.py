@@ -6,6 +6,7 @@ from __future__ import annotations
 from .align import CopiedSpan
 from .candidates import HashIndex
 from .finder import spans_between
+from .stored import copies_pending, copy_descriptors
 
 KEPT_MIN_SECONDS = 2.0  # shorter shared footage is not kept (readers ask for 5 s by default)
 
@@ -13,10 +14,10 @@ KEPT_MIN_SECONDS = 2.0  # shorter shared footage is not kept (readers ask for 5 
 def update_matches(library) -> int:
     """Compare every video not compared yet with the archive and keep what they share; how many
     videos were compared."""
-    pending = set(library.copies_pending())
+    pending = set(copies_pending(library.sessions))
     if not pending:  # the usual case on a read: no hash is loaded
         return 0
-    descriptors = library.copy_descriptors()
+    descriptors = copy_descriptors(library.sessions)
     index = HashIndex(descriptors)
     found: list[CopiedSpan] = []
     for video in descriptors:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .archive import update_matches
 from .finder import classify
-from .stored import facts_of
+from .stored import copy_matches, facts_of, videos_without_copies
 
 
 def archive_copies(library, min_seconds: float) -> dict:
@@ -17,13 +17,13 @@ def archive_copies(library, min_seconds: float) -> dict:
         return {"video_id": video_id, "video_path": videos[video_id].path,
                 "duration": float(videos[video_id].duration or 0.0)}
 
-    copies = classify(library.copy_matches(), {v: facts_of(videos[v]) for v in videos}, min_seconds)
+    copies = classify(copy_matches(library.sessions), {v: facts_of(videos[v]) for v in videos}, min_seconds)
     return {
         "groups": [{"master": video(g[0]), "copies": [video(v) for v in g[1:]]} for g in copies.groups],
         "spans": [{**video(s.a), "start": s.a_start, "end": s.a_end,
                    "other": video(s.b), "other_start": s.b_start, "other_end": s.b_end, "score": s.score}
                   for s in copies.spans],
-        "without_descriptors": [videos[v].path for v in library.videos_without_copies()],
+        "without_descriptors": [videos[v].path for v in videos_without_copies(library.sessions)],
         "videos": len(videos),
         "compared_now": compared_now,
     }

@@ -1,25 +1,63 @@
-"""Copy descriptors as the catalog keeps them (packed arrays) and back."""
+"""Copy descriptors and matches as the catalog keeps them, read for the copies search.
+
+The library writes them with the video they describe (``CopyHashes`` in, packed rows out); what
+the copies search asks of them (whose descriptors of the current method, which are not compared
+yet, what matched) is read here, in the copies room, through the library's sessions."""
 from __future__ import annotations
 
-import numpy as np
+from sqlalchemy import or_, select
+from sqlalchemy.orm import sessionmaker
 
-from ..catalog import CopyDescriptors, Video
-from .align import Descriptors
+from core.catalog import CopyDescriptors, CopyMatch, Video
+from core.rows import CopyHashes
+from .align import CopiedSpan, Descriptors
 from .groups import FileFacts
 from .hashing import HASH_ID
 
 
-def copy_row(rate: float, times: np.ndarray, hashes: np.ndarray) -> CopyDescriptors:
-    return CopyDescriptors(method=HASH_ID, rate=float(rate), times=np.asarray(times, "<f4").tobytes(),
-                           hashes=np.asarray(hashes, "<u8").tobytes())
+def copy_hashes(rate: float, times, hashes) -> CopyHashes:
+    """Descriptors of the current method, as the library stores them."""
+    return CopyHashes(HASH_ID, float(rate), times, hashes)
 
 
 def from_row(row: CopyDescriptors, video: Video) -> Descriptors:
-    times = np.frombuffer(row.times, "<f4").astype(np.float32)
-    hashes = np.frombuffer(row.hashes, "<u8").astype(np.uint64)
-    return Descriptors(video.id, times, hashes, float(video.duration or 0.0), float(row.rate))
+    copies = row.unpacked()
+    return Descriptors(video.id, copies.times, copies.hashes, float(video.duration or 0.0), copies.rate)
 
 
 def facts_of(video: Video) -> FileFacts:
     return FileFacts(video.id, float(video.duration or 0.0), int(video.width or 0), int(video.height or 0),
                      int(video.size or 0))
+
+
+def copy_descriptors(sessions: sessionmaker) -> list[Descriptors]:
+    """Every indexed video's copy descriptors of the current method, in id order."""
+    with sessions() as session:
+        rows = session.execute(select(Video, CopyDescriptors).join(CopyDescriptors)
+                               .where(Video.status == "indexed", CopyDescriptors.method == HASH_ID)
+                               .order_by(Video.id))
+        return [from_row(row, video) for video, row in rows]
+
+
+def copies_pending(sessions: sessionmaker) -> list[int]:
+    """Videos whose descriptors were not compared with the archive yet."""
+    with sessions() as session:
+        return list(session.scalars(select(CopyDescriptors.video_id).where(
+            CopyDescriptors.method == HASH_ID, CopyDescriptors.compared.is_(False))))
+
+
+def copy_matches(sessions: sessionmaker) -> list[CopiedSpan]:
+    """Every kept copy match between indexed videos."""
+    with sessions() as session:
+        return [CopiedSpan(m.video_id, m.other_id, m.start, m.end, m.other_start, m.other_end, m.score,
+                           m.evidence) for m in session.scalars(select(CopyMatch).order_by(CopyMatch.id))]
+
+
+def videos_without_copies(sessions: sessionmaker) -> list[int]:
+    """Indexed videos with no copy descriptors of the current method (indexed before they were
+    kept, or with ``copy_rate`` 0)."""
+    with sessions() as session:
+        return list(session.scalars(
+            select(Video.id).outerjoin(CopyDescriptors).where(
+                Video.status == "indexed", or_(CopyDescriptors.method.is_(None), CopyDescriptors.method != HASH_ID))
+            .order_by(Video.id)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, Iterable
 
-from ..errors import InvalidInput
+from core.errors import InvalidInput
 from ..profile import Ranking
 from ..service import Searcher
 from .metrics import QueryOutcome, best_iou, by_kind

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from ..errors import InvalidInput
+from core.errors import InvalidInput
 from ..filters import LANGUAGE_CODE
 
 FORMATS = ("jsonl", "msrvtt", "charades", "activitynet", "qvhighlights")

@@ -19,13 +19,12 @@ import random
 
 import numpy as np
 
-from ..catalog import SPOKEN
-from ..errors import InvalidInput
+from core.errors import InvalidInput
 from ..fusion import fuse
 from ..profile import Ranking
 from ..rank import STANDARDISE_DEPTH
 from ..service import Searcher
-from ..store import normalize
+from core.vectors import SPOKEN, normalize
 from .evaluate import Gathered, gather_queries, match_videos, outcome_of
 from .metrics import summarize
 from .querysets import QuerySet

@@ -15,35 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 SEARCH_MODES = ("hybrid", "fused", "visual", "speech", "keyword")
-"""Every way to search; the one list the settings, the searcher and the API all use."""
-
-MODE_SPACES = {"hybrid": ("fused", "visual", "speech"), "fused": ("fused",), "visual": ("visual",),
-               "speech": ("speech",), "keyword": ()}
-"""The vector spaces each mode searches (hybrid also uses keywords; keyword uses only them)."""
-CLIP_SPACES = ("fused", "visual")  # queried with CLIP's text tower; the speech space with the sentence model
-
-
-def needs_clip(mode: str) -> bool:
-    return any(space in CLIP_SPACES for space in MODE_SPACES[mode])
-
-
-def needs_sentence_model(mode: str) -> bool:
-    return "speech" in MODE_SPACES[mode]
-
-
-def uses_keywords(mode: str) -> bool:
-    return mode in ("hybrid", "keyword")
-
-
-def mode_vectors(mode: str, clip_vector=None, speech_vector=None) -> dict:
-    """A text query's vector per space ``mode`` searches, from its CLIP and sentence vectors
-    (None: that model is not available, and its spaces are left out)."""
-    vectors = {space: clip_vector for space in MODE_SPACES[mode]
-               if space in CLIP_SPACES and clip_vector is not None}
-    if needs_sentence_model(mode) and speech_vector is not None:
-        vectors["speech"] = speech_vector
-    return vectors
-
+"""Every way to search, by name (what each one searches: ``search.modes``)."""
 
 def default_onnx_cache_dir() -> Path:
     """Where exported text towers go unless set: the user's cache folder (XDG)."""
@@ -143,7 +115,7 @@ class Settings(BaseSettings):
     query_cache_size: int = 2048  # text queries whose vectors are kept (LRU); 0 = off
     refresh_seconds: float = Field(default=2.0, ge=0)  # how often a server looks for other processes' writes; 0 = never
 
-    # --- vector indexes (search.vector_index, or Milvus collections)
+    # --- vector indexes (core.vectors.faiss, or Milvus collections)
     vector_backend: Literal["faiss", "milvus"] = "faiss"  # faiss: files in data_dir; milvus: a shared store
     milvus_uri: str | None = None  # http://host:19530, or a milvus-lite file; default: data_dir/milvus.db
     milvus_token: str | None = None  # "user:password" or an API key, when the server asks for one

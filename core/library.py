@@ -22,13 +22,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from .catalog import (CatalogState, CopyDescriptors, CopyMatch, ModelVersion, ScreenTextLine, Segment,
                       SegmentVector, TranscriptLine, Video, open_catalog)
 from .catalog_reads import CatalogReads, catalog_generation
-from .copies.stored import copy_row
 from .errors import NotFound, VidsearchError
-from .index_set import Added, IndexSet, Removed, make_index_set
-from .keyword import cjk_grams
-from .rows import ShownLine, SpokenLine
+from .cjk import cjk_grams
+from .rows import CopyHashes, ShownLine, SpokenLine
 from .settings import Settings
-from .store import VectorIndex, normalize
+from .vectors import Added, IndexSet, NearestIndex, Removed, make_index_set, normalize
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +87,7 @@ class NewVideo:
     screen_note: str | None = None
     screen_model: str | None = None
     screen: list[ShownLine] = dataclasses.field(default_factory=list)  # OCR lines
-    copies: tuple[float, np.ndarray, np.ndarray] | None = None  # copy descriptors: (rate, times, hashes)
+    copies: CopyHashes | None = None
     segments: list[NewSegment] = dataclasses.field(default_factory=list)
     transcript: list[SpokenLine] = dataclasses.field(default_factory=list)
     languages: list[str] | None = None  # spoken, most first
@@ -114,7 +112,7 @@ class Library(CatalogReads):
             self.reconcile()
 
     @property
-    def indexes(self) -> dict[str, VectorIndex]:
+    def indexes(self) -> dict[str, NearestIndex]:
         """The searchable index of each space that has vectors."""
         return self.index_set.indexes
 
@@ -230,7 +228,7 @@ class Library(CatalogReads):
                 for line in record.screen:
                     video.screen.append(ScreenTextLine(**ShownLine(*line)._asdict()))
                 if record.copies is not None:
-                    video.copies = copy_row(*record.copies)
+                    video.copies = CopyDescriptors.packed(record.copies)
                 rows = []
                 for ordinal, seg in enumerate(record.segments):
                     row = Segment(
@@ -327,13 +325,13 @@ class Library(CatalogReads):
             added: Added = {"speech": ([i for i, _ in kept], np.stack([v for _, v in kept]))} if kept else {}
             self._apply({"speech": removed}, added, generation)  # re-added ids replace their old vectors
 
-    def replace_copy_descriptors(self, video_id: int, rate: float, times: np.ndarray, hashes: np.ndarray) -> None:
+    def replace_copy_descriptors(self, video_id: int, copies: CopyHashes) -> None:
         """Put a video's copy descriptors in place of what it had; nothing else changes."""
         with self.sessions.begin() as session:
             video = session.get(Video, video_id)
             if video is None:
                 raise NotFound(f"there is no video {video_id} in the catalog")
-            video.copies = copy_row(rate, times, hashes)  # compared with the archive anew
+            video.copies = CopyDescriptors.packed(copies)  # compared with the archive anew
             session.execute(delete(CopyMatch).where(
                 or_(CopyMatch.video_id == video_id, CopyMatch.other_id == video_id)))
 

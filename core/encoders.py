@@ -16,7 +16,8 @@ from .models.clip import ClipEncoder
 from .models.clip_text import ExportedClipText, clip_text_exported, open_clip_text
 from .models.exported import ExportedTextEncoder
 from .models.sentence import SentenceEncoder, default_text_model, load_sentence_encoder
-from .settings import Settings, needs_clip, needs_sentence_model
+from .settings import Settings
+from .vectors.spaces import space
 
 log = logging.getLogger(__name__)
 
@@ -69,17 +70,18 @@ class Encoders:
                 return exported
         return self._clip.get()
 
-    def load_for_query(self, mode: str) -> list[threading.Thread]:
-        """Build on threads what a text query in ``mode`` will encode with, while the caller opens
+    def load_for_query(self, spaces) -> list[threading.Thread]:
+        """Build on threads what a text query into ``spaces`` will encode with, while the caller opens
         the library's indexes: each takes a quarter second or more, and they overlap on a
         multi-core CPU. CLIP only from its export, as a library without CLIP vectors never needs
         the full model."""
         s = self.settings
+        encoders = {space(name).query_encoder for name in spaces}
         wanted = []
-        if needs_clip(mode) and clip_text_exported(s.onnx_cache_dir, s.clip_model, s.clip_pretrained,
+        if "clip_text" in encoders and clip_text_exported(s.onnx_cache_dir, s.clip_model, s.clip_pretrained,
                                                    s.clip_model_config, s.model_cache_dir):
             wanted.append(lambda: self.clip_text)
-        if needs_sentence_model(mode):
+        if "sentence" in encoders:
             wanted.append(lambda: self.sentence)
         threads = [threading.Thread(target=_quietly, args=(load,), name="load-encoder", daemon=True)
                    for load in wanted]

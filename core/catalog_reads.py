@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from .catalog import CatalogState, CopyDescriptors, CopyMatch, ModelVersion, Segment, TranscriptLine, Video
-from .index_set import catalog_vectors
-from .rank import STRONG_CUT
+from .catalog import STRONG_CUT, CatalogState, ModelVersion, Segment, SegmentVector, TranscriptLine, Video
 from .subtitles import Cue
 
 
@@ -51,6 +49,35 @@ class VideoDetail:
     video: Video
     segments: list[Segment]
     lines: list[TranscriptLine]
+
+
+def catalog_dims(session: Session) -> dict[str, int]:
+    """{space: vector size} of the spaces the catalog holds."""
+    return dict(session.execute(select(ModelVersion.space, ModelVersion.dim)).all())
+
+
+def catalog_count(session: Session, space: str) -> int:
+    """How many vectors ``space`` has in the catalog."""
+    return session.scalar(select(func.count()).select_from(SegmentVector).where(SegmentVector.space == space)) or 0
+
+
+def catalog_ids(session: Session, space: str) -> set[int]:
+    """Every segment id with a vector in ``space``: what its index must hold."""
+    return set(session.scalars(select(SegmentVector.segment_id).where(SegmentVector.space == space)))
+
+
+def catalog_vectors(session: Session, space: str, ids) -> tuple[np.ndarray, np.ndarray]:
+    """(ids found, their vectors) of ``space``, read 5,000 ids a query (drivers cap parameters)."""
+    ids = sorted({int(i) for i in ids})
+    found, rows = [], []
+    for start in range(0, len(ids), 5000):
+        for segment_id, blob in session.execute(select(SegmentVector.segment_id, SegmentVector.vector).where(
+                SegmentVector.space == space, SegmentVector.segment_id.in_(ids[start:start + 5000]))):
+            found.append(segment_id)
+            rows.append(np.frombuffer(blob, dtype=np.float32))
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
+    return np.asarray(found, np.int64), np.stack(rows)
 
 
 def catalog_generation(session: Session) -> int:
@@ -220,41 +247,3 @@ class CatalogReads:
             segments = session.scalar(select(func.count()).select_from(Segment)) or 0
             frames = session.scalar(select(func.sum(Segment.frame_count))) or 0
         return by_status, segments, int(frames)
-
-    def copy_descriptors(self) -> list:
-        """Every indexed video's copy descriptors of the current method, in id order."""
-        from .copies.hashing import HASH_ID
-        from .copies.stored import from_row
-
-        with self.sessions() as session:
-            rows = session.execute(select(Video, CopyDescriptors).join(CopyDescriptors)
-                                   .where(Video.status == "indexed", CopyDescriptors.method == HASH_ID)
-                                   .order_by(Video.id))
-            return [from_row(row, video) for video, row in rows]
-
-    def copies_pending(self) -> list[int]:
-        """Videos whose descriptors were not compared with the archive yet."""
-        from .copies.hashing import HASH_ID
-
-        with self.sessions() as session:
-            return list(session.scalars(select(CopyDescriptors.video_id).where(
-                CopyDescriptors.method == HASH_ID, CopyDescriptors.compared.is_(False))))
-
-    def copy_matches(self) -> list:
-        """Every kept copy match between indexed videos, as ``CopiedSpan``s."""
-        from .copies.align import CopiedSpan
-
-        with self.sessions() as session:
-            return [CopiedSpan(m.video_id, m.other_id, m.start, m.end, m.other_start, m.other_end, m.score,
-                               m.evidence) for m in session.scalars(select(CopyMatch).order_by(CopyMatch.id))]
-
-    def videos_without_copies(self) -> list[int]:
-        """Indexed videos with no copy descriptors of the current method (indexed before they were
-        kept, or with ``copy_rate`` 0)."""
-        from .copies.hashing import HASH_ID
-
-        with self.sessions() as session:
-            return list(session.scalars(
-                select(Video.id).outerjoin(CopyDescriptors).where(
-                    Video.status == "indexed", or_(CopyDescriptors.method.is_(None), CopyDescriptors.method != HASH_ID))
-                .order_by(Video.id)))

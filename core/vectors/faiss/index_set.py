@@ -1,18 +1,10 @@
-"""The vector indexes of one library, one per space, kept equal to the catalog's vectors.
+"""A library's FAISS indexes: one file per space in the data dir, kept equal to the catalog.
 
-The catalog is the source of truth; an index set is derived from it and answers nearest-neighbour
-queries. ``IndexSet`` is what the library asks of any backend: make every index equal to the
-catalog (``reconcile``), take one write's changes (``apply``), build a space again (``rebuild``),
-and report how it differs from the catalog (``check``). ``FaissIndexSet`` keeps one FAISS file per
-space in the data dir, saved atomically with the catalog generation whose vectors it holds; a
-server-side backend (Milvus, #11) implements the same four calls over its collections.
-
-Every call that reads the catalog gets the caller's session: the library decides transactions,
-locks and generations, the index set only what its indexes hold.
+Each file is saved atomically with the catalog generation whose vectors it holds; its type
+(exact, HNSW, IVF) is chosen by size and memory budget, and rebuilt when that choice changes.
 """
 from __future__ import annotations
 
-import abc
 import functools
 import logging
 import time
@@ -20,73 +12,19 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .catalog import SPACES, ModelVersion, SegmentVector
-from .settings import Settings
-from .store import VectorIndex, build_index, gpu_count, make_index, rebuild_reason, target_kind
+from ...catalog import ModelVersion, SegmentVector
+from ...catalog_reads import catalog_count, catalog_dims, catalog_ids, catalog_vectors
+from ...settings import Settings
+from ..protocol import Added, IndexSet, Removed
+from ..spaces import INDEXED
+from . import VectorIndex, build_index, gpu_count, load_index, make_index, rebuild_reason, target_kind
 
 log = logging.getLogger(__name__)
 
 REBUILD_INLINE_MAX = 100_000  # a rebuild of this many vectors takes seconds; larger ones wait for open
-
-Added = dict[str, tuple[list[int], np.ndarray]]
-"""space -> (segment ids, their vectors): what one write adds."""
-Removed = list[int] | dict[str, list[int]]
-"""segment ids gone from every space, or space -> segment ids gone from it."""
-
-
-class IndexSet(abc.ABC):
-    """One searchable index per space (``indexes``), equal to the catalog's vectors."""
-
-    indexes: dict[str, VectorIndex]
-    shared = False  # True: one store every process writes (told each write's own generation)
-    save_every = 0.0  # seconds between saves of a space's index during a run of writes (0: every write)
-
-    def flush(self, session: Session) -> None:
-        """Save what writes left unsaved (``save_every``); a store that saves as it goes has none."""
-
-    @abc.abstractmethod
-    def reconcile(self, session: Session, generation: int) -> dict[str, tuple[int, int]]:
-        """Make every index hold exactly the catalog's vectors (the catalog is at ``generation``);
-        returns {space: (added, removed)}."""
-
-    @abc.abstractmethod
-    def apply(self, session: Session, removed: Removed, added: Added, generation: int | None) -> None:
-        """Take one write: drop ``removed`` ids (from every space, or per space), add ``added`` (an
-        id added again replaces its vector); the indexes then
-        hold the catalog at ``generation`` (None: they missed another process's write)."""
-
-    @abc.abstractmethod
-    def rebuild(self, session: Session, space: str, generation: int) -> None:
-        """Build ``space`` again from the catalog's vectors (after they were rewritten)."""
-
-    @abc.abstractmethod
-    def check(self, session: Session) -> dict[str, dict]:
-        """Per space, how the stored index differs from the catalog (as a fresh open would find it)."""
-
-    def has_vectors(self, spaces) -> bool:
-        """Whether any of ``spaces`` holds vectors (as of the last reconcile)."""
-        return any(len(self.indexes.get(space, ())) for space in spaces)
-
-    def sizes(self) -> dict[str, int]:
-        return {space: len(index) for space, index in self.indexes.items()}
-
-
-def disagrees(row: dict) -> bool:
-    """Whether one space's ``check`` row shows the index and the catalog apart."""
-    return bool(row["missing"] or row["orphans"] or row["duplicates"] or row["unreadable"] or row["wrong_dim"])
-
-
-def make_index_set(settings: Settings, exact_vectors, read_only: bool = False) -> IndexSet:
-    """The backend the settings choose: FAISS files in the data dir, or Milvus collections.
-    ``read_only``: for a process that only queries (FAISS files are then mapped, not copied)."""
-    if settings.vector_backend == "milvus":
-        from .milvus_set import MilvusIndexSet
-
-        return MilvusIndexSet(settings)
-    return FaissIndexSet(settings, exact_vectors, read_only)
 
 
 class FaissIndexSet(IndexSet):
@@ -116,7 +54,7 @@ class FaissIndexSet(IndexSet):
             if not candidate.exists():
                 continue
             try:
-                index = VectorIndex.load(candidate, mapped)
+                index = load_index(candidate, mapped)
             except Exception as exc:  # a torn or foreign file: fall back, then rebuild
                 log.warning("cannot read %s (%s); trying the previous copy", candidate, exc)
                 continue
@@ -132,7 +70,7 @@ class FaissIndexSet(IndexSet):
         changes = {}
         dims = catalog_dims(session)
         self._unsaved.clear()  # what is read now holds every write the catalog has
-        for space in SPACES:
+        for space in INDEXED:
             dim = dims.get(space)
             index = self._load(space, dim, mapped=self.read_only)
             if index is not None and index.meta.get("generation") == generation and not self._rebuild_reason(index):
@@ -167,7 +105,7 @@ class FaissIndexSet(IndexSet):
     def apply(self, session: Session, removed: Removed, added: Added, generation: int | None) -> None:
         self._writable()
         touched = set()
-        for space in SPACES:
+        for space in INDEXED:
             gone = removed.get(space, []) if isinstance(removed, dict) else removed
             ids, vectors = added.get(space, ([], None))
             index = self.indexes.get(space)
@@ -217,13 +155,13 @@ class FaissIndexSet(IndexSet):
         index without a catalog row, duplicate ids, unreadable file, wrong dimension."""
         report = {}
         dims = catalog_dims(session)
-        for space in SPACES:
+        for space in INDEXED:
             truth = catalog_ids(session, space)
             path = self._path(space)
             index = None
             if path.exists():
                 try:
-                    index = VectorIndex.load(path)
+                    index = load_index(path)
                 except Exception:
                     index = None
             ids = index.ids().tolist() if index is not None else []
@@ -286,32 +224,3 @@ class FaissIndexSet(IndexSet):
         return build_index(kind, ids, vectors, recall_target=self.settings.index_recall_target,
                            memory_budget_bytes=self._budget(), device=self.settings.device,
                            exact_source=functools.partial(self.exact_vectors, space))
-
-
-def catalog_dims(session: Session) -> dict[str, int]:
-    """{space: vector size} of the spaces the catalog holds."""
-    return dict(session.execute(select(ModelVersion.space, ModelVersion.dim)).all())
-
-
-def catalog_count(session: Session, space: str) -> int:
-    """How many vectors ``space`` has in the catalog."""
-    return session.scalar(select(func.count()).select_from(SegmentVector).where(SegmentVector.space == space)) or 0
-
-
-def catalog_ids(session: Session, space: str) -> set[int]:
-    """Every segment id with a vector in ``space``: what its index must hold."""
-    return set(session.scalars(select(SegmentVector.segment_id).where(SegmentVector.space == space)))
-
-
-def catalog_vectors(session: Session, space: str, ids) -> tuple[np.ndarray, np.ndarray]:
-    """(ids found, their vectors) of ``space``, read 5,000 ids a query (drivers cap parameters)."""
-    ids = sorted({int(i) for i in ids})
-    found, rows = [], []
-    for start in range(0, len(ids), 5000):
-        for segment_id, blob in session.execute(select(SegmentVector.segment_id, SegmentVector.vector).where(
-                SegmentVector.space == space, SegmentVector.segment_id.in_(ids[start:start + 5000]))):
-            found.append(segment_id)
-            rows.append(np.frombuffer(blob, dtype=np.float32))
-    if not rows:
-        return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
-    return np.asarray(found, np.int64), np.stack(rows)

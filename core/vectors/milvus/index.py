@@ -23,9 +23,9 @@ from typing import Iterator
 
 import numpy as np
 
-from .errors import StoreUnavailable
-from .vector_index import build_params, choose_kind, normalize
-from .vector_index.base import checked_batch
+from ...errors import StoreUnavailable
+from ..arrays import checked_batch, normalize
+from ..faiss import build_params, choose_kind
 
 log = logging.getLogger(__name__)
 

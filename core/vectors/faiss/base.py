@@ -16,35 +16,13 @@ from typing import Callable, ClassVar
 import faiss
 import numpy as np
 
+from ..arrays import checked_batch, normalize
 from . import gpu, persist
 
 log = logging.getLogger(__name__)
 
 ExactSource = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """ids -> (the ids found, their full vectors): where a compressed index re-scores candidates."""
-
-
-def normalize(vectors: np.ndarray) -> np.ndarray:
-    """Row-wise L2 normalisation as float32 (zero rows stay zero)."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    if vectors.ndim == 1:
-        vectors = vectors[None, :]
-    norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))[:, None]
-    return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
-
-
-def checked_batch(ids, vectors, dim: int) -> tuple[np.ndarray, np.ndarray]:
-    """``ids`` as int64 and ``vectors`` normalised, for an add of any store: one vector of ``dim``
-    per id, no id twice (ValueError otherwise). An empty batch comes back empty."""
-    ids = np.asarray(ids, dtype=np.int64).ravel()
-    if len(ids) == 0:
-        return ids, np.zeros((0, dim), np.float32)
-    vectors = normalize(vectors)
-    if vectors.shape != (len(ids), dim):
-        raise ValueError(f"expected {len(ids)} vectors of dimension {dim}, got {vectors.shape}")
-    if len(np.unique(ids)) != len(ids):
-        raise ValueError("the same id appears twice in one add")
-    return ids, vectors
 
 
 class VectorIndex:
@@ -146,13 +124,16 @@ class VectorIndex:
         """The stored vector of one id (approximate for compressed types); KeyError if absent."""
         return self._reconstruct(int(segment_id))
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int, video_ids=None) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` (scores, ids) per query row, at most ``len(self)`` columns; missing slots are -1.
+        A FAISS index does not filter (``filter_videos_max`` is 0): ``video_ids`` must be None.
 
         With a ``rerank`` search parameter R and an ``exact_source``, the index's own top ``k*R``
         are re-scored with the full vectors from the source: compressed codes find candidates
         cheaply, exact vectors (kept elsewhere, in the catalog) put them in the right order.
         """
+        if video_ids is not None:
+            raise ValueError(f"a {self.kind} index does not filter by video; the searcher filters its answers")
         queries = normalize(queries)
         n = len(self)
         if n == 0:
@@ -220,25 +201,7 @@ class VectorIndex:
         """Write atomically (index and metadata in one file); the previous file is kept as ``.prev``."""
         index = self._faiss()
         if index is None:  # an untrained index holds nothing yet: save an empty exact one
-            from .flat import FlatIndex
-
-            FlatIndex(self.dim).save(path, meta)
+            empty = {**self.metadata(), "kind": "flat", "params": {}, "search_params": {}, "build": {}}
+            persist.write_atomic(Path(path), faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim)), {**empty, **(meta or {})})
             return
         persist.write_atomic(Path(path), index, {**self.metadata(), **(meta or {})}, self._extra_arrays())
-
-    @classmethod
-    def load(cls, path: Path, mapped: bool = False) -> "VectorIndex":
-        """Load any index file; the type comes from its metadata (plain FAISS files: from the index).
-        ``mapped``: read-only, its vectors left in the file (``persist.read``)."""
-        from .factory import index_class, kind_of
-
-        index, meta, arrays = persist.read(Path(path), mapped)
-        impl = index_class(meta.get("kind") or kind_of(index))
-        if not issubclass(impl, cls):
-            raise TypeError(f"{path} holds a {impl.kind} index, not {cls.kind or cls.__name__}")
-        obj = impl(index.d, **meta.get("params", {}))
-        obj._restore(index, arrays)
-        obj.search_params = dict(meta.get("search_params", {}))
-        obj.build_info = dict(meta.get("build", {}))
-        obj.meta = meta
-        return obj

@@ -16,7 +16,8 @@ import faiss
 import numpy as np
 
 from . import gpu
-from .base import ExactSource, VectorIndex, normalize
+from ..arrays import normalize
+from .base import ExactSource, VectorIndex
 from .choose import build_params, choose_kind
 from .factory import make_index
 from .ivf import MIN_POINTS_PER_LIST

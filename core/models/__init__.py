@@ -9,6 +9,6 @@
 
 A new model gets a module here, loads lazily through ``base.Lazy``, raises
 ``base.ModelUnavailable`` when it cannot load and takes its device, precision and runtime from
-``base``. Nothing here is imported by ``import search.models``: each module pulls in its own
+``base``. Nothing here is imported by ``import core.models``: each module pulls in its own
 heavy libraries only when used.
 """

@@ -23,11 +23,13 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .catalog import SPACES, CatalogState, Segment, SegmentVector
-from .index_set import Added, IndexSet, Removed, catalog_count, catalog_dims, catalog_ids, catalog_vectors
-from .milvus_store import ID_RANGE, MAX_TOPK, WRITE_BATCH, MilvusIndex, answering, connect, index_params
-from .settings import Settings
-from .vector_index.choose import HYSTERESIS
+from ...catalog import CatalogState, Segment, SegmentVector
+from ...catalog_reads import catalog_count, catalog_dims, catalog_ids, catalog_vectors
+from ...settings import Settings
+from ..faiss.choose import HYSTERESIS
+from ..protocol import Added, IndexSet, Removed
+from ..spaces import INDEXED
+from .index import ID_RANGE, MAX_TOPK, WRITE_BATCH, MilvusIndex, answering, connect, index_params
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ class MilvusIndexSet(IndexSet):
         changes = {}
         in_step = self.recorded(session) == generation
         dims = catalog_dims(session)
-        for space in SPACES:
+        for space in INDEXED:
             index = self._open(session, space, dims.get(space))
             if index is None:
                 continue
@@ -77,7 +79,7 @@ class MilvusIndexSet(IndexSet):
             self._apply(session, removed, added, generation)
 
     def _apply(self, session: Session, removed: Removed, added: Added, generation: int | None) -> None:
-        for space in SPACES:
+        for space in INDEXED:
             gone = removed.get(space, []) if isinstance(removed, dict) else removed
             ids, vectors = added.get(space, ([], None))
             index = self.indexes.get(space)
@@ -111,7 +113,7 @@ class MilvusIndexSet(IndexSet):
     def check(self, session: Session) -> dict[str, dict]:
         report = {}
         dims = catalog_dims(session)
-        for space in SPACES:
+        for space in INDEXED:
             index = self.collection(space, dims.get(space, 0))
             stored_dim = index.dimension()
             missing, orphans = [], []

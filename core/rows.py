@@ -1,9 +1,12 @@
-"""Lines of a video as the catalog keeps them, as named rows that the indexer builds and the
-library writes. Light to import (no index, no database): the decoder's worker processes, which
+"""Lines and descriptors of a video as the catalog keeps them, as named rows that the indexer
+builds and the library writes. Light to import (no index, no database): the decoder's worker processes, which
 read on-screen text, import them without FAISS."""
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class SpokenLine(NamedTuple):
@@ -14,6 +17,16 @@ class SpokenLine(NamedTuple):
     text: str
     words: list  # [[start, end, word], ...]
     language: str | None = None
+
+
+class CopyHashes(NamedTuple):
+    """A video's copy descriptors as the indexer takes them: one perceptual hash (uint64) per
+    sampled instant (seconds), ``rate`` samples a second, by the hash ``method`` named."""
+
+    method: str
+    rate: float
+    times: np.ndarray
+    hashes: np.ndarray
 
 
 class ShownLine(NamedTuple):

@@ -11,6 +11,8 @@ import datetime as dt
 import importlib.util
 from pathlib import Path
 
+import numpy as np
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -32,12 +34,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
 from .errors import VidsearchError
+from .rows import CopyHashes
 
-SPACES = ("fused", "visual", "speech")
-"""The vector spaces: CLIP fused (frames + transcript), CLIP visual only, sentence-transformer speech."""
-SPOKEN = "spoken"
-"""A segment's transcript in CLIP's space, kept in the catalog only (no index searches it), so the
-fused space can be re-fused with other weights without decoding anything again."""
+STRONG_CUT = 1.0
+"""A segment border (``Segment.border``) this strong is a shot change or a long silence."""
 
 
 def _now() -> dt.datetime:
@@ -163,6 +163,16 @@ class CopyDescriptors(Base):
     times: Mapped[bytes] = mapped_column(LargeBinary)
     hashes: Mapped[bytes] = mapped_column(LargeBinary)
     compared: Mapped[bool] = mapped_column(Boolean, default=False)  # its copy matches are in copy_matches
+
+    @classmethod
+    def packed(cls, copies: CopyHashes) -> "CopyDescriptors":
+        return cls(method=copies.method, rate=float(copies.rate),
+                   times=np.asarray(copies.times, "<f4").tobytes(),
+                   hashes=np.asarray(copies.hashes, "<u8").tobytes())
+
+    def unpacked(self) -> CopyHashes:
+        return CopyHashes(self.method, float(self.rate), np.frombuffer(self.times, "<f4").astype(np.float32),
+                          np.frombuffer(self.hashes, "<u8").astype(np.uint64))
 
 
 class CopyMatch(Base):

@@ -1,8 +1,11 @@
 """The one registry of index types, and the factory that fails loudly on unknown kinds."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import faiss
 
+from . import persist
 from .base import VectorIndex
 from .flat import FlatIndex
 from .hnsw import HNSWIndex
@@ -42,3 +45,15 @@ def kind_of(index: faiss.Index) -> str:
         if isinstance(inner, faiss.IndexFlat):
             return "flat"
     raise ValueError(f"cannot tell which vidsearch index type a {type(index).__name__} is; rebuild it")
+
+
+def load_index(path: Path, mapped: bool = False) -> VectorIndex:
+    """Load any index file; the type comes from its metadata (plain FAISS files: from the index).
+    ``mapped``: read-only, its vectors left in the file (``persist.read``)."""
+    index, meta, arrays = persist.read(Path(path), mapped)
+    loaded = index_class(meta.get("kind") or kind_of(index))(index.d, **meta.get("params", {}))
+    loaded._restore(index, arrays)
+    loaded.search_params = dict(meta.get("search_params", {}))
+    loaded.build_info = dict(meta.get("build", {}))
+    loaded.meta = meta
+    return loaded

@@ -176,7 +176,6 @@ def cmd_similar(app: App, args) -> int:
 
 
 def cmd_status(app: App, args) -> int:
-    from indexer.jobs import job_summaries
     from core.models.speech_languages import language_name
 
     lib = app.library
@@ -195,7 +194,8 @@ def cmd_status(app: App, args) -> int:
         "languages": languages,
         "speech": [video._asdict() for video in speech] if args.videos or args.json else [],
         "failures": [{"path": v.path, "stage": v.error_stage, "reason": v.error} for v in failed],
-        "jobs": job_summaries(lib),
+        "jobs": [{"id": j.id, "status": j.status, "roots": j.roots, "counts": j.counts,
+                  "created_at": j.created_at.isoformat(), "failures": j.failures} for j in lib.jobs.latest(5)],
     }
     if args.json:
         print(json.dumps(data, indent=1, ensure_ascii=False))

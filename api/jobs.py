@@ -12,7 +12,7 @@ a server that stops or crashes with jobs queued or running takes them up again w
 (the indexer resumes where the files stood; finished files are skipped), and a finished job
 can still be looked at after a restart (its per-file states come from the catalog then).
 Several servers may share one catalog: each job is claimed by the server that runs it
-(``api.job_claims``), and a job whose server stopped renewing its claim is taken up by another.
+(``core.jobs``), and a job whose server stopped renewing its claim is taken up by another.
 """
 from __future__ import annotations
 
@@ -25,14 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from indexer.jobs import file_states
+from core.jobs import LEASE_SECONDS, JobRecord, server_name
 from indexer.report import FileOutcome
 from indexer.scan import scan
-from core.catalog import Job as CatalogJob
 
-from . import job_claims
 from .security import resolve_under_roots
 
 if TYPE_CHECKING:
@@ -86,8 +82,8 @@ class JobManager:
         self._jobs: dict[int, Job] = {}
         self._lock = threading.Lock()
         self._runner = ThreadPoolExecutor(1, thread_name_prefix="vidsearch-index")
-        self.owner = job_claims.server_name()
-        self.lease = job_claims.LEASE_SECONDS
+        self.owner = server_name()
+        self.lease = LEASE_SECONDS
         self._stop = threading.Event()
         self._claims: threading.Thread | None = None
 
@@ -95,13 +91,8 @@ class JobManager:
     def submit(self, raw_paths: list[str], force: bool = False) -> Job:
         """Check every path against the allowed roots (``PermissionError``), then queue a job."""
         paths = [str(resolve_under_roots(p, self.services.settings)) for p in raw_paths]
-        with self.services.library.sessions.begin() as session:
-            row = CatalogJob(roots=paths, status="queued", origin="api", force=force, claimed_by=self.owner,
-                             heartbeat_at=dt.datetime.now(dt.timezone.utc))
-            session.add(row)
-            session.flush()
-            job = Job(id=row.id, paths=paths, force=force)
-        return self._queue(job)
+        job_id = self.services.library.jobs.queue(paths, force, self.owner)
+        return self._queue(Job(id=job_id, paths=paths, force=force))
 
     def resume(self) -> list[Job]:
         """Queue the jobs left queued or running by an earlier run of a server (this one, or one
@@ -113,13 +104,12 @@ class JobManager:
         return taken
 
     def _take_up(self) -> list[Job]:
-        sessions = self.services.library.sessions
+        store = self.services.library.jobs
         taken = []
-        for job_id in job_claims.unfinished(sessions, self.owner, self.lease):
-            if job_id in self._jobs or not job_claims.claim(sessions, job_id, self.owner, self.lease):
+        for job_id in store.unfinished(self.owner, self.lease):
+            if job_id in self._jobs or not store.claim(job_id, self.owner, self.lease):
                 continue  # ours already, or another server was quicker
-            with sessions() as session:
-                row = session.get(CatalogJob, job_id)
+            row = store.get(job_id)
             log.info("taking up indexing job %d (%s), left %s by an earlier run", row.id, ", ".join(row.roots),
                      row.status)
             taken.append(self._queue(Job(id=row.id, paths=list(row.roots), force=row.force,
@@ -131,7 +121,7 @@ class JobManager:
         while not self._stop.wait(self.lease / 3):
             try:
                 mine = [job.id for job in list(self._jobs.values()) if job.state in ("queued", "running")]
-                job_claims.renew(self.services.library.sessions, mine, self.owner)
+                self.services.library.jobs.renew(mine, self.owner)
                 self._take_up()
             except Exception:  # pragma: no cover - a catalog hiccup: try again next round
                 log.exception("could not renew indexing job claims")
@@ -150,18 +140,15 @@ class JobManager:
         job = self._jobs.get(job_id)
         if job is not None:
             return job
-        with self.services.library.sessions() as session:
-            row = session.get(CatalogJob, job_id)
-            return _from_catalog(session, row) if row is not None and row.origin == "api" else None
+        record = self.services.library.jobs.get(job_id, origin="api")
+        return _from_catalog(record) if record is not None else None
 
     def list(self) -> list[Job]:
         """This server's jobs and the latest of earlier runs, newest first."""
         jobs = dict(self._jobs)
-        with self.services.library.sessions() as session:
-            for row in session.scalars(select(CatalogJob).where(CatalogJob.origin == "api")
-                                       .order_by(CatalogJob.id.desc()).limit(KEEP_JOBS)):
-                if row.id not in jobs:
-                    jobs[row.id] = _from_catalog(session, row)
+        for record in self.services.library.jobs.latest(KEEP_JOBS, origin="api"):
+            if record.id not in jobs:
+                jobs[record.id] = _from_catalog(record)
         return sorted(jobs.values(), key=lambda j: -j.id)[:KEEP_JOBS]
 
     def counts(self) -> dict[str, int]:
@@ -219,10 +206,7 @@ class JobManager:
         except Exception as exc:  # a configuration problem (model mismatch, disk full): the job fails
             log.exception("indexing job %d failed", job.id)
             job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"
-            with services.library.sessions.begin() as session:
-                row = session.get(CatalogJob, job.id)
-                row.status, row.error = "failed", job.error[:4000]
-                row.finished_at = dt.datetime.now(dt.timezone.utc)
+            services.library.jobs.fail(job.id, job.error)
         finally:
             job.finished_at = time.time()
             try:
@@ -240,13 +224,13 @@ class JobManager:
             job.errors.append({"path": outcome.path, "stage": outcome.stage, "reason": outcome.reason})
 
 
-def _from_catalog(session, row: CatalogJob) -> Job:
+def _from_catalog(row: JobRecord) -> Job:
     """A job of an earlier server run as the catalog keeps it: per-file states and failures."""
-    counts, failures = file_states(session, row.id)
+    counts = row.counts
     total = sum(counts.values())
     return Job(id=row.id, paths=list(row.roots), force=row.force, state=row.status, total=total,
                done=total - counts.get("pending", 0) - counts.get("running", 0), counts=counts,
-               errors=failures, error=row.error,
+               errors=row.failures, error=row.error,
                created_at=_epoch(row.created_at),
                finished_at=_epoch(row.finished_at) if row.finished_at else None)
 

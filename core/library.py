@@ -23,6 +23,7 @@ from .catalog import (CatalogState, CopyDescriptors, CopyMatch, ModelVersion, Sc
                       SegmentVector, TranscriptLine, Video, open_catalog)
 from .catalog_reads import CatalogReads, catalog_generation
 from .errors import NotFound, VidsearchError
+from .jobs import JobStore
 from .cjk import cjk_grams
 from .rows import CopyHashes, ShownLine, SpokenLine
 from .settings import Settings
@@ -104,6 +105,7 @@ class Library(CatalogReads):
         self.settings = settings
         self.read_only = read_only
         self.sessions: sessionmaker = open_catalog(settings.catalog_url)
+        self.jobs = JobStore(self.sessions)
         self.lock_dir = settings.index_dir
         self.lock_dir.mkdir(parents=True, exist_ok=True)
         self.index_set = index_set or make_index_set(settings, self.exact_vectors, read_only)
@@ -128,6 +130,13 @@ class Library(CatalogReads):
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A write transaction on the catalog under the library's write lock, for a change the
+        library has no method for (re-fusing a space); the caller rebuilds what it rewrote."""
+        with self._write_lock(), self.sessions.begin() as session:
+            yield session
 
     # --- consistency
     def reconcile(self) -> dict[str, tuple[int, int]]:

@@ -24,11 +24,11 @@ import numpy as np
 from search.copies.archive import update_matches
 from core.encoders import Encoders
 from core.errors import StoreUnavailable
+from core.jobs import JobRun
 from core.library import Library, ModelMismatchError, NewVideo
 from core.settings import Settings
 
 from .decode import DecodeOptions
-from .jobs import JobLog
 from .plan import plan_files, prune_missing
 from .report import STAGES, FileOutcome, IndexReport
 from .scan import printable, scan
@@ -71,7 +71,7 @@ class Indexer:
             report.outcomes.append(FileOutcome(str(path), "failed", "scan", why))
             if why != "does not exist":  # a typo on the command line is not an archive's failure
                 self.library.record_failure(str(path), 0, 0.0, "scan", why)
-        job = JobLog(self.library, [printable(Path(p).expanduser().resolve()) for p in paths], job_id)
+        job = self.library.jobs.run([printable(Path(p).expanduser().resolve()) for p in paths], job_id)
         report.job_id = job.id
         job.plan([str(p) for p in files])
         todo, settled = plan_files(self.library, files, force=force, retry_failed=retry_failed,
@@ -217,7 +217,7 @@ class _Streamed:
 class _Progress:
     """Per-file bookkeeping of a run: job table, report, progress bar (video-h/h, ETA), callback."""
 
-    def __init__(self, total: int, report: IndexReport, job: JobLog, on_file, show: bool):
+    def __init__(self, total: int, report: IndexReport, job: JobRun, on_file, show: bool):
         from tqdm import tqdm
 
         self.total, self.report, self.job, self.on_file = total, report, job, on_file

@@ -28,7 +28,7 @@ def refuse(library: Library, visual_weight: float, speech_weight: float) -> int:
         raise InvalidInput("both fused weights must be positive (a zero weight empties the fused vector "
                            "of segments that have only that part)")
     rewritten = 0
-    with library._write_lock(), library.sessions.begin() as session:
+    with library.writing() as session:
         known = session.get(ModelVersion, "fused")
         if known is None:
             raise NotFound("this catalog has no fused vectors (no CLIP weights were used)")

@@ -3,7 +3,7 @@
 Several ``vidsearch serve`` processes may share one catalog (PostgreSQL, with Milvus holding the
 vectors); a queued or running job must be run by exactly one of them, and taken up by another
 when its server dies. ``claimed_by`` names the server, ``heartbeat_at`` is when it last said it
-still works on the job (see ``api.job_claims``).
+still works on the job (see ``core.jobs``).
 
 Revision ID: 0010
 Revises: 0009

@@ -9,6 +9,8 @@ from core.rows import CopyHashes
 from search.copies.hashing import GREY_SIZE, frame_hash
 from search.copies.stored import copy_hashes
 
+from .frames import SeenFrame
+
 
 class CopySamples:
     """Copy descriptors taken as frames are decoded: a hash at every 1/rate s of the timeline
@@ -26,8 +28,8 @@ class CopySamples:
     def __getstate__(self) -> dict:  # results cross process boundaries; the scaler stays behind
         return {**self.__dict__, "_scaler": None}
 
-    def offer(self, frame, rotation: int) -> None:
-        at = float(frame.time)
+    def see(self, seen: SeenFrame) -> None:
+        frame, at, rotation = seen.frame, seen.at, seen.rotation
         if at + 1e-6 < self._next / self.rate:
             return
         started = time.perf_counter()
@@ -42,6 +44,9 @@ class CopySamples:
             self.times.append(at)
             self.hashes.append(value)
         self.seconds += time.perf_counter() - started
+
+    def finish(self) -> None:
+        pass
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(self.times, np.float32), np.asarray(self.hashes, np.uint64)

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from bench.corpus import Spec, make_video
-from indexer.decode import MIN_SHOT, SAMPLE_RATE, DecodeOptions, _yuv_thumb, decode_file, shot_cuts
+from indexer.decode import SAMPLE_RATE, DecodeOptions, decode_file
+from indexer.frames import yuv_thumb
+from indexer.shots import MIN_SHOT, shot_cuts
 from indexer.probe import probe
 from core.settings import Settings
 
@@ -80,7 +82,7 @@ BLUE, GREEN = "color=c=0x172a5c", "color=c=0x0f3c16"
 def test_a_change_of_hue_at_the_same_brightness_is_a_cut(tmp_path):
     path = make_video(Spec("hues.mp4", [(BLUE, 3), (GREEN, 3)], audio=False), tmp_path)
     with av.open(str(path)) as container:
-        thumbs = [_yuv_thumb(f) for f in container.decode(video=0)]
+        thumbs = [yuv_thumb(f) for f in container.decode(video=0)]
     first, last = thumbs[0].astype(float), thumbs[-1].astype(float)
     assert abs(first[0].mean() - last[0].mean()) < 1.0  # the luma alone would see no cut
     assert abs(first[1].mean() - last[1].mean()) > 20.0

@@ -158,7 +158,8 @@ def test_ocr_that_fails_fails_no_file(slides, make_settings, encoders, tmp_path)
 def test_reading_waits_longer_within_a_shot_that_shows_no_text():
     import numpy as np
 
-    from indexer.decode import DecodeOptions, _text_may_be_new
+    from indexer.decode import DecodeOptions
+    from indexer.screen_reads import _text_may_be_new
 
     options = DecodeOptions(screen_interval=2.0)
     last = np.zeros((3, 36, 64), np.int16)

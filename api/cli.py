@@ -325,7 +325,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vidsearch", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log details")
     sub = parser.add_subparsers(dest="command", required=True)
+    _register_index(sub)
+    _register_finding(sub, MODES)
+    _register_library(sub, TRANSCRIPT_FORMATS)
 
+    from .cli_copies import register as register_copies
+    from .cli_quality import register as register_quality
+    from .cli_vectors import register as register_vectors
+    from .serve import register as register_serve
+
+    register_quality(sub, MODES)
+    register_copies(sub)
+    register_vectors(sub)
+    register_serve(sub)
+    return parser
+
+
+def _register_index(sub) -> None:
     p = sub.add_parser("index", help="index media files and folders (recursive)")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--force", action="store_true", help="re-index files that did not change")
@@ -342,18 +358,22 @@ def build_parser() -> argparse.ArgumentParser:
                    "one this machine belongs to; 'local': start one here)")
     p.set_defaults(func=cmd_index)
 
+
+def _register_finding(sub, modes) -> None:
     p = sub.add_parser("search", help="find moments by text")
     p.add_argument("text")
-    _query_options(p, MODES)
+    _query_options(p, modes)
     p.set_defaults(func=cmd_search, read_only=True)
 
     p = sub.add_parser("similar", help="find moments like a clip, an image or an indexed segment")
     p.add_argument("file", nargs="?", help="a video clip or an image")
     p.add_argument("--segment", type=int, help="an indexed segment id instead of a file")
     p.add_argument("--copies", action="store_true", help="where else FILE's footage appears (copied spans)")
-    _query_options(p, MODES)
+    _query_options(p, modes)
     p.set_defaults(func=cmd_similar, read_only=True)
 
+
+def _register_library(sub, transcript_formats) -> None:
     p = sub.add_parser("status", help="what is indexed, and what failed and why")
     p.add_argument("--json", action="store_true")
     p.add_argument("--videos", action="store_true", help="each video's speech model and languages")
@@ -368,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("transcript", help="print a video's transcript (by path or id) as WebVTT, SRT, text or JSON")
     p.add_argument("target", help="the video's path or id")
-    p.add_argument("--format", choices=TRANSCRIPT_FORMATS, default="vtt")
+    p.add_argument("--format", choices=transcript_formats, default="vtt")
     p.set_defaults(func=cmd_transcript)
 
     p = sub.add_parser("check", help="verify that the catalog and the vector indexes agree")
@@ -379,17 +399,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("remove", help="remove videos (by path or id) from the catalog and index")
     p.add_argument("targets", nargs="+", metavar="PATH_OR_ID")
     p.set_defaults(func=cmd_remove)
-
-    from .cli_copies import register as register_copies
-    from .cli_quality import register as register_quality
-    from .cli_vectors import register as register_vectors
-    from .serve import register as register_serve
-
-    register_quality(sub, MODES)
-    register_copies(sub)
-    register_vectors(sub)
-    register_serve(sub)
-    return parser
 
 
 def _configure_logging(verbose: bool) -> None:

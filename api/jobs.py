@@ -23,16 +23,33 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from core.jobs import LEASE_SECONDS, JobRecord, server_name
+from core.library import Library
+from core.settings import Settings
 from indexer.report import FileOutcome
 from indexer.scan import scan
 
+from .metrics import Metrics
 from .security import resolve_under_roots
 
 if TYPE_CHECKING:
-    from .services import Services
+    from indexer.pipeline import Indexer
+
+
+class Host(Protocol):
+    """What a job manager uses of the server (its ``Services``)."""
+
+    settings: Settings
+    library: Library
+    metrics: Metrics
+    write_lock: threading.Lock
+
+    def indexer(self) -> "Indexer": ...
+
+    def refresh(self) -> None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +94,7 @@ class Job:
 
 
 class JobManager:
-    def __init__(self, services: "Services"):
+    def __init__(self, services: Host):
         self.services = services
         self._jobs: dict[int, Job] = {}
         self._lock = threading.Lock()

@@ -7,13 +7,25 @@ scraped, so they are never stale.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-if TYPE_CHECKING:
-    from .services import Services
+from core.library import Library
+from .query import QueryEncoder
+
+
+class _JobCounts(Protocol):
+    def counts(self) -> dict[str, int]: ...
+
+
+class Sources(Protocol):
+    """What the gauges read at scrape time (the server's ``Services``)."""
+
+    library: Library
+    jobs: _JobCounts
+    queries: QueryEncoder
 
 _BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
@@ -21,7 +33,7 @@ _BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 
 class _Live:
     """Gauges computed at scrape time from the services' current state."""
 
-    def __init__(self, services: "Services"):
+    def __init__(self, services: Sources):
         self.services = services
 
     def collect(self):
@@ -42,7 +54,7 @@ class _Live:
 class Metrics:
     content_type = CONTENT_TYPE_LATEST
 
-    def __init__(self, services: "Services"):
+    def __init__(self, services: Sources):
         self.registry = CollectorRegistry()
         self.requests = Histogram("vidsearch_request_seconds", "HTTP request latency",
                                   ["method", "route", "status"], buckets=_BUCKETS,

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .machine import ocr_installed, resolve_device, resolve_image_precision
+
 
 SEARCH_MODES = ("hybrid", "fused", "visual", "speech", "keyword")
 """Every way to search, by name (what each one searches: ``search.modes``)."""
@@ -143,8 +145,6 @@ class Settings(BaseSettings):
         if self.visual_weight < 0 or self.speech_weight < 0 or self.visual_weight + self.speech_weight == 0:
             raise ValueError("visual_weight and speech_weight must be >= 0 and not both 0")
         if not self.device.startswith("auto"):  # a device said outright is checked now; auto when CLIP loads
-            from .models.base import resolve_image_precision
-
             resolve_image_precision(self.image_precision, self.device)
         return self
 
@@ -159,8 +159,6 @@ class Settings(BaseSettings):
     def ocr_enabled(self) -> bool:
         """Whether indexing reads on-screen text: ``on``, or ``auto`` with the OCR package installed."""
         if self.ocr == "auto":
-            from .models.ocr import ocr_installed
-
             return ocr_installed()
         return self.ocr == "on"
 
@@ -171,6 +169,4 @@ class Settings(BaseSettings):
 
     def resolved_device(self) -> str:
         """The device to run models on: CUDA when present unless told otherwise."""
-        from .models.base import resolve_device
-
         return resolve_device(self.device)

@@ -29,7 +29,7 @@ def forkserver_context():
     global _CONTEXT
     if _CONTEXT is None:
         _CONTEXT = mp.get_context("forkserver")
-        from core.models.ocr import ocr_installed
+        from core.machine import ocr_installed
 
         ocr = ["rapidocr_onnxruntime"] if ocr_installed() else []
         _CONTEXT.set_forkserver_preload(["indexer.decode", "indexer.workers", "numpy", "av", *ocr])

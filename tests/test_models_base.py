@@ -4,7 +4,8 @@ import threading
 
 import pytest
 
-from core.models.base import Lazy, ModelUnavailable, gpu_present, resolve_device
+from core.machine import gpu_present, resolve_device
+from core.models.base import Lazy, ModelUnavailable
 
 
 def test_lazy_builds_once_for_many_threads():
@@ -70,7 +71,8 @@ def test_device_choice():
 
 def test_half_precision_only_where_a_gpu_computes_it():
     from core.errors import InvalidInput
-    from core.models.base import resolve_asr_compute_type, resolve_image_precision
+    from core.machine import resolve_image_precision
+    from core.models.base import resolve_asr_compute_type
 
     assert resolve_image_precision("auto", "cpu") == "fp32" and resolve_image_precision("auto", "cuda:1") == "fp16"
     assert resolve_image_precision("fp32", "cuda") == "fp32"

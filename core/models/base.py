@@ -19,7 +19,6 @@ precision would be emulated, so there it is refused.
 from __future__ import annotations
 
 import importlib.util
-import os
 import threading
 from typing import Callable, Generic, Protocol, TypeVar
 
@@ -28,7 +27,6 @@ import numpy as np
 from ..errors import InvalidInput, Unavailable
 
 PRECISIONS = ("auto", "fp32", "bf16")
-IMAGE_PRECISIONS = ("auto", "fp32", "fp16")
 RUNTIMES = ("auto", "torch", "onnx")
 
 T = TypeVar("T")
@@ -73,23 +71,6 @@ class Lazy(Generic[T]):
         return self._value is not None
 
 
-def gpu_present() -> bool:
-    """Whether this machine may have an NVIDIA GPU, without importing torch (which takes seconds):
-    no driver, no GPU; with a driver, torch decides."""
-    return os.path.exists("/proc/driver/nvidia/version") or os.path.exists("/dev/nvidia0")
-
-
-def resolve_device(device: str) -> str:
-    """``auto``: CUDA when torch sees a GPU, else the CPU (decided without torch when there is no driver)."""
-    if device != "auto":
-        return device
-    if not gpu_present():
-        return "cpu"
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def resolve_text_precision(precision: str, device: str) -> str:
     """``auto``: bfloat16 on a CPU that computes it natively (AVX512-BF16, AMX), else float32."""
     if precision not in PRECISIONS:
@@ -105,16 +86,6 @@ def resolve_text_precision(precision: str, device: str) -> str:
     except (AttributeError, RuntimeError):
         native = False
     return "bf16" if native else "fp32"
-
-
-def resolve_image_precision(precision: str, device: str) -> str:
-    """``auto``: float16 on CUDA, float32 elsewhere; ``fp16`` on a CPU is a mistake said plainly."""
-    if precision not in IMAGE_PRECISIONS:
-        raise InvalidInput(f"unknown image precision {precision!r}; use auto, fp32 or fp16")
-    on_gpu = str(device).startswith("cuda")
-    if precision == "fp16" and not on_gpu:
-        raise InvalidInput(f"image precision fp16 runs on CUDA only (the device is {device}); use auto or fp32")
-    return precision if precision != "auto" else ("fp16" if on_gpu else "fp32")
 
 
 def resolve_asr_compute_type(compute_type: str, device: str) -> str:

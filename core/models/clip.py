@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import ModelUnavailable, resolve_image_precision, resolve_text_backend, resolve_text_runtime
+from ..machine import resolve_image_precision
+from .base import ModelUnavailable, resolve_text_backend, resolve_text_runtime
 from .clip_text import leave_clip_text
 from .onnx_runtime import OnnxImageTower, OnnxTextTower, load_tower
 

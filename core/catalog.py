@@ -34,7 +34,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
 from .errors import VidsearchError
-from .rows import CopyHashes
+from .rows import CopyHashes, FaceSeen
 
 STRONG_CUT = 1.0
 """A segment border (``Segment.border``) this strong is a shot change or a long silence."""
@@ -82,6 +82,7 @@ class Video(Base):
     screen_model: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the OCR model that read it
     languages: Mapped[list | None] = mapped_column(JSON, nullable=True)  # spoken, most first ("en", "de")
     speech_note: Mapped[str | None] = mapped_column(Text, nullable=True)  # speech its model could not transcribe
+    face_model: Mapped[str | None] = mapped_column(String(64), nullable=True)  # what looked for faces (None: nothing)
 
     segments: Mapped[list["Segment"]] = relationship(
         back_populates="video", cascade="all, delete-orphan", passive_deletes=True,
@@ -94,6 +95,8 @@ class Video(Base):
         cascade="all, delete-orphan", passive_deletes=True, order_by="ScreenTextLine.start"
     )
     copies: Mapped["CopyDescriptors | None"] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    faces: Mapped[list["FaceAppearance"]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="FaceAppearance.start")
 
 
 class Segment(Base):
@@ -173,6 +176,31 @@ class CopyDescriptors(Base):
     def unpacked(self) -> CopyHashes:
         return CopyHashes(self.method, float(self.rate), np.frombuffer(self.times, "<f4").astype(np.float32),
                           np.frombuffer(self.hashes, "<u8").astype(np.uint64))
+
+
+class FaceAppearance(Base):
+    """A face followed through a video (``indexer.faces``): when, where (shares of the frame),
+    its 128-d descriptor (float32) and a small still (JPEG). Faces are personal data: a video's
+    go with it."""
+
+    __tablename__ = "face_appearances"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    box: Mapped[list] = mapped_column(JSON)
+    descriptor: Mapped[bytes] = mapped_column(LargeBinary)
+    still: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    sightings: Mapped[int] = mapped_column(Integer, default=1)
+
+    @classmethod
+    def packed(cls, face: FaceSeen) -> "FaceAppearance":
+        return cls(start=face.start, end=face.end, box=[round(float(v), 4) for v in face.box],
+                   descriptor=np.asarray(face.descriptor, "<f4").tobytes(), still=face.still, sightings=face.sightings)
+
+    def vector(self) -> np.ndarray:
+        return np.frombuffer(self.descriptor, "<f4").astype(np.float32)
 
 
 class CopyMatch(Base):
@@ -296,7 +324,7 @@ def _migrations_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-SCHEMA_HEAD = "0011"  # the newest revision in migrations/versions (a test holds the two together)
+SCHEMA_HEAD = "0012"  # the newest revision in migrations/versions (a test holds the two together)
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -14,7 +14,8 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from .catalog import STRONG_CUT, CatalogState, ModelVersion, Segment, SegmentVector, TranscriptLine, Video
+from .catalog import (STRONG_CUT, CatalogState, FaceAppearance, ModelVersion, Segment, SegmentVector, TranscriptLine,
+                      Video)
 from .subtitles import Cue
 
 
@@ -30,6 +31,16 @@ class MomentRow(NamedTuple):
     screen_text: str | None
     duration: float
     language: str | None
+
+
+class FaceRows(NamedTuple):
+    """Every face appearance of the indexed videos, as arrays (one row each)."""
+
+    ids: np.ndarray  # int64
+    video_ids: np.ndarray  # int64
+    starts: np.ndarray  # float64
+    ends: np.ndarray  # float64
+    descriptors: np.ndarray  # float32 (n, 128)
 
 
 class VideoSpeech(NamedTuple):
@@ -142,6 +153,29 @@ class CatalogReads:
                 for tag in tags or []:
                     counts[tag] = counts.get(tag, 0) + 1
         return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+    def face_rows(self, video_ids=None) -> FaceRows:
+        """The face appearances of indexed videos (of ``video_ids`` only, when given)."""
+        query = (select(FaceAppearance.id, FaceAppearance.video_id, FaceAppearance.start, FaceAppearance.end,
+                        FaceAppearance.descriptor).join(Video).where(Video.status == "indexed")
+                 .order_by(FaceAppearance.id))
+        if video_ids is not None:
+            query = query.where(FaceAppearance.video_id.in_(sorted({int(v) for v in video_ids})))
+        with self.sessions() as session:
+            rows = session.execute(query).all()
+        if not rows:
+            return FaceRows(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0),
+                            np.zeros((0, 128), np.float32))
+        ids, videos, starts, ends, blobs = zip(*rows)
+        return FaceRows(np.asarray(ids, np.int64), np.asarray(videos, np.int64), np.asarray(starts, np.float64),
+                        np.asarray(ends, np.float64), np.stack([np.frombuffer(b, "<f4") for b in blobs]))
+
+    def segment_at(self, video_id: int, at: float) -> int | None:
+        """The id of the segment of ``video_id`` playing at ``at`` seconds (the last one before it)."""
+        with self.sessions() as session:
+            return session.scalar(select(Segment.id).where(Segment.video_id == video_id, Segment.start <= at + 1e-6)
+                                  .order_by(Segment.start.desc()).limit(1)) or session.scalar(
+                select(Segment.id).where(Segment.video_id == video_id).order_by(Segment.start).limit(1))
 
     def strong_cuts(self, video_ids) -> dict[int, list[float]]:
         """video id -> the starts of its segments that begin at a strong cut, in order: where a

@@ -19,13 +19,13 @@ import numpy as np
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .catalog import (CatalogState, CopyDescriptors, CopyMatch, ModelVersion, ScreenTextLine, Segment,
-                      SegmentVector, TranscriptLine, Video, open_catalog)
+from .catalog import (CatalogState, CopyDescriptors, CopyMatch, FaceAppearance, ModelVersion, ScreenTextLine,
+                      Segment, SegmentVector, TranscriptLine, Video, open_catalog)
 from .catalog_reads import CatalogReads, catalog_generation
 from .errors import NotFound, VidsearchError
 from .jobs import JobStore
 from .cjk import cjk_grams
-from .rows import CopyHashes, ShownLine, SpokenLine
+from .rows import CopyHashes, FaceSeen, ShownLine, SpokenLine
 from .settings import Settings
 from .vectors import Added, IndexSet, NearestIndex, Removed, make_index_set, normalize
 
@@ -89,6 +89,8 @@ class NewVideo:
     screen_model: str | None = None
     screen: list[ShownLine] = dataclasses.field(default_factory=list)  # OCR lines
     copies: CopyHashes | None = None
+    face_model: str | None = None  # what looked for faces (None: nothing did)
+    faces: list[FaceSeen] = dataclasses.field(default_factory=list)
     segments: list[NewSegment] = dataclasses.field(default_factory=list)
     transcript: list[SpokenLine] = dataclasses.field(default_factory=list)
     languages: list[str] | None = None  # spoken, most first
@@ -228,7 +230,7 @@ class Library(CatalogReads):
                 old_ids = self._delete_path(session, record.path)
                 video = Video(
                     **{f.name: getattr(record, f.name) for f in dataclasses.fields(record)
-                       if f.name not in ("segments", "transcript", "screen", "models", "fusion", "copies")},
+                       if f.name not in ("segments", "transcript", "screen", "models", "fusion", "copies", "faces")},
                     status="indexed",
                 )
                 session.add(video)
@@ -238,6 +240,7 @@ class Library(CatalogReads):
                     video.screen.append(ScreenTextLine(**ShownLine(*line)._asdict()))
                 if record.copies is not None:
                     video.copies = CopyDescriptors.packed(record.copies)
+                video.faces = [FaceAppearance.packed(face) for face in record.faces]
                 rows = []
                 for ordinal, seg in enumerate(record.segments):
                     row = Segment(

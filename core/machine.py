@@ -38,5 +38,13 @@ def resolve_image_precision(precision: str, device: str) -> str:
     return precision if precision != "auto" else ("fp16" if on_gpu else "fp32")
 
 
+def faces_installed() -> bool:
+    """dlib and the packaged face weights (looked up, not imported: see ``core.models.faces``)."""
+    spec = importlib.util.find_spec("face_recognition_models")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    return importlib.util.find_spec("dlib") is not None and any(
+        os.path.isfile(os.path.join(f, "models", "dlib_face_recognition_resnet_model_v1.dat")) for f in folders)
+
+
 def ocr_installed() -> bool:
     return importlib.util.find_spec("rapidocr_onnxruntime") is not None

@@ -29,6 +29,19 @@ class CopyHashes(NamedTuple):
     hashes: np.ndarray
 
 
+class FaceSeen(NamedTuple):
+    """One face followed through a video (an appearance): from the first frame it was found in
+    to the first frame looked at without it; where it stood (x0, y0, x1, y1 as shares of the
+    frame), its descriptor (the mean of its sightings') and a still of its largest sighting (JPEG)."""
+
+    start: float
+    end: float
+    box: list
+    descriptor: np.ndarray
+    still: bytes | None
+    sightings: int
+
+
 class ShownLine(NamedTuple):
     """One line of a video's on-screen text as the catalog keeps it: when it was shown, what it
     said, how sure the reader was, and where it stood (x0, y0, x1, y1 in the frame)."""

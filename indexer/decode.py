@@ -16,9 +16,11 @@ import time
 import av
 import numpy as np
 
+from core.rows import FaceSeen
 from core.settings import Settings
 
 from .copy_samples import CopySamples
+from .faces import FaceTracker
 from .frames import FrameObserver, SeenFrame, yuv_thumb
 from .probe import MediaInfo, UnsupportedMedia, probe_container
 from .sample import FrameSampler
@@ -45,6 +47,9 @@ class DecodeOptions:
     screen_interval: float = _default("ocr_interval")  # at most one such frame per this many seconds
     copy_rate: float = _default("copy_rate")  # copy descriptors (perceptual hashes) per second; 0: none
     min_gap: float = 0.0  # seconds between kept frames of one shot (0: every sample that is not a repeat)
+    faces: bool = False  # look for faces (``faces``)
+    face_size: int = _default("face_size")  # short side of the frames faces are looked for in
+    face_interval: float = _default("face_interval")  # at most one such frame per this many seconds
 
     @classmethod
     def from_settings(cls, settings: Settings, dedup: bool = True) -> "DecodeOptions":
@@ -57,7 +62,8 @@ class DecodeOptions:
                    min_gap=settings.segment_max / settings.frames_per_segment if spaced else 0.0,
                    shot_threshold=settings.shot_threshold, subtitles=settings.transcripts != "asr",
                    screen_size=settings.ocr_size if settings.ocr_enabled() else 0,
-                   screen_interval=settings.ocr_interval, copy_rate=settings.copy_rate)
+                   screen_interval=settings.ocr_interval, copy_rate=settings.copy_rate,
+                   faces=settings.faces_enabled(), face_size=settings.face_size, face_interval=settings.face_interval)
 
 
 @dataclasses.dataclass
@@ -70,6 +76,7 @@ class Decoded:
     stats: dict
     subtitles: list[Subtitles] = dataclasses.field(default_factory=list)  # the container's text streams
     copies: CopySamples | None = None  # copy descriptors (see ``search.copies``)
+    faces: list[FaceSeen] | None = None  # face appearances (None: not looked for)
 
 
 def _decode_video(container, stream, info: MediaInfo, stats: dict, observers: list[FrameObserver]) -> None:
@@ -124,7 +131,7 @@ def decode_file(path: str, options: DecodeOptions, on_screen=None, on_frames=Non
     with av.open(path, metadata_errors="ignore") as container:
         info = probe_container(container)
         has_subtitles = bool(container.streams.subtitles)
-        frames, times, cuts = [], [], []
+        frames, times, cuts, faces = [], [], [], None
         copies = CopySamples(options.copy_rate) if options.copy_rate > 0 and info.has_video else None
         if info.has_video:
             shots, sampler = ShotDetector(options.shot_threshold), FrameSampler(options, stats, on_frames)
@@ -133,8 +140,12 @@ def decode_file(path: str, options: DecodeOptions, on_screen=None, on_frames=Non
                 observers.append(copies)
             if on_screen is not None and options.screen_size:
                 observers.append(ScreenReader(on_screen, options, stats))
+            tracker = FaceTracker(options, stats) if options.faces else None
+            if tracker is not None:
+                observers.append(tracker)
             _decode_video(container, container.streams.video[0], info, stats, observers)
             frames, times, cuts = sampler.frames, sampler.times, shots.cuts()
+            faces = tracker.appearances if tracker is not None and tracker.note is None else None
             if not times and not info.has_audio:
                 raise UnsupportedMedia("the video stream holds no decodable frame")
     # A second open keeps the two passes simple; demuxing again costs little next to decoding.
@@ -150,5 +161,5 @@ def decode_file(path: str, options: DecodeOptions, on_screen=None, on_frames=Non
     if copies is not None:
         stats["copy_seconds"] = copies.seconds
     stats["decode_seconds"] = time.perf_counter() - started
-    return Decoded(info, frames, times, cuts, audio, stats, subtitles, copies)
+    return Decoded(info, frames, times, cuts, audio, stats, subtitles, copies, faces)
 

@@ -125,6 +125,9 @@ class Preparer:
         if "copy_seconds" in decoded.stats:  # hashing for copy detection, apart from decoding
             timings["copies"] = decoded.stats["copy_seconds"]
             timings["decode"] -= timings["copies"]
+        if "face_seconds" in decoded.stats:  # looking for faces, apart from decoding
+            timings["faces"] = decoded.stats["face_seconds"]
+            timings["decode"] -= timings["faces"]
         if screen is not None:
             timings["decode"] -= screen.seconds
             timings["ocr"] = screen.seconds

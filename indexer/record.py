@@ -10,6 +10,7 @@ import time
 
 from core.encoders import Encoders
 from core.library import NewVideo
+from core.models.faces import FACE_MODEL_ID
 from core.rows import SpokenLine
 from core.settings import Settings
 
@@ -76,6 +77,7 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
         screen_note=prepared.screen_note, screen_model=prepared.screen_model,
         screen=screen_rows(shown),
         copies=decoded.copies.stored() if decoded.copies is not None else None,
+        faces=decoded.faces or [], face_model=FACE_MODEL_ID if decoded.faces is not None else None,
         segmentation=segmentation_of(settings),
         segments=segments, models=models,
         fusion=(settings.visual_weight, settings.speech_weight) if "fused" in models else None,

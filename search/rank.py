@@ -35,10 +35,13 @@ class Moment:
     evidence: dict[str, float] = dataclasses.field(default_factory=dict)  # list -> its best raw score (internal)
     relevance: str | None = None  # strong, good or weak (see ``search.relevance``); None: not calibrated
     language: str | None = None  # the language its speech is in (None: no speech, or not known)
+    appearance: int | None = None  # the face appearance it shows (``similar --face``); None otherwise
 
     def as_dict(self) -> dict:
         data = dataclasses.asdict(self)
         del data["border"], data["unit"], data["evidence"]
+        if self.appearance is None:
+            del data["appearance"]
         data["start"] = round(self.start, 3)
         data["end"] = round(self.end, 3)
         data["score"] = round(float(self.score), 6)

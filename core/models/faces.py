@@ -1,0 +1,76 @@
+"""Faces: where they are in a picture, and a descriptor that says whose they are.
+
+dlib's HOG detector finds frontal faces (about 80 px and larger at the size it is given), its
+5-point landmarks align each one, and its ResNet turns the aligned face into a 128-d descriptor
+in which photos of one person lie close (Euclidean distance well under 0.6) and of two people
+apart. The weights come from the ``face-recognition-models`` package, located without importing
+it (its ``__init__`` needs ``pkg_resources``, which new setuptools no longer ship); dlib itself
+is the prebuilt ``dlib-bin`` wheel.
+"""
+from __future__ import annotations
+
+import importlib.util
+import threading
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from .base import ModelUnavailable
+
+FACE_MODEL_ID = "dlib:hog+resnet-v1"
+DIM = 128
+_LANDMARKS = "shape_predictor_5_face_landmarks.dat"
+_DESCRIBER = "dlib_face_recognition_resnet_model_v1.dat"
+
+
+class Face(NamedTuple):
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in the image's pixels
+    descriptor: np.ndarray  # float32 (128,)
+
+
+def face_model_dir() -> Path | None:
+    """The folder of the packaged dlib weights, or None when the package is not installed."""
+    spec = importlib.util.find_spec("face_recognition_models")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    return next((Path(f) / "models" for f in folders if (Path(f) / "models" / _DESCRIBER).is_file()), None)
+
+
+class FaceModel:
+    """Finds and describes faces (``find``); thread-safe (dlib's objects are not)."""
+
+    model_id = FACE_MODEL_ID
+    dim = DIM
+
+    def __init__(self, upsample: int = 0):
+        folder = face_model_dir()
+        if folder is None:
+            raise ModelUnavailable("faces need the face-recognition-models package: "
+                                   "pip install face-recognition-models dlib-bin")
+        try:
+            import dlib
+        except ImportError as exc:
+            raise ModelUnavailable(f"faces need dlib (pip install dlib-bin): {exc}") from exc
+        self.upsample = upsample
+        self._detect = dlib.get_frontal_face_detector()
+        self._landmarks = dlib.shape_predictor(str(folder / _LANDMARKS))
+        self._describe = dlib.face_recognition_model_v1(str(folder / _DESCRIBER))
+        self._rectangle = dlib.rectangle
+        self._lock = threading.Lock()
+
+    def find(self, image: np.ndarray) -> list[Face]:
+        """Every face in ``image`` (uint8 HxWx3 RGB), largest first."""
+        image = np.ascontiguousarray(image, dtype=np.uint8)
+        with self._lock:
+            boxes = self._detect(image, self.upsample)
+            faces = [Face((max(0, b.left()), max(0, b.top()), min(image.shape[1], b.right()),
+                           min(image.shape[0], b.bottom())),
+                          np.asarray(self._describe.compute_face_descriptor(image, self._landmarks(image, b)),
+                                     np.float32))
+                     for b in boxes]
+        return sorted(faces, key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distance between descriptors (rows of ``b`` against ``a``)."""
+    return np.linalg.norm(np.atleast_2d(b) - np.asarray(a)[None, :], axis=1)

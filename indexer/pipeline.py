@@ -22,6 +22,7 @@ from typing import Callable
 import numpy as np
 
 from search.copies.archive import update_matches
+from search.people import cluster_faces
 from core.encoders import Encoders
 from core.errors import StoreUnavailable
 from core.jobs import JobRun
@@ -92,6 +93,7 @@ class Indexer:
         progress.close()
         if report.of("indexed"):
             update_matches(self.library)  # the new videos against the archive, once (vidsearch duplicates)
+            cluster_faces(self.library, self.settings.face_match)  # their faces into people
         job.finish()
         report.wall_seconds = time.perf_counter() - started
         return report

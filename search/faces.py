@@ -14,6 +14,7 @@ import numpy as np
 
 from core.errors import InvalidInput
 from core.models.faces import distance
+from core.people import PeopleStore
 from .filters import Filters, allowed
 from .rank import Moment
 
@@ -61,4 +62,9 @@ def moments_with_face(library, descriptor: np.ndarray, max_distance: float, k: i
                               float(rows.ends[i]), float(1.0 - gaps[i]), row.transcript, [segment_id],
                               screen_text=row.screen_text or "", language=row.language,
                               appearance=int(rows.ids[i])))
+    owners = PeopleStore(library).of_appearances(m.appearance for m in moments)
+    for moment in moments:
+        if moment.appearance in owners:
+            person_id, name = owners[moment.appearance]
+            moment.person = {"id": person_id, "name": name}
     return moments

@@ -1,5 +1,5 @@
-"""Narrowing a search by metadata: videos, a path prefix, tags, recording dates, duration, and the
-language a moment is spoken in.
+"""Narrowing a search by metadata: videos, a path prefix, tags, recording dates, duration, the
+language a moment is spoken in, and a person seen in it.
 
 A filter becomes the set of videos and segment ids it allows, computed in the catalog. The
 searcher then scores exactly those segments when the set is small (their vectors are in the
@@ -16,7 +16,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.catalog import Segment, Video
+from core.catalog import FaceAppearance, Segment, Video
 
 
 LANGUAGE_CODE = r"^[a-z]{2,3}$"
@@ -33,17 +33,19 @@ class Filters:
     min_duration: float | None = None
     max_duration: float | None = None
     language: str | None = None  # moments spoken in it (ISO 639-1: "en", "de")
+    person: int | None = None  # moments where this person (``core.people``) is seen
 
     @classmethod
     def asked(cls, video: list[int] | None = None, path_prefix: str | None = None, tag: list[str] | None = None,
               after: dt.datetime | None = None, before: dt.datetime | None = None, min_duration: float | None = None,
-              max_duration: float | None = None, language: str | None = None) -> "Filters":
+              max_duration: float | None = None, language: str | None = None,
+              person: int | None = None) -> "Filters":
         """Filters as a user asks for them, by the names the CLI's options and the API's query
         parameters share: empty lists mean no filter, a language code in any case ("DE")."""
         return cls(video_ids=list(video) or None if video else None, path_prefix=path_prefix,
                    tags=list(tag) or None if tag else None, recorded_after=after, recorded_before=before,
                    min_duration=min_duration, max_duration=max_duration,
-                   language=language.strip().lower() if language else None)
+                   language=language.strip().lower() if language else None, person=person)
 
     def __post_init__(self) -> None:
         if self.language is not None and not re.fullmatch(LANGUAGE_CODE, self.language):
@@ -90,13 +92,31 @@ def allowed(session: Session, filters: Filters) -> Allowed:
         if filters.recorded_before and _aware(recorded) > _aware(filters.recorded_before):
             continue
         videos.append(video_id)
+    seen = _appearances(session, filters.person) if filters.person is not None else None
+    if seen is not None:
+        videos = [v for v in videos if v in seen]
     segments: set[int] = set()
     spoken = select(Segment.id, Segment.video_id)
+    if seen is not None:
+        spoken = select(Segment.id, Segment.video_id, Segment.start, Segment.end)
     if filters.language:
         spoken = spoken.where(Segment.language == filters.language)
     holding = set()
     for start in range(0, len(videos), 5000):
         rows = session.execute(spoken.where(Segment.video_id.in_(videos[start:start + 5000]))).all()
+        if seen is not None:  # the segments that overlap one of the person's appearances
+            rows = [(segment_id, video_id) for segment_id, video_id, a, b in rows
+                    if any(a < end and b > begin for begin, end in seen[video_id])]
         segments.update(segment_id for segment_id, _ in rows)
         holding.update(video_id for _, video_id in rows)
-    return Allowed([v for v in videos if v in holding] if filters.language else videos, segments)
+    narrowed = filters.language or seen is not None
+    return Allowed([v for v in videos if v in holding] if narrowed else videos, segments)
+
+
+def _appearances(session: Session, person: int) -> dict[int, list[tuple[float, float]]]:
+    """video id -> the (start, end) of each appearance of ``person`` in it."""
+    spans: dict[int, list[tuple[float, float]]] = {}
+    for video_id, start, end in session.execute(select(FaceAppearance.video_id, FaceAppearance.start,
+                                                       FaceAppearance.end).where(FaceAppearance.person_id == person)):
+        spans.setdefault(video_id, []).append((start, end))
+    return spans

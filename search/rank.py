@@ -36,12 +36,14 @@ class Moment:
     relevance: str | None = None  # strong, good or weak (see ``search.relevance``); None: not calibrated
     language: str | None = None  # the language its speech is in (None: no speech, or not known)
     appearance: int | None = None  # the face appearance it shows (``similar --face``); None otherwise
+    person: dict | None = None  # whose face that is: {"id", "name"} (``similar --face``)
 
     def as_dict(self) -> dict:
         data = dataclasses.asdict(self)
         del data["border"], data["unit"], data["evidence"]
-        if self.appearance is None:
-            del data["appearance"]
+        for face_only in ("appearance", "person"):
+            if data[face_only] is None:
+                del data[face_only]
         data["start"] = round(self.start, 3)
         data["end"] = round(self.end, 3)
         data["score"] = round(float(self.score), 6)

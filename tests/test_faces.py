@@ -3,6 +3,7 @@ appearances found while indexing, and `similar --face` as users run it."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import numpy as np
@@ -94,14 +95,16 @@ def test_similar_face_finds_the_person_and_nobody_for_a_stranger(faces_env, caps
     archive.mkdir()
     compose(archive / "speech.mp4", ("navy", 2), ("obama.jpg", 4, 0.002), ("darkgreen", 3))
     compose(archive / "visit.mp4", ("biden.jpg", 3, 0), ("maroon", 2), ("alex-lacamoire.png", 3, 0))
+    compose(archive / "again.mp4", ("obama2.jpg", 3, 0), ("navy", 2))  # another photo, another video
     code, out, _ = run(capsys, "index", str(archive), "--json")
-    assert code == 0 and json.loads(out)["indexed"] == 2
+    assert code == 0 and json.loads(out)["indexed"] == 3
 
-    code, out, _ = run(capsys, "similar", "--face", str(media("faces/obama2.jpg")), "--json")  # another photo
+    code, out, _ = run(capsys, "similar", "--face", str(media("faces/obama2.jpg")), "--json")
     hits = json.loads(out)
-    assert code == 0 and len(hits) == 1
-    assert hits[0]["video_path"].endswith("speech.mp4") and (hits[0]["start"], hits[0]["end"]) == (2.0, 6.0)
-    assert {"video_id", "segment_id", "score", "transcript", "appearance"} <= set(hits[0])
+    assert code == 0 and [(h["video_path"].rsplit("/", 1)[1], h["start"], h["end"]) for h in hits] == [
+        ("again.mp4", 0.0, 3.0), ("speech.mp4", 2.0, 6.0)]  # its own photo first
+    assert {"video_id", "segment_id", "score", "transcript", "appearance", "person"} <= set(hits[0])
+    assert hits[0]["person"] == hits[1]["person"] and hits[0]["person"]["name"] is None  # one person
 
     code, out, _ = run(capsys, "similar", "--face", str(media("faces/alex_lacamoire2.jpg")), "--json")
     assert [(h["video_path"].rsplit("/", 1)[1], h["start"]) for h in json.loads(out)] == [("visit.mp4", 5.0)]
@@ -117,3 +120,44 @@ def test_similar_face_finds_the_person_and_nobody_for_a_stranger(faces_env, caps
                     str(blank)], check=True)
     code, _, err = run(capsys, "similar", "--face", str(blank))
     assert code == 2 and "no face found in this image" in err
+
+
+def test_people_are_clustered_across_videos_and_users_have_the_last_word(faces_env, capsys):
+    archive = faces_env / "archive"
+    archive.mkdir()
+    compose(archive / "speech.mp4", ("navy", 2), ("obama.jpg", 3, 0), ("darkgreen", 3))
+    compose(archive / "visit.mp4", ("biden.jpg", 3, 0), ("maroon", 2), ("obama2.jpg", 3, 0))
+    assert run(capsys, "index", str(archive))[0] == 0
+
+    code, out, _ = run(capsys, "people", "--json")
+    people = json.loads(out)
+    assert code == 0 and [(p["appearances"], p["videos"], p["name"]) for p in people] == [(2, 2, None), (1, 1, None)]
+    obama, biden = people[0]["id"], people[1]["id"]
+    assert people[0]["label"] == f"Person {obama}" and people[0]["still_appearance"]
+    code, out, _ = run(capsys, "people", "still", str(obama), "--out", str(faces_env / "obama.jpg"))
+    assert code == 0 and (faces_env / "obama.jpg").read_bytes()[:2] == b"\xff\xd8"
+
+    assert run(capsys, "people", "name", str(obama), "Barack Obama")[0] == 0
+    assert run(capsys, "index", str(archive), "--force")[0] == 0  # new appearances, the same people
+    people = json.loads(run(capsys, "people", "--json")[1])
+    assert [(p["id"], p["appearances"], p["name"]) for p in people] == [(obama, 2, "Barack Obama"), (biden, 1, None)]
+    code, out, _ = run(capsys, "search", "a person on a stage", "--person", "barack obama", "--json")
+    seen = {(m["video_path"].rsplit("/", 1)[1], m["segment_id"]) for m in json.loads(out)}
+    assert code == 0 and {name for name, _ in seen} == {"speech.mp4", "visit.mp4"}
+    code, out, _ = run(capsys, "search", "a person on a stage", "--person", str(biden), "--json")
+    assert {m["video_path"].rsplit("/", 1)[1] for m in json.loads(out)} == {"visit.mp4"}
+    code, _, err = run(capsys, "search", "anything", "--person", "Nobody Known")
+    assert code == 2 and "there is no person 'Nobody Known'" in err
+
+    hits = json.loads(run(capsys, "similar", "--face", str(media("faces/obama.jpg")), "--json")[1])
+    assert [h["person"] for h in hits] == [{"id": obama, "name": "Barack Obama"}] * 2
+    alone = int(re.search(r"is person (\d+)", run(capsys, "people", "split", str(obama), str(hits[1]["appearance"]))[1])[1])
+    again = {p["id"]: p["appearances"] for p in json.loads(run(capsys, "people", "--json")[1])}
+    assert again == {obama: 1, biden: 1, alone: 1}
+    assert run(capsys, "people", "merge", "Barack Obama", str(alone))[0] == 0
+    assert {p["id"]: p["appearances"] for p in json.loads(run(capsys, "people", "--json")[1])}[obama] == 2
+
+    code, out, _ = run(capsys, "people", "forget", str(obama))
+    assert code == 0 and "2 appearance(s)" in out
+    assert json.loads(run(capsys, "similar", "--face", str(media("faces/obama2.jpg")), "--json")[1]) == []
+    assert [p["id"] for p in json.loads(run(capsys, "people", "--json")[1])] == [biden]

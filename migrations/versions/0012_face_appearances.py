@@ -1,5 +1,5 @@
-"""Faces found while indexing: one row per appearance (a face followed through a video), and which
-model looked for faces in each video.
+"""Faces found while indexing: one row per appearance (a face followed through a video), the people
+they are clustered into, and which model looked for faces in each video.
 
 Revision ID: 0012
 Revises: 0011
@@ -16,6 +16,13 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
+        "people",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("name", sa.String(200), nullable=True),
+        sa.Column("centre", sa.LargeBinary(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_table(
         "face_appearances",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column("video_id", sa.Integer(), sa.ForeignKey("videos.id", ondelete="CASCADE"), nullable=False),
@@ -25,8 +32,11 @@ def upgrade() -> None:
         sa.Column("descriptor", sa.LargeBinary(), nullable=False),
         sa.Column("still", sa.LargeBinary(), nullable=True),
         sa.Column("sightings", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), sa.ForeignKey("people.id", ondelete="SET NULL"), nullable=True),
+        sa.Column("pinned", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
     op.create_index("ix_face_appearances_video_id", "face_appearances", ["video_id"])
+    op.create_index("ix_face_appearances_person_id", "face_appearances", ["person_id"])
     with op.batch_alter_table("videos") as batch:
         batch.add_column(sa.Column("face_model", sa.String(64), nullable=True))
 
@@ -35,3 +45,4 @@ def downgrade() -> None:
     with op.batch_alter_table("videos") as batch:
         batch.drop_column("face_model")
     op.drop_table("face_appearances")
+    op.drop_table("people")

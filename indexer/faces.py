@@ -25,6 +25,7 @@ from .probe import upright
 from .screen_reads import ScreenSchedule
 
 SAME_FACE = 0.5  # descriptors of one face from frame to frame within a shot lie well under this
+SAME_PLACE = 0.5  # a face whose box overlaps a track's last box this much (IoU) is that track's
 STILL_SIZE = 112  # pixels, the square a face's still is scaled into
 
 
@@ -42,10 +43,12 @@ class _Track:
     box: tuple
     area: float
     still: bytes | None
+    last_box: tuple  # where it was at its last look
+    looks: int = 0  # looks that found it
 
     def seen(self) -> FaceSeen:
         return FaceSeen(self.start, self.last, list(self.box), np.mean(self.descriptors, axis=0).astype(np.float32),
-                        self.still, len(self.descriptors))
+                        self.still, self.looks)
 
 
 @dataclasses.dataclass
@@ -84,34 +87,46 @@ class FaceTracker:
         image = upright(frame.reformat(width=self._size[0], height=self._size[1], format="rgb24").to_ndarray(),
                         seen.rotation)
         try:
-            model = self.model or face_model()
-            faces = model.find(image)
+            self.model = self.model or face_model()
+            boxes = self.model.detect(image)
+            self._follow(seen.at, image, boxes)
         except Exception as exc:  # noted once; the video is indexed without faces
             self.note = f"faces not looked for: {type(exc).__name__}: {exc}"[:1000]
-            faces = []
-        self._follow(seen.at, image, faces)
-        self._schedule.read(seen.thumb, seen.at, bool(faces))
+            boxes = []
+        self._schedule.read(seen.thumb, seen.at, bool(boxes))
         self.stats["face_frames"] = self.stats.get("face_frames", 0) + 1
         self.seconds += time.perf_counter() - started
 
-    def _follow(self, at: float, image: np.ndarray, faces) -> None:
+    def _follow(self, at: float, image: np.ndarray, boxes) -> None:
+        """Each face found at ``at`` continues the open track whose last box it overlaps (IoU >=
+        ``SAME_PLACE``: no descriptor needed), else the one whose descriptor is nearest (within
+        ``SAME_FACE``), else starts a track; tracks not continued end at ``at``."""
         height, width = image.shape[:2]
         still_open = []
-        for face in faces:
-            box = (face.box[0] / width, face.box[1] / height, face.box[2] / width, face.box[3] / height)
+        for pixels in boxes:
+            box = (pixels[0] / width, pixels[1] / height, pixels[2] / width, pixels[3] / height)
             area = (box[2] - box[0]) * (box[3] - box[1])
-            track = self._nearest(face.descriptor, still_open)
+            track = self._in_place(box, still_open)
             if track is None:
-                track = _Track(at, at, [], box, 0.0, None)
-            track.last = at
-            track.descriptors.append(face.descriptor)
+                descriptor = self.model.describe(image, pixels)
+                track = self._nearest(descriptor, still_open) or _Track(at, at, [], box, 0.0, None, box)
+                track.descriptors.append(descriptor)
+            track.last, track.last_box = at, box
+            track.looks += 1
             if area > track.area:
-                track.box, track.area, track.still = box, area, _still(image, face.box)
+                track.box, track.area, track.still = box, area, _still(image, pixels)
             still_open.append(track)
         for track in self._open:
             if not any(track is t for t in still_open):
                 self.appearances.append(track.seen()._replace(end=at))
         self._open = still_open
+
+    def _in_place(self, box: tuple, taken: list) -> _Track | None:
+        free = [t for t in self._open if not any(t is x for x in taken)]
+        overlaps = [_iou(box, t.last_box) for t in free]
+        if not overlaps or max(overlaps) < SAME_PLACE:
+            return None
+        return free[int(np.argmax(overlaps))]
 
     def _nearest(self, descriptor: np.ndarray, taken: list) -> _Track | None:
         free = [t for t in self._open if not any(t is x for x in taken)]
@@ -146,3 +161,9 @@ def _still(image: np.ndarray, box) -> bytes:
     out = io.BytesIO()
     picture.save(out, format="JPEG", quality=85)
     return out.getvalue()
+
+
+def _iou(a: tuple, b: tuple) -> float:
+    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0

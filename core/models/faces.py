@@ -61,14 +61,25 @@ class FaceModel:
     def find(self, image: np.ndarray) -> list[Face]:
         """Every face in ``image`` (uint8 HxWx3 RGB), largest first."""
         image = np.ascontiguousarray(image, dtype=np.uint8)
+        boxes = self.detect(image)
+        return [Face(box, self.describe(image, box)) for box in boxes]
+
+    def detect(self, image: np.ndarray) -> list[tuple[int, int, int, int]]:
+        """The boxes (x0, y0, x1, y1) of the faces in ``image``, largest first: a third of ``find``'s
+        time on a frame with one face, the rest is describing it."""
+        image = np.ascontiguousarray(image, dtype=np.uint8)
         with self._lock:
-            boxes = self._detect(image, self.upsample)
-            faces = [Face((max(0, b.left()), max(0, b.top()), min(image.shape[1], b.right()),
-                           min(image.shape[0], b.bottom())),
-                          np.asarray(self._describe.compute_face_descriptor(image, self._landmarks(image, b)),
-                                     np.float32))
-                     for b in boxes]
-        return sorted(faces, key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+            found = self._detect(image, self.upsample)
+        boxes = [(max(0, b.left()), max(0, b.top()), min(image.shape[1], b.right()), min(image.shape[0], b.bottom()))
+                 for b in found]
+        return sorted(boxes, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))
+
+    def describe(self, image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+        """The descriptor of the face in ``box`` of ``image``."""
+        image = np.ascontiguousarray(image, dtype=np.uint8)
+        with self._lock:
+            shape = self._landmarks(image, self._rectangle(*box))
+            return np.asarray(self._describe.compute_face_descriptor(image, shape), np.float32)
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:

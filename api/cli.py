@@ -93,6 +93,10 @@ def cmd_index(app: App, args) -> int:
             from indexer.screen_backfill import add_screen_text
 
             outcomes = add_screen_text(app.library, app.encoders, app.settings, args.paths, force=args.force)
+        elif args.only == "faces":
+            from indexer.face_backfill import add_faces
+
+            outcomes = add_faces(app.library, app.settings, args.paths, force=args.force)
         else:
             from indexer.copy_backfill import add_copy_descriptors
 
@@ -372,9 +376,10 @@ def _register_index(sub) -> None:
                    help="decode+ASR worker processes (default: VIDSEARCH_WORKERS, else one per core, at most 4)")
     p.add_argument("--retry-failed", action="store_true", help="try files that failed before again")
     p.add_argument("--prune", action="store_true", help="remove indexed files under PATH that are gone")
-    p.add_argument("--only", choices=["ocr", "copies"], help="only add what is missing of one kind: 'ocr' reads "
-                   "the on-screen text of indexed videos that have none, 'copies' takes their copy descriptors "
-                   "(vidsearch duplicates); frames are not embedded again")
+    p.add_argument("--only", choices=["ocr", "copies", "faces"], help="only add what is missing of one kind: "
+                   "'ocr' reads the on-screen text of indexed videos that have none, 'copies' takes their copy "
+                   "descriptors (vidsearch duplicates), 'faces' looks for their faces (vidsearch people); frames "
+                   "are not embedded again")
     p.add_argument("--ray-address", metavar="ADDR", help="spread the work over a Ray cluster ('auto': the "
                    "one this machine belongs to; 'local': start one here)")
     p.set_defaults(func=cmd_index)

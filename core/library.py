@@ -347,6 +347,16 @@ class Library(CatalogReads):
             session.execute(delete(CopyMatch).where(
                 or_(CopyMatch.video_id == video_id, CopyMatch.other_id == video_id)))
 
+    def replace_faces(self, video_id: int, faces: list[FaceSeen], face_model: str) -> None:
+        """Put a video's face appearances in place of what it had (their people keep their
+        names and centres; clustering places the new ones); nothing else changes."""
+        with self.writing() as session:
+            video = session.get(Video, video_id)
+            if video is None:
+                raise NotFound(f"there is no video {video_id} in the catalog")
+            video.faces = [FaceAppearance.packed(face) for face in faces]
+            video.face_model = face_model
+
     def store_copy_matches(self, spans: list, compared: list[int]) -> None:
         """Keep the copy matches found for the videos ``compared`` (and mark them so); a video
         another process compared meanwhile keeps what that one found."""

@@ -161,3 +161,19 @@ def test_people_are_clustered_across_videos_and_users_have_the_last_word(faces_e
     assert code == 0 and "2 appearance(s)" in out
     assert json.loads(run(capsys, "similar", "--face", str(media("faces/obama2.jpg")), "--json")[1]) == []
     assert [p["id"] for p in json.loads(run(capsys, "people", "--json")[1])] == [biden]
+
+
+def test_only_faces_looks_for_the_faces_of_a_library_indexed_without(faces_env, capsys, monkeypatch):
+    archive = faces_env / "archive"
+    archive.mkdir()
+    compose(archive / "visit.mp4", ("biden.jpg", 3, 0), ("maroon", 2))
+    monkeypatch.setenv("VIDSEARCH_FACES", "off")
+    assert run(capsys, "index", str(archive))[0] == 0
+    assert json.loads(run(capsys, "people", "--json")[1]) == []
+    monkeypatch.delenv("VIDSEARCH_FACES")
+    code, out, _ = run(capsys, "index", "--only", "faces", str(archive), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["indexed"] == 1 and report["files"][0]["reason"] == "1 face appearance(s)"
+    assert [p["appearances"] for p in json.loads(run(capsys, "people", "--json")[1])] == [1]
+    code, out, _ = run(capsys, "index", "--only", "faces", str(archive), "--json")
+    assert json.loads(out)["skipped"] == 1  # looked for already

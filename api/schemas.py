@@ -21,6 +21,32 @@ class MatchedWords(BaseModel):
     screen_text: list[str] = Field(default_factory=list)
 
 
+class PersonRef(BaseModel):
+    id: int
+    name: str | None
+
+
+class PersonOut(BaseModel):
+    id: int
+    name: str | None
+    label: str = Field(description='its name, or "Person ID" until it has one')
+    appearances: int
+    videos: int
+    still_url: str | None = Field(None, description="a JPEG of its face (the appearance with most sightings)")
+
+
+class PersonName(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class PersonMerge(BaseModel):
+    other: int = Field(ge=1, le=2**62, description="the person whose appearances become this one's")
+
+
+class PersonSplit(BaseModel):
+    appearance: int = Field(ge=1, le=2**62, description="the appearance that is someone else")
+
+
 class MomentOut(BaseModel):
     video_path: str
     video_id: int
@@ -41,6 +67,8 @@ class MomentOut(BaseModel):
         "space's cosine, the share of the query's words it holds); null where no calibrated evidence "
         "exists (found only by CLIP's spaces, keyword mode, searches by example)"))
     language: str | None = Field(None, description='the language its speech is in ("en", "de"); null: no speech')
+    appearance: int | None = Field(None, description="the face appearance it shows (searches by face)")
+    person: PersonRef | None = Field(None, description="whose face that is (searches by face)")
     video_name: str
     thumbnail_url: str
     playback_url: str
@@ -59,7 +87,7 @@ class Timings(BaseModel):
 
 class SearchOut(BaseModel):
     query: str | None = None
-    mode: Mode
+    mode: Mode | Literal["face"] = Field(description='the search mode; "face" for a search by a photo of a face')
     k: int
     offset: int = Field(0, description="moments skipped: this page starts after them")
     moments: list[MomentOut]

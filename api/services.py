@@ -22,6 +22,7 @@ from core.library import Library
 from search.service import Searcher
 from core.settings import Settings
 
+from .jobs import JobManager
 from .metrics import Metrics
 from .answers import AnswerCache
 from .query import QueryEncoder
@@ -47,8 +48,6 @@ class Services:
         for folder in (self.thumbnail_dir, self.upload_dir):
             folder.mkdir(parents=True, exist_ok=True)
         self.started = time.time()
-        from .jobs import JobManager  # jobs need this object; import late to keep the cycle small
-
         self.jobs = JobManager(self)
 
     @property
@@ -69,6 +68,13 @@ class Services:
         from indexer.query_clip import QueryClips
 
         return QueryClips(self.encoders, self.settings, asr=self.asr)
+
+    @functools.cached_property
+    def faces(self):
+        """Finds and describes faces in uploaded photos (dlib; loaded on first use)."""
+        from core.models.faces import FaceModel
+
+        return FaceModel()
 
     def refresh(self) -> None:
         """Swap the serving indexes for copies that match the catalog after a change."""

@@ -177,3 +177,52 @@ def test_only_faces_looks_for_the_faces_of_a_library_indexed_without(faces_env, 
     assert [p["appearances"] for p in json.loads(run(capsys, "people", "--json")[1])] == [1]
     code, out, _ = run(capsys, "index", "--only", "faces", str(archive), "--json")
     assert json.loads(out)["skipped"] == 1  # looked for already
+
+
+def test_people_and_search_by_face_over_http(faces_env, capsys, tiny_clip):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from core.settings import Settings
+
+    archive = faces_env / "archive"
+    archive.mkdir()
+    compose(archive / "speech.mp4", ("navy", 2), ("obama.jpg", 3, 0), ("darkgreen", 2))
+    compose(archive / "visit.mp4", ("biden.jpg", 3, 0), ("maroon", 2))
+    assert run(capsys, "index", str(archive))[0] == 0
+    app = create_app(Settings(data_dir=faces_env / "data", **tiny_clip))
+    with TestClient(app) as client:
+        people = client.get("/api/people").json()
+        assert [(p["appearances"], p["videos"], p["name"]) for p in people] == [(1, 1, None), (1, 1, None)]
+        still = client.get(people[0]["still_url"])
+        assert still.status_code == 200 and still.headers["content-type"] == "image/jpeg"
+        with open(media("faces/obama2.jpg"), "rb") as photo:
+            found = client.post("/api/similar/face", files={"file": ("me.jpg", photo, "image/jpeg")})
+        assert found.status_code == 200 and found.json()["mode"] == "face"
+        (moment,) = found.json()["moments"]
+        assert moment["video_name"] == "speech.mp4" and (moment["start"], moment["end"]) == (2.0, 5.0)
+        obama = moment["person"]["id"]
+        named = client.put(f"/api/people/{obama}/name", json={"name": "Barack Obama"}).json()
+        assert {p["id"]: p["label"] for p in named}[obama] == "Barack Obama"
+        seen = client.get("/api/search", params={"q": "a man", "person": obama}).json()["moments"]
+        assert seen and {m["video_name"] for m in seen} == {"speech.mp4"}
+        with open(media("faces/rose_leslie.jpg"), "rb") as photo:
+            stranger = client.post("/api/similar/face", files={"file": ("s.jpg", photo, "image/jpeg")})
+        assert stranger.status_code == 200 and stranger.json()["moments"] == []
+        blank = client.post("/api/similar/face", files={"file": ("b.png", _gray_png(), "image/png")})
+        assert blank.status_code == 422 and "no face found" in blank.json()["detail"]
+        assert client.post(f"/api/people/{obama}/merge", json={"other": obama}).status_code == 400
+        assert client.post(f"/api/people/{obama}/split", json={"appearance": 999}).status_code == 404
+        assert client.delete("/api/people/999").status_code == 404
+        left = client.delete(f"/api/people/{obama}").json()
+        assert [p["id"] for p in left] == [people[1]["id"] if people[0]["id"] == obama else people[0]["id"]]
+
+
+def _gray_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), (128, 128, 128)).save(out, format="PNG")
+    return out.getvalue()

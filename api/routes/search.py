@@ -75,11 +75,13 @@ async def search(services: ServicesDep, response: Response,
                  max_duration: Annotated[float | None, Query(ge=0)] = None,
                  per_video: Annotated[bool, Query(description="only the best moment of each video")] = False,
                  offset: Offset = 0, language: Language = None,
+                 person: Annotated[int | None, Query(ge=1, le=2**62, description="only moments where this person "
+                                                    "(GET /api/people) is seen")] = None,
                  ) -> SearchOut:
     """Moments that match a text, best first; optionally narrowed by metadata filters."""
     chosen = mode or services.settings.default_mode
     queries = services.queries
-    filters = Filters.asked(video, path_prefix, tag, after, before, min_duration, max_duration, language)
+    filters = Filters.asked(video, path_prefix, tag, after, before, min_duration, max_duration, language, person)
     # The raw text is part of the key because the answer echoes it.
     key = services.answers.key(q, chosen, k, q, repr(filters), per_video, offset)
     body = services.answers.get(key)

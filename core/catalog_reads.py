@@ -154,13 +154,15 @@ class CatalogReads:
                     counts[tag] = counts.get(tag, 0) + 1
         return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
-    def face_rows(self, video_ids=None) -> FaceRows:
-        """The face appearances of indexed videos (of ``video_ids`` only, when given)."""
+    def face_rows(self, video_ids=None, person: int | None = None) -> FaceRows:
+        """The face appearances of indexed videos (of ``video_ids``, of ``person`` only, when given)."""
         query = (select(FaceAppearance.id, FaceAppearance.video_id, FaceAppearance.start, FaceAppearance.end,
                         FaceAppearance.descriptor).join(Video).where(Video.status == "indexed")
                  .order_by(FaceAppearance.id))
         if video_ids is not None:
             query = query.where(FaceAppearance.video_id.in_(sorted({int(v) for v in video_ids})))
+        if person is not None:
+            query = query.where(FaceAppearance.person_id == person)
         with self.sessions() as session:
             rows = session.execute(query).all()
         if not rows:

@@ -52,6 +52,18 @@ def moments_with_face(library, descriptor: np.ndarray, max_distance: float, k: i
         return []
     gaps = distance(descriptor, rows.descriptors)
     order = [i for i in np.argsort(gaps, kind="stable") if gaps[i] <= max_distance][:k]
+    return _moments(library, rows, order, 1.0 - gaps)
+
+
+def moments_of_person(library, person: int, k: int) -> list[Moment]:
+    """A person's appearances in the archive, by video and time, at most ``k``."""
+    rows = library.face_rows(person=person)
+    order = sorted(range(len(rows.ids)), key=lambda i: (int(rows.video_ids[i]), float(rows.starts[i])))[:k]
+    return _moments(library, rows, order, np.ones(len(rows.ids)))
+
+
+def _moments(library, rows, order: list[int], scores: np.ndarray) -> list[Moment]:
+    """One moment per appearance ``rows[i]`` for ``i`` in ``order``, with whose face it is."""
     moments = []
     for i in order:
         segment_id = library.segment_at(int(rows.video_ids[i]), float(rows.starts[i]))
@@ -59,7 +71,7 @@ def moments_with_face(library, descriptor: np.ndarray, max_distance: float, k: i
         if row is None:
             continue
         moments.append(Moment(row.video_path, int(rows.video_ids[i]), segment_id, float(rows.starts[i]),
-                              float(rows.ends[i]), float(1.0 - gaps[i]), row.transcript, [segment_id],
+                              float(rows.ends[i]), float(scores[i]), row.transcript, [segment_id],
                               screen_text=row.screen_text or "", language=row.language,
                               appearance=int(rows.ids[i])))
     owners = PeopleStore(library).of_appearances(m.appearance for m in moments)

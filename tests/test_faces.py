@@ -226,3 +226,68 @@ def _gray_png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (320, 240), (128, 128, 128)).save(out, format="PNG")
     return out.getvalue()
+
+
+def test_people_view_in_a_real_browser(faces_env, capsys, tiny_clip):
+    """The page's People view: tiles with faces, moments, rename, search with a person, merge,
+    find a face from a photo (Debian's chromium driven by Playwright)."""
+    import os
+
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.skip("/usr/bin/chromium is not installed")
+    playwright = pytest.importorskip("playwright.sync_api")
+    from api.app import create_app
+    from api.serve import ServerThread
+    from core.settings import Settings
+
+    from .test_browser import ARGS, ARTIFACTS, CHROMIUM
+
+    archive = faces_env / "archive"
+    archive.mkdir()
+    compose(archive / "speech.mp4", ("navy", 2), ("obama.jpg", 3, 0), ("darkgreen", 2))
+    compose(archive / "visit.mp4", ("biden.jpg", 3, 0), ("maroon", 2))
+    assert run(capsys, "index", str(archive))[0] == 0
+    with ServerThread(create_app(Settings(data_dir=faces_env / "data", **tiny_clip))) as url, \
+            playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/")
+        page.click("#show-people")
+        page.wait_for_function("() => document.querySelectorAll('#people-grid .person').length === 2", timeout=30_000)
+        assert page.evaluate("() => [...document.querySelectorAll('#people-grid img')].every(i => i.complete && "
+                             "i.naturalWidth > 0)")
+        first = page.query_selector("#people-grid .person")
+        person = first.get_attribute("data-person")
+        page.once("dialog", lambda dialog: dialog.accept("Somebody"))
+        first.query_selector("button.rename").click()
+        page.wait_for_selector(f"#people-grid .person[data-person='{person}'] .label:has-text('Somebody')",
+                               timeout=10_000)
+        page.click(f"#people-grid .person[data-person='{person}'] button.moments")
+        page.wait_for_selector("#results .result", timeout=10_000)
+        assert page.inner_text("#results .result .why") == "face: Somebody"
+
+        page.fill("#q", "a person")
+        page.click(f"#people-grid .person[data-person='{person}'] button.with")
+        page.wait_for_function("() => !document.querySelector('#person-chip').hidden", timeout=10_000)
+        assert "person=" + person in page.evaluate("() => location.search")
+        page.wait_for_selector("#results .result", timeout=10_000)
+        expected = page.evaluate(f"async () => (await (await fetch('/api/search?q=a+person&k=24&person={person}'))"
+                                 ".json()).moments.map(m => m.video_name)")
+        shown = [e.inner_text() for e in page.query_selector_all("#results .result .name")]
+        assert shown == expected and set(shown) <= {"speech.mp4", "visit.mp4"} and len(set(shown)) == 1
+
+        page.set_input_files("#face-file", str(media("faces/obama2.jpg")))
+        page.wait_for_function("() => document.querySelector('#status').textContent.includes('the face in obama2.jpg')",
+                               timeout=20_000)
+        assert [e.inner_text() for e in page.query_selector_all("#results .result .name")] == ["speech.mp4"]
+
+        for box in page.query_selector_all("#people-grid .pick-person"):
+            box.check()
+        page.click("#merge-people")
+        page.wait_for_function("() => document.querySelectorAll('#people-grid .person').length === 1", timeout=10_000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "people.png"), full_page=True)
+        browser.close()
+    assert not errors

@@ -6,7 +6,7 @@ import time
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path as PathParam, Request, Response
+from fastapi import APIRouter, HTTPException, Path as PathParam, Query, Request, Response
 
 from core.errors import InvalidInput, NotFound, Unavailable
 from core.people import PeopleStore
@@ -45,6 +45,19 @@ async def _change(services, work, *args):
 async def people(services: ServicesDep) -> list[PersonOut]:
     """Everyone whose face appears in indexed videos, most appearances first."""
     return [_person_out(r) for r in await services.run(PeopleStore(services.library).list)]
+
+
+@router.get("/people/{person_id}/moments", response_model=SearchOut, responses=_ERRORS)
+async def person_moments(services: ServicesDep, response: Response, person_id: PersonId,
+                         k: Annotated[int, Query(ge=1, le=1000)] = 200) -> SearchOut:
+    """Every appearance of a person (one moment each), by video and time."""
+    from search.faces import moments_of_person
+
+    started = time.perf_counter()
+    moments = await services.run(moments_of_person, services.library, person_id, k)
+    if not moments and person_id not in {r.id for r in await services.run(PeopleStore(services.library).list)}:
+        raise HTTPException(404, f"there is no person {person_id}")
+    return _answer(response, None, "face", k, moments, 0.0, time.perf_counter() - started)
 
 
 @router.put("/people/{person_id}/name", response_model=list[PersonOut], responses=_ERRORS)

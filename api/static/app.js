@@ -1,4 +1,5 @@
-// The vidsearch page: search, play at the moment, more like this, similar by file, jobs, copies.
+// The vidsearch page: search, play at the moment, more like this, similar by file, jobs, copies,
+// people (faces: moments, rename, merge, forget, search with a person, find a face from a photo).
 // Plain JS against the JSON API; no external resources. The API key, when the server needs
 // one, is traded once for an HttpOnly cookie (POST /api/session) so <img> and <video> load too.
 // A search's state (text, mode, filters, page size) lives in the URL: shareable, and the back
@@ -10,7 +11,7 @@ const PAGE = 24;
 const FILTERS = [["path_prefix", "#f-path"], ["after", "#f-after"], ["before", "#f-before"],
                  ["min_duration", "#f-min"], ["max_duration", "#f-max"], ["language", "#f-language"]];
 const state = { pollJobs: null, query: null, shown: 0, k: PAGE, tags: new Set(), moment: null, videoId: null,
-                duration: 0, libOffset: 0 };
+                duration: 0, libOffset: 0, person: null };
 
 function setStatus(text, error = false) {
   const el = $("#status");
@@ -87,7 +88,7 @@ function render(answer, label, append = false) {
     score.textContent = m.relevance ? `${m.relevance} match` : "match";
     score.dataset.relevance = m.relevance || "none";
     score.title = `score ${m.score.toFixed(4)}`;
-    card.querySelector(".why").textContent = why(m);
+    card.querySelector(".why").textContent = m.person ? `face: ${m.person.name || `Person ${m.person.id}`}` : why(m);
     highlight(card.querySelector(".snippet"), m.transcript || "(no speech)", words);
     if (m.screen_text) {
       const screen = card.querySelector(".screen");
@@ -187,6 +188,7 @@ function formParams() {
   for (const [name, sel] of FILTERS) if ($(sel).value) params.set(name, $(sel).value);
   for (const tag of state.tags) params.append("tag", tag);
   if ($("#f-per-video").checked) params.set("per_video", "true");
+  if (state.person) params.set("person", state.person.id);
   if (state.k !== PAGE) params.set("k", state.k);
   return params;
 }
@@ -197,6 +199,8 @@ function applyParams(params) {
   for (const [name, sel] of FILTERS) $(sel).value = params.get(name) || "";
   $("#f-per-video").checked = params.get("per_video") === "true";
   state.tags = new Set(params.getAll("tag"));
+  const person = parseInt(params.get("person"), 10);
+  setPerson(person ? { id: person, label: state.person?.id === person ? state.person.label : `person ${person}` } : null);
   state.k = Math.min(100, Math.max(1, parseInt(params.get("k"), 10) || PAGE));
   markChips();
   if (FILTERS.some(([name]) => params.get(name)) || state.tags.size || params.get("per_video")) $("#filters").open = true;
@@ -493,6 +497,113 @@ async function showCopies() {
   }
 }
 
+// The person searches are narrowed to (a chip among the filters), or none.
+function setPerson(person) {
+  state.person = person;
+  const chip = $("#person-chip");
+  chip.hidden = !person;
+  chip.textContent = person ? `seen: ${person.label} ×` : "";
+  if (person) $("#filters").open = true;
+}
+
+async function showPeople() {
+  const box = $("#people-box");
+  box.hidden = !box.hidden;
+  if (!box.hidden) await loadPeople();
+}
+
+async function loadPeople() {
+  const grid = $("#people-grid");
+  try {
+    const people = await api("/api/people");
+    grid.replaceChildren();
+    for (const person of people) grid.appendChild(personTile(person));
+    $("#merge-people").disabled = true;
+    setStatus(people.length ? `${people.length} ${people.length === 1 ? "person" : "people"}`
+                            : "no faces found yet (indexing looks for them)");
+  } catch (err) { setStatus(`people: ${err.message}`, true); }
+}
+
+function personTile(person) {
+  const tile = document.createElement("div");
+  tile.className = "person";
+  tile.dataset.person = person.id;
+  const img = document.createElement("img");
+  img.alt = person.label;
+  if (person.still_url) img.src = person.still_url;
+  const label = document.createElement("span");
+  label.className = "label";
+  label.textContent = person.label;
+  const counts = document.createElement("span");
+  counts.textContent = `${person.appearances} appearance(s), ${person.videos} video(s)`;
+  const pick = document.createElement("label");
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.className = "pick-person";
+  box.addEventListener("change", () => {
+    $("#merge-people").disabled = document.querySelectorAll(".pick-person:checked").length < 2;
+  });
+  pick.append(box, " select");
+  const actions = document.createElement("div");
+  actions.className = "actions";
+  const button = (text, cls, onClick) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = cls;
+    b.textContent = text;
+    b.addEventListener("click", onClick);
+    actions.appendChild(b);
+  };
+  button("Moments", "moments", async () => {
+    try { render(await api(`/api/people/${person.id}/moments`), person.label); } catch (err) { setStatus(err.message, true); }
+  });
+  button("Search with", "with", () => {
+    setPerson({ id: person.id, label: person.label });
+    if ($("#q").value.trim()) search();
+  });
+  button("Rename", "rename", async () => {
+    const name = prompt(`A name for ${person.label}`, person.name || "");
+    if (!name || !name.trim()) return;
+    try {
+      await api(`/api/people/${person.id}/name`, { method: "PUT", headers: { "Content-Type": "application/json" },
+                                                   body: JSON.stringify({ name: name.trim() }) });
+      await loadPeople();
+    } catch (err) { setStatus(err.message, true); }
+  });
+  button("Forget", "forget", async () => {
+    if (!confirm(`Forget ${person.label}? Their face descriptors and stills are deleted.`)) return;
+    try {
+      await api(`/api/people/${person.id}`, { method: "DELETE" });
+      if (state.person?.id === person.id) setPerson(null);
+      await loadPeople();
+    } catch (err) { setStatus(err.message, true); }
+  });
+  tile.append(img, label, counts, pick, actions);
+  return tile;
+}
+
+async function mergePeople() {
+  const ids = [...document.querySelectorAll(".pick-person:checked")].map((b) => b.closest(".person").dataset.person);
+  try {
+    for (const other of ids.slice(1)) {
+      await api(`/api/people/${ids[0]}/merge`, { method: "POST", headers: { "Content-Type": "application/json" },
+                                                 body: JSON.stringify({ other: Number(other) }) });
+    }
+    await loadPeople();
+  } catch (err) { setStatus(err.message, true); }
+}
+
+async function findFace(file) {
+  if (!file) return;
+  const form = new FormData();
+  form.append("file", file, file.name);
+  setStatus(`looking for ${file.name}'s face…`);
+  $("#more-results").hidden = true;
+  try {
+    render(await api("/api/similar/face?k=50", { method: "POST", body: form }), `the face in ${file.name}`);
+  } catch (err) { setStatus(err.message, true); }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   $("#search-form").addEventListener("submit", search);
   $("#more-results").addEventListener("click", () => nextPage(true));
@@ -500,6 +611,10 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#index-form").addEventListener("submit", startIndex);
   $("#show-jobs").addEventListener("click", () => { $("#jobs-box").hidden = !$("#jobs-box").hidden; watchJobs(); });
   $("#show-copies").addEventListener("click", showCopies);
+  $("#show-people").addEventListener("click", showPeople);
+  $("#merge-people").addEventListener("click", mergePeople);
+  $("#face-file").addEventListener("change", (event) => findFace(event.target.files[0]));
+  $("#person-chip").addEventListener("click", () => { setPerson(null); if ($("#q").value.trim()) search(); });
   $("#show-library").addEventListener("click", () => {
     $("#library-box").hidden = !$("#library-box").hidden;
     if (!$("#library-box").hidden) loadLibrary();

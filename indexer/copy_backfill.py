@@ -16,10 +16,10 @@ from search.copies.stored import copy_hashes, videos_without_copies
 from core.library import Library
 from core.settings import Settings
 
+from .backfill import indexed_under
 from .decode import DecodeOptions, decode_file
 from .isolate import IsolatedFailure, run_isolated
 from .report import FileOutcome
-from .scan import scan
 
 
 def read_copies(path: str, settings: Settings) -> tuple[float, np.ndarray, np.ndarray, float]:
@@ -40,14 +40,9 @@ def file_descriptors(path: str, settings: Settings, video_id: int = -1) -> Descr
 
 def add_copy_descriptors(library: Library, settings: Settings, paths: list, force: bool = False) -> list[FileOutcome]:
     """Descriptors for the indexed videos under ``paths`` that have none (all with ``force``)."""
-    files, problems = scan(paths)
-    outcomes = [FileOutcome(path, "failed", "scan", why) for path, why in problems]
+    outcomes: list[FileOutcome] = []
     missing = set(videos_without_copies(library.sessions))
-    for path in files:
-        video = library.known_file(str(path))
-        if video is None or video.status != "indexed":
-            outcomes.append(FileOutcome(str(path), "skipped", reason="not indexed (run vidsearch index first)"))
-            continue
+    for path, video in indexed_under(library, paths, outcomes):
         if video.id not in missing and not force:
             outcomes.append(FileOutcome(str(path), "skipped", reason="has copy descriptors"))
             continue

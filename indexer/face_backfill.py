@@ -14,10 +14,10 @@ from core.rows import FaceSeen
 from core.settings import Settings
 from search.people import cluster_faces
 
+from .backfill import indexed_under
 from .decode import DecodeOptions, decode_file
 from .isolate import IsolatedFailure, run_isolated
 from .report import FileOutcome
-from .scan import scan
 
 
 def read_faces(path: str, settings: Settings) -> tuple[list[FaceSeen], str | None]:
@@ -30,13 +30,8 @@ def read_faces(path: str, settings: Settings) -> tuple[list[FaceSeen], str | Non
 
 def add_faces(library: Library, settings: Settings, paths: list, force: bool = False) -> list[FileOutcome]:
     """Faces for the indexed videos under ``paths`` that were not looked at (all with ``force``)."""
-    files, problems = scan(paths)
-    outcomes = [FileOutcome(path, "failed", "scan", why) for path, why in problems]
-    for path in files:
-        video = library.known_file(str(path))
-        if video is None or video.status != "indexed":
-            outcomes.append(FileOutcome(str(path), "skipped", reason="not indexed (run vidsearch index first)"))
-            continue
+    outcomes: list[FileOutcome] = []
+    for path, video in indexed_under(library, paths, outcomes):
         if video.face_model == FACE_MODEL_ID and not force:
             outcomes.append(FileOutcome(str(path), "skipped", reason="faces already looked for"))
             continue

@@ -15,11 +15,11 @@ from core.encoders import Encoders
 from core.library import Library, NewSegment
 from core.settings import Settings
 
+from .backfill import indexed_under
 from .decode import DecodeOptions
 from .embed import add_context, speech_text
 from .isolate import IsolatedFailure, run_isolated
 from .report import FileOutcome
-from .scan import scan
 from .screen import decode_reading_screen, screen_rows, screen_spans, screen_text_during
 
 
@@ -36,13 +36,8 @@ def add_screen_text(library: Library, encoders: Encoders, settings: Settings, pa
                     force: bool = False) -> list[FileOutcome]:
     """Read the screen text of the indexed videos under ``paths`` that have none (all with
     ``force``); one outcome per file."""
-    files, problems = scan(paths)
-    outcomes = [FileOutcome(path, "failed", "scan", why) for path, why in problems]
-    for path in files:
-        video = library.known_file(str(path))
-        if video is None or video.status != "indexed":
-            outcomes.append(FileOutcome(str(path), "skipped", reason="not indexed (run vidsearch index first)"))
-            continue
+    outcomes: list[FileOutcome] = []
+    for path, video in indexed_under(library, paths, outcomes):
         if video.screen_model and not force:
             outcomes.append(FileOutcome(str(path), "skipped", reason=f"screen text read by {video.screen_model}"))
             continue

@@ -168,6 +168,19 @@ def copy_media(tmp_path):
     return copy
 
 
+@pytest.fixture
+def cli_vars(monkeypatch, tmp_path, tiny_clip):
+    """VIDSEARCH_* for commands run in this process (``api.cli.main``): the test CLIP, a data dir
+    in ``tmp_path / "data"``, the packaged tiny.en told the media is English; ``tmp_path``."""
+    monkeypatch.setenv("VIDSEARCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("VIDSEARCH_CLIP_MODEL", tiny_clip["clip_model"])
+    monkeypatch.setenv("VIDSEARCH_CLIP_PRETRAINED", tiny_clip["clip_pretrained"])
+    monkeypatch.setenv("VIDSEARCH_CLIP_MODEL_CONFIG", str(tiny_clip["clip_model_config"]))
+    monkeypatch.setenv("VIDSEARCH_ASR_MODEL", "tiny.en")  # the packaged copy: no download
+    monkeypatch.setenv("VIDSEARCH_ASR_LANGUAGE", "en")  # English media: no language check
+    return tmp_path
+
+
 def cli_env(tiny_clip: dict, data_dir, **extra: str) -> dict:
     """The environment a ``vidsearch`` subprocess of a test runs with: the test CLIP, a data dir."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIDSEARCH_")}

@@ -9,6 +9,7 @@ of a server that needs one; at 360 px wide and on a desktop. Skipped only where
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -45,17 +46,23 @@ def server(settings, encoders, asr):
         yield url
 
 
-@pytest.fixture(scope="module")
-def page(server):
+@contextlib.contextmanager
+def browser_page():
+    """A page of Debian's chromium (Playwright); ``page.errors``: the script errors it raised."""
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         page = browser.new_page()
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.errors = errors
+        page.errors = []
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
         yield page
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with browser_page() as page:
+        yield page
 
 
 def test_search_then_play_lands_on_the_moment(server, page):

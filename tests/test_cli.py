@@ -10,14 +10,8 @@ RESULT_KEYS = {"video_path", "video_id", "segment_id", "start", "end", "score", 
 
 
 @pytest.fixture
-def env(monkeypatch, tmp_path, tiny_clip):
-    monkeypatch.setenv("VIDSEARCH_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("VIDSEARCH_CLIP_MODEL", tiny_clip["clip_model"])
-    monkeypatch.setenv("VIDSEARCH_CLIP_PRETRAINED", tiny_clip["clip_pretrained"])
-    monkeypatch.setenv("VIDSEARCH_CLIP_MODEL_CONFIG", str(tiny_clip["clip_model_config"]))
-    monkeypatch.setenv("VIDSEARCH_ASR_MODEL", "tiny.en")  # the packaged copy: no download
-    monkeypatch.setenv("VIDSEARCH_ASR_LANGUAGE", "en")  # English media: no language check
-    return tmp_path
+def env(cli_vars):
+    return cli_vars
 
 
 def run(capsys, *argv):

@@ -27,7 +27,7 @@ from search.copies.hashing import crop_borders, frame_hash, hamming
 from search.copies.stored import copies_pending, copy_matches, videos_without_copies
 
 from .conftest import cli_env, media
-from .test_browser import ARGS, CHROMIUM
+from .test_browser import CHROMIUM, browser_page
 
 FILM = "tears-of-steel-battle-clip-medium.webm"
 
@@ -159,15 +159,10 @@ def archive(tmp_path_factory, tiny_clip, footage) -> tuple[Path, Path]:
 
 
 def test_copies_view_shows_copies_side_by_side(archive, tiny_clip):
-    playwright = pytest.importorskip("playwright.sync_api")
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is not installed")
     with ServerThread(create_app(Settings(data_dir=archive[1], **tiny_clip), warm=False)) as url, \
-            playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page()
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+            browser_page() as page:
         page.goto(url + "/")
         page.click("#show-copies")
         page.wait_for_selector("#copy-spans .copy-row", timeout=30_000)
@@ -181,8 +176,7 @@ def test_copies_view_shows_copies_side_by_side(archive, tiny_clip):
         assert "2 copied span(s)" in page.inner_text("#status")
         page.query_selector_all("#copy-spans .copy")[1].click()  # plays that copy from where it was copied
         page.wait_for_function("() => document.querySelector('#player').currentTime > 3", timeout=30_000)
-        assert not errors
-        browser.close()
+        assert not page.errors
 
 
 def test_duplicates_command_over_an_index(archive, tiny_clip, footage):

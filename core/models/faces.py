@@ -9,31 +9,22 @@ is the prebuilt ``dlib-bin`` wheel.
 """
 from __future__ import annotations
 
-import importlib.util
 import threading
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
+from ..machine import FACE_DESCRIBER, face_model_dir
 from .base import ModelUnavailable
 
 FACE_MODEL_ID = "dlib:hog+resnet-v1"
 DIM = 128
 _LANDMARKS = "shape_predictor_5_face_landmarks.dat"
-_DESCRIBER = "dlib_face_recognition_resnet_model_v1.dat"
 
 
 class Face(NamedTuple):
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 in the image's pixels
     descriptor: np.ndarray  # float32 (128,)
-
-
-def face_model_dir() -> Path | None:
-    """The folder of the packaged dlib weights, or None when the package is not installed."""
-    spec = importlib.util.find_spec("face_recognition_models")
-    folders = list(spec.submodule_search_locations or []) if spec else []
-    return next((Path(f) / "models" for f in folders if (Path(f) / "models" / _DESCRIBER).is_file()), None)
 
 
 class FaceModel:
@@ -54,7 +45,7 @@ class FaceModel:
         self.upsample = upsample
         self._detect = dlib.get_frontal_face_detector()
         self._landmarks = dlib.shape_predictor(str(folder / _LANDMARKS))
-        self._describe = dlib.face_recognition_model_v1(str(folder / _DESCRIBER))
+        self._describe = dlib.face_recognition_model_v1(str(folder / FACE_DESCRIBER))
         self._rectangle = dlib.rectangle
         self._lock = threading.Lock()
 

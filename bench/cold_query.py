@@ -9,7 +9,8 @@ speech-like transcripts): ``speech``, as indexed where no CLIP weights exist, an
 CLIP's fused and visual vectors (the real ViT-B-32 architecture with untrained weights from a
 local checkpoint: speed does not depend on the values). One query per library fills the ONNX
 cache (the bench says when it had to export a model), then, for every mode the library answers,
-``--runs`` fresh ``vidsearch search`` processes with different queries. Prints p50/p90 wall time
+``--runs`` fresh ``vidsearch search`` processes with different queries (Python's compiled modules
+cached, as they are for an installed package). Prints p50/p90 wall time
 per process, and from one more run under ``-X importtime``: how many modules it imported, their
 import time, and which heavy packages (torch, open_clip, ...) were among them (none should be).
 """
@@ -87,6 +88,10 @@ def main(argv=None) -> None:
     checkpoint = _checkpoint(args.work_dir) if "clip" in args.libraries else None
     base = {k: v for k, v in os.environ.items() if not k.startswith("VIDSEARCH_")}
     base["VIDSEARCH_ONNX_CACHE_DIR"] = str(args.work_dir / "onnx")
+    # Compiled modules are cached, as an installed package has them, even where the environment
+    # says not to write them (PYTHONDONTWRITEBYTECODE): kept in the work dir, not the checkout.
+    base.pop("PYTHONDONTWRITEBYTECODE", None)
+    base["PYTHONPYCACHEPREFIX"] = str(args.work_dir / "pycache")
     print(f"cold `vidsearch search`, {args.runs} fresh processes per mode, {os.cpu_count()} cores")
     print(f"{'library':<8} {'segments':>9} {'mode':<8} {'p50 s':>6} {'p90 s':>6} {'modules':>8} "
           f"{'imports s':>9}  heavy imports")

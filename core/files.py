@@ -8,19 +8,25 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 
-def write_bytes_atomically(path: Path, content: bytes) -> None:
+def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """``write(out)`` into a temp file beside ``path``, then rename it over ``path``."""
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(content)
+            write(out)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def write_bytes_atomically(path: Path, content: bytes) -> None:
+    write_atomically(path, lambda out: out.write(content))
 
 
 def write_text_atomically(path: Path, text: str) -> None:

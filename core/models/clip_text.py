@@ -8,7 +8,9 @@ sentence model does, see ``exported``): the graph, CLIP's merges file, and a man
 the weights' identity (architecture, weights file or tag, config file, cache folder) that keeps
 the stat of the weights file, so a checkpoint replaced under the same name voids it. The check
 that the tokenizer here (``clip_tokens``) and the graph give the model's vectors runs once, at
-export; query processes then load onnxruntime, numpy and ftfy only.
+export. A plain text tower (``clip_text_numpy``) is left as its weights, which numpy runs without
+the cost of opening an ONNX Runtime session; another keeps the ONNX graph. Query processes then
+load numpy and ftfy (and onnxruntime for a tower that is not plain) only.
 """
 from __future__ import annotations
 
@@ -16,10 +18,12 @@ import hashlib
 import logging
 import os
 import re
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from .clip_text_numpy import NumpyClipText, save_plain_tower
 from .clip_tokens import ClipTokenizer
 from .exported import ExportedTextEncoder, manifest_path, save_export
 from .onnx_runtime import agree
@@ -33,7 +37,8 @@ PROBES = ["a dog", "Zürich, 2024: WHERE they talk about schools!", "rock &amp; 
 
 
 def clip_text_kind(model: str) -> str:
-    return "clip-text-" + re.sub(r"[^\w.-]", "_", model)
+    # v2: a plain tower is left as numpy weights (exports made before keep ONNX and are made again)
+    return "clip-text-v2-" + re.sub(r"[^\w.-]", "_", model)
 
 
 def clip_text_key(model: str, pretrained: str, config_path: Path | None, cache_dir: Path | None) -> str:
@@ -50,6 +55,13 @@ class ExportedClipText(ExportedTextEncoder):
     @staticmethod
     def load_tokenizer(manifest: dict, path: Path) -> ClipTokenizer:
         return ClipTokenizer(path, int(manifest["context_length"]))
+
+    @staticmethod
+    def open_graph(manifest: dict, path: Path, threads: int):
+        if manifest.get("tower") != "numpy":
+            return ExportedTextEncoder.open_graph(manifest, path, threads)
+        tower = NumpyClipText(path, manifest["layout"])
+        return lambda feeds: tower(feeds["tokens"])
 
     def tokens(self, texts: list[str]) -> dict[str, np.ndarray]:
         ids = self.tokenizer(texts)
@@ -95,8 +107,15 @@ def leave_clip_text(clip, graph: Path, merges: Path, context_length: int, *, pre
         return False
     sources = [path for path in (weights, config_path) if path is not None and os.path.isfile(path)]
     expected, tokens = clip.encode_texts(PROBES), clip.tokenizer(PROBES).numpy()
-    return save_export(cache_dir, kind, key, graph, (".bpe.txt.gz", Path(merges).read_bytes()),
-                       model_id=clip.model_id, dim=clip.dim, inputs=["tokens"], encoder=ExportedClipText,
-                       agrees=lambda exported: np.array_equal(exported.tokenizer(PROBES), tokens)
-                       and agree(exported.encode(PROBES), expected),
-                       sources=sources, context_length=int(context_length))
+    leave = partial(save_export, cache_dir, kind, key, tokenizer=(".bpe.txt.gz", Path(merges).read_bytes()),
+                    model_id=clip.model_id, dim=clip.dim, inputs=["tokens"], encoder=ExportedClipText,
+                    agrees=lambda exported: np.array_equal(exported.tokenizer(PROBES), tokens)
+                    and agree(exported.encode(PROBES), expected),
+                    sources=sources, context_length=int(context_length))
+    weights_file = graph.with_name(graph.stem + ".text.npy")
+    layout = save_plain_tower(clip.model, weights_file)
+    if layout is not None:
+        if leave(graph=weights_file, tower="numpy", layout=layout):
+            return True
+        weights_file.unlink(missing_ok=True)
+    return leave(graph=graph)

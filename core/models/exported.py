@@ -66,10 +66,15 @@ class ExportedTextEncoder:
 
     def __init__(self, manifest: dict, folder: Path, threads: int = 0):
         self.model_id, self.dim = manifest["model_id"], int(manifest["dim"])
-        self.inputs = list(manifest["inputs"])
         self.graph = Path(folder) / manifest["graph"]
         self.tokenizer = self.load_tokenizer(manifest, Path(folder) / manifest["tokenizer"])
-        self.session = open_session(self.graph, threads)
+        self.run = self.open_graph(manifest, self.graph, threads)
+
+    @staticmethod
+    def open_graph(manifest: dict, path: Path, threads: int) -> Callable[[dict], np.ndarray]:
+        """The graph as a function of the tokenizer's arrays -> unit float32 vectors."""
+        session, inputs = open_session(path, threads), list(manifest["inputs"])
+        return lambda feeds: run_tower(session, inputs, feeds)
 
     @staticmethod
     def load_tokenizer(manifest: dict, path: Path):
@@ -104,7 +109,7 @@ class ExportedTextEncoder:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        return np.concatenate([run_tower(self.session, self.inputs, self.tokens(texts[i:i + _BATCH]))
+        return np.concatenate([self.run(self.tokens(texts[i:i + _BATCH]))
                                for i in range(0, len(texts), _BATCH)])
 
 

@@ -34,7 +34,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
 from .errors import VidsearchError
-from .rows import CopyHashes, FaceSeen
+from .rows import CopyHashes, FaceSeen, SpeakerHeard
 
 STRONG_CUT = 1.0
 """A segment border (``Segment.border``) this strong is a shot change or a long silence."""
@@ -83,6 +83,7 @@ class Video(Base):
     languages: Mapped[list | None] = mapped_column(JSON, nullable=True)  # spoken, most first ("en", "de")
     speech_note: Mapped[str | None] = mapped_column(Text, nullable=True)  # speech its model could not transcribe
     face_model: Mapped[str | None] = mapped_column(String(64), nullable=True)  # what looked for faces (None: nothing)
+    voice_model: Mapped[str | None] = mapped_column(String(64), nullable=True)  # what told voices apart (None: nothing)
 
     segments: Mapped[list["Segment"]] = relationship(
         back_populates="video", cascade="all, delete-orphan", passive_deletes=True,
@@ -97,6 +98,8 @@ class Video(Base):
     copies: Mapped["CopyDescriptors | None"] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     faces: Mapped[list["FaceAppearance"]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="FaceAppearance.start")
+    speakers: Mapped[list["Speaker"]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="Speaker.number")
 
 
 class Segment(Base):
@@ -214,6 +217,43 @@ class FaceAppearance(Base):
     def packed(cls, face: FaceSeen) -> "FaceAppearance":
         return cls(start=face.start, end=face.end, box=[round(float(v), 4) for v in face.box],
                    descriptor=np.asarray(face.descriptor, "<f4").tobytes(), still=face.still, sightings=face.sightings)
+
+
+class Voice(Base):
+    """Someone heard across the archive: the speakers of videos whose voices lie together
+    (``core.voices``), named by users or through the person seen while it speaks. Its ``centre``
+    outlives its speakers, so a video indexed again finds its voices again."""
+
+    __tablename__ = "voices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True)
+    centre: Mapped[bytes] = mapped_column(LargeBinary)  # unit mean of its speakers' vectors, weighted by time heard
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)  # heard in all, what the centre was made from
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Speaker(Base):
+    """One voice in one video (``indexer.voices``): its number there (0 first heard), its turns
+    ([[start, end], ...] seconds), its unit speaker vector (float32) and the archive's voice it is.
+    Voices are personal data: a video's go with it."""
+
+    __tablename__ = "speakers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    turns: Mapped[list] = mapped_column(JSON)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    seconds: Mapped[float] = mapped_column(Float)
+    voice_id: Mapped[int | None] = mapped_column(ForeignKey("voices.id", ondelete="SET NULL"), nullable=True,
+                                                 index=True)
+
+    @classmethod
+    def packed(cls, speaker: SpeakerHeard) -> "Speaker":
+        return cls(number=speaker.number, turns=[[round(float(a), 2), round(float(b), 2)] for a, b in speaker.turns],
+                   vector=np.asarray(speaker.vector, "<f4").tobytes(), seconds=round(float(speaker.seconds), 2))
 
 
 class CopyMatch(Base):
@@ -337,7 +377,7 @@ def _migrations_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-SCHEMA_HEAD = "0012"  # the newest revision in migrations/versions (a test holds the two together)
+SCHEMA_HEAD = "0013"  # the newest revision in migrations/versions (a test holds the two together)
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -14,6 +14,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from .voices import VoiceStore, said_by
 from .catalog import (STRONG_CUT, CatalogState, FaceAppearance, ModelVersion, Segment, SegmentVector, TranscriptLine,
                       Video)
 from .subtitles import Cue
@@ -236,12 +237,14 @@ class CatalogReads:
             return VideoDetail(video, list(video.segments), list(video.transcript))
 
     def transcript_cues(self, video_id: int) -> list[Cue] | None:
-        """The video's transcript lines as cues, by time; None when the video is not indexed."""
+        """The video's transcript lines as cues, by time, each with who speaks it when voices were
+        told apart; None when the video is not indexed."""
         with self.sessions() as session:
             video = session.get(Video, video_id)
             if video is None or video.status != "indexed":
                 return None
-            return [Cue(line.start, line.end, line.text) for line in video.transcript]
+            lines = [(line.start, line.end, line.text, line.words, line.language) for line in video.transcript]
+        return said_by(lines, VoiceStore(self).speakers_of(video_id))
 
     def indexed_video(self, video_id: int) -> Video | None:
         """The video, when it is indexed (not failed)."""

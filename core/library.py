@@ -20,13 +20,14 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from .catalog import (CatalogState, CopyDescriptors, CopyMatch, FaceAppearance, ModelVersion, ScreenTextLine,
-                      Segment, SegmentVector, TranscriptLine, Video, open_catalog)
+                      Segment, SegmentVector, Speaker, TranscriptLine, Video, open_catalog)
 from .catalog_reads import CatalogReads, catalog_generation
 from .errors import NotFound, VidsearchError
 from .jobs import JobStore
 from .cjk import cjk_grams
-from .rows import CopyHashes, FaceSeen, ShownLine, SpokenLine
+from .rows import CopyHashes, FaceSeen, ShownLine, SpeakerHeard, SpokenLine
 from .settings import Settings
+from .voices import assign_voices
 from .vectors import Added, IndexSet, NearestIndex, Removed, make_index_set, normalize
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,8 @@ class NewVideo:
     copies: CopyHashes | None = None
     face_model: str | None = None  # what looked for faces (None: nothing did)
     faces: list[FaceSeen] = dataclasses.field(default_factory=list)
+    voice_model: str | None = None  # what told voices apart (None: nothing did)
+    speakers: list[SpeakerHeard] = dataclasses.field(default_factory=list)
     segments: list[NewSegment] = dataclasses.field(default_factory=list)
     transcript: list[SpokenLine] = dataclasses.field(default_factory=list)
     languages: list[str] | None = None  # spoken, most first
@@ -230,7 +233,8 @@ class Library(CatalogReads):
                 old_ids = self._delete_path(session, record.path)
                 video = Video(
                     **{f.name: getattr(record, f.name) for f in dataclasses.fields(record)
-                       if f.name not in ("segments", "transcript", "screen", "models", "fusion", "copies", "faces")},
+                       if f.name not in ("segments", "transcript", "screen", "models", "fusion", "copies", "faces",
+                                     "speakers")},
                     status="indexed",
                 )
                 session.add(video)
@@ -241,6 +245,10 @@ class Library(CatalogReads):
                 if record.copies is not None:
                     video.copies = CopyDescriptors.packed(record.copies)
                 video.faces = [FaceAppearance.packed(face) for face in record.faces]
+                video.speakers = [Speaker.packed(speaker) for speaker in record.speakers]
+                if video.speakers:
+                    session.flush()
+                    assign_voices(session, video.speakers, self.settings.voice_match)
                 rows = []
                 for ordinal, seg in enumerate(record.segments):
                     row = Segment(

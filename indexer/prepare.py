@@ -22,11 +22,16 @@ from core.settings import Settings
 
 from core.models.ocr import ScreenLine
 from core.models.asr_windows import transcribe_windows
+from core.machine import voice_model_file
+from core.models.base import ModelUnavailable
+from core.models.vad import voiced_spans
+from core.models.voices import VoiceEncoder
 from core.models.whisper import EMPTY, AsrBackend, Transcript, is_silent, make_asr
 
 from .decode import Decoded, DecodeOptions, decode_audio, decode_file, stream_kinds
 from .screen import ScreenReading, ocr_reader
 from .subtitle_sources import choose, sidecars, transcript_from
+from .voices import Diarized, diarize
 
 
 @dataclasses.dataclass
@@ -40,6 +45,8 @@ class Prepared:
     screen: list[tuple[float, list[ScreenLine]]] = dataclasses.field(default_factory=list)  # (time, lines read)
     screen_note: str | None = None  # why on-screen text was not read (the file is indexed without it)
     screen_model: str | None = None  # the OCR model that read it
+    speakers: Diarized | None = None  # who speaks when (None: voices were not told apart)
+    voice_model: str | None = None  # what told them apart
 
 
 class StageFailed(Exception):
@@ -59,12 +66,30 @@ class Preparer:
         self._speech = ThreadPoolExecutor(1, thread_name_prefix="speech") if overlap else None
         self._asr = asr
         self._ocr = ocr_reader(settings, threads)
+        self._voice_encoder: VoiceEncoder | None = None
 
     @property
     def asr(self) -> AsrBackend:
         if self._asr is None:
             self._asr = make_asr(self.settings, vad=self.vad, threads=self.threads)
         return self._asr
+
+    @property
+    def voice_encoder(self) -> VoiceEncoder | None:
+        """The speaker encoder when voices are told apart (``VIDSEARCH_VOICES``), built on first use."""
+        if self._voice_encoder is None and self.settings.voices_enabled():
+            weights = voice_model_file()
+            if weights is None:
+                raise ModelUnavailable("VIDSEARCH_VOICES=on, but the voice encoder is not installed "
+                                       "(pip install --no-deps resemblyzer)")
+            self._voice_encoder = VoiceEncoder(weights, self.settings.onnx_cache_dir)
+        return self._voice_encoder
+
+    def voices(self, audio, transcript: Transcript) -> Diarized | None:
+        """Who speaks when in ``audio``; None when voices are not told apart or there is no speech."""
+        if self.voice_encoder is None or audio is None or is_silent(audio):
+            return None
+        return diarize(audio, transcript.voiced or voiced_spans(audio), self.voice_encoder)
 
     def transcribe(self, decoded: Decoded, path: str | None = None) -> Transcript:
         """The file's own subtitles when it has usable ones (``VIDSEARCH_TRANSCRIPTS``), else
@@ -100,9 +125,12 @@ class Preparer:
         if kinds & {"video", "audio"} != {"video", "audio"} or subtitles or self.settings.transcripts == "subtitles":
             return None
 
-        def speech() -> tuple[Transcript, float]:
+        def speech() -> tuple[Transcript, Diarized | None, float, float]:
             begun = time.perf_counter()
-            return self.whisper(decode_audio(path)), time.perf_counter() - begun
+            audio = decode_audio(path)
+            transcript = self.whisper(audio)
+            heard = time.perf_counter()
+            return transcript, self.voices(audio, transcript), heard - begun, time.perf_counter() - heard
 
         return self._speech.submit(speech)
 
@@ -133,10 +161,16 @@ class Preparer:
             timings["ocr"] = screen.seconds
         begun = time.perf_counter()
         try:
-            transcript, seconds = early.result() if early is not None else (self.transcribe(decoded, path), None)
+            if early is not None:
+                transcript, speakers, timings["transcribe"], timings["voices"] = early.result()
+            else:
+                transcript = self.transcribe(decoded, path)
+                heard = time.perf_counter()
+                speakers = self.voices(decoded.audio if decoded.info.has_audio else None, transcript)
+                timings["transcribe"], timings["voices"] = heard - begun, time.perf_counter() - heard
         except Exception as exc:
             raise StageFailed("transcribe", exc, time.perf_counter() - started) from exc
-        timings["transcribe"] = time.perf_counter() - begun if seconds is None else seconds
         found, note, model, _ = screen.results() if screen else ([], None, None, 0.0)
-        return Prepared(path, decoded, transcript, timings, found, note, model)
+        return Prepared(path, decoded, transcript, timings, found, note, model, speakers,
+                        self.voice_encoder.model_id if speakers is not None else None)
 

@@ -78,6 +78,8 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
         screen=screen_rows(shown),
         copies=decoded.copies.stored() if decoded.copies is not None else None,
         faces=decoded.faces or [], face_model=FACE_MODEL_ID if decoded.faces is not None else None,
+        speakers=prepared.speakers.heard() if prepared.speakers is not None else [],
+        voice_model=prepared.voice_model,
         segmentation=segmentation_of(settings),
         segments=segments, models=models,
         fusion=(settings.visual_weight, settings.speech_weight) if "fused" in models else None,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-STAGES = ("decode", "copies", "faces", "ocr", "transcribe", "embed", "write")
+STAGES = ("decode", "copies", "faces", "ocr", "transcribe", "voices", "embed", "write")
 STATUSES = ("indexed", "skipped", "moved", "pruned", "failed")
 
 

@@ -40,7 +40,7 @@ def test_batch_completes_with_failures_recorded(indexed, corpus):
     assert "Invalid data" in failed.reason
     (row,) = library.videos(status="failed")
     assert row.path == failed.path and row.error_stage == "decode"
-    assert set(report.stage_seconds()) == {"decode", "copies", "faces", "ocr", "transcribe", "embed", "write"}
+    assert set(report.stage_seconds()) == {"decode", "copies", "faces", "ocr", "transcribe", "voices", "embed", "write"}
     assert report.stage_seconds()["copies"] > 0  # hashing for copies is timed apart from decoding
 
 

@@ -38,7 +38,7 @@ def test_srt_with_real_world_oddities():
 
 
 def test_vtt_with_hours_omitted_settings_and_blocks():
-    assert parse(VTT_ODD, "talk.vtt") == [Cue(5.0, 7.25, "Hours left out"), Cue(3600.0, 3601.0, "an hour in <tag>")]
+    assert parse(VTT_ODD, "talk.vtt") == [Cue(5.0, 7.25, "Hours left out", "Roger"), Cue(3600.0, 3601.0, "an hour in <tag>")]
 
 
 @pytest.mark.parametrize("text, line, what", [

@@ -77,8 +77,3 @@ class IndexSet(abc.ABC):
 def disagrees(row: dict) -> bool:
     """Whether one space's ``check`` row shows the index and the catalog apart."""
     return bool(row["missing"] or row["orphans"] or row["duplicates"] or row["unreadable"] or row["wrong_dim"])
-
-
-def disagrees(row: dict) -> bool:
-    """Whether one space's ``check`` row shows the index and the catalog apart."""
-    return bool(row["missing"] or row["orphans"] or row["duplicates"] or row["unreadable"] or row["wrong_dim"])

@@ -1,0 +1,171 @@
+"""Voices in the catalog: which archive-wide voice each video's speaker is, and what it is called.
+
+A video's speakers (``indexer.voices``) join voices as they are written: a speaker whose vector
+lies within ``voice_match`` (cosine distance) of a voice's centre is that voice (the nearest
+one), and the centre moves to the time-weighted mean; otherwise it starts a new voice. A voice
+is shown by its name, else by the name of the person it is linked to, else as "Speaker N" (N is
+the voice's id, so the label is stable across videos and runs). Voices are personal data:
+``forget`` deletes a voice with its speakers' vectors and turns.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from sqlalchemy import delete, func, select
+
+from .catalog import Person, Speaker, Video, Voice
+from .subtitles import Cue
+from .errors import InvalidInput, NotFound
+
+
+_NO_SPACES = ("zh", "ja", "th", "lo", "my", "km")  # languages written without spaces between words
+
+
+class VoiceRow(NamedTuple):
+    id: int
+    name: str | None
+    person: dict | None  # {"id", "name"} of the person seen while it speaks, when linked
+    videos: int
+    seconds: float
+
+    def label(self) -> str:
+        return voice_label(self.id, self.name, (self.person or {}).get("name"))
+
+
+def voice_label(voice_id: int, name: str | None, person_name: str | None) -> str:
+    return name or person_name or f"Speaker {voice_id}"
+
+
+def unit(vector: np.ndarray) -> np.ndarray:
+    vector = np.asarray(vector, np.float32)
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
+def assign_voices(session, speakers: list[Speaker], max_distance: float) -> None:
+    """Put each of a video's new ``speakers`` into the nearest voice within ``max_distance``, or a
+    new voice. Two speakers of one video are never put in one voice (diarization already told
+    them apart): the second finds the next nearest or starts its own."""
+    voices = session.scalars(select(Voice).order_by(Voice.id)).all()
+    taken: set[int] = set()
+    for speaker in sorted(speakers, key=lambda s: -s.seconds):
+        vector = np.frombuffer(speaker.vector, "<f4")
+        best, best_distance = None, max_distance
+        for voice in voices:
+            gap = 1.0 - float(np.frombuffer(voice.centre, "<f4") @ vector)
+            if voice.id not in taken and gap <= best_distance:
+                best, best_distance = voice, gap
+        if best is None:
+            best = Voice(centre=unit(vector).astype("<f4").tobytes(), seconds=speaker.seconds)
+            session.add(best)
+            session.flush()
+            voices.append(best)
+        else:
+            total = best.seconds + speaker.seconds
+            mean = (np.frombuffer(best.centre, "<f4") * best.seconds + vector * speaker.seconds) / max(total, 1e-9)
+            best.centre, best.seconds = unit(mean).astype("<f4").tobytes(), total
+        speaker.voice_id = best.id
+        taken.add(best.id)
+
+
+def voice_at(start: float, end: float, speakers: dict[int, tuple[int | None, str, list]]) -> str | None:
+    """The label of the speaker heard longest between ``start`` and ``end`` (a transcript line)."""
+    heard = {number: sum(max(0.0, min(end, b) - max(start, a)) for a, b in turns)
+             for number, (_, _, turns) in speakers.items()}
+    best = max(heard, key=heard.get, default=None)
+    return speakers[best][1] if best is not None and heard[best] > 0 else None
+
+
+def said_by(lines, speakers: dict[int, tuple[int | None, str, list]]) -> list[Cue]:
+    """Transcript ``lines`` (start, end, text, words, language) as cues with who speaks them. A
+    line in which the voice changes (Whisper does not end lines at a change of speaker) is cut
+    where it changes, by its words' times."""
+    cues = []
+    for start, end, text, words, language in lines:
+        labels = [voice_at(a, max(b, a + 0.01), speakers) for a, b, _ in words or []] if speakers else []
+        for i in range(1, len(labels)):  # a word no turn covers belongs to the voice before it,
+            labels[i] = labels[i] or labels[i - 1]
+        for i in range(len(labels) - 2, -1, -1):  # or, at the line's start, to the voice after it
+            labels[i] = labels[i] or labels[i + 1]
+        runs = _runs(labels)
+        if len(runs) <= 1:
+            cues.append(Cue(start, end, text, voice_at(start, end, speakers) if speakers else None))
+            continue
+        glue = "" if language in _NO_SPACES else " "
+        for first, last in runs:
+            cues.append(Cue(words[first][0] if first else start, end if last == len(words) - 1 else words[last][1],
+                            glue.join(w[2] for w in words[first:last + 1]), labels[first]))
+    return cues
+
+
+def _runs(labels: list) -> list[tuple[int, int]]:
+    """(first, last) index of every run of equal labels."""
+    runs = []
+    for i, label in enumerate(labels):
+        if runs and labels[runs[-1][0]] == label:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
+
+
+class VoiceStore:
+    """Reads and writes of ``voices`` and of the speakers' ``voice_id``."""
+
+    def __init__(self, library):
+        self.library = library
+
+    def list(self) -> list[VoiceRow]:
+        """Every voice heard in indexed videos, most heard first."""
+        with self.library.sessions() as session:
+            rows = session.execute(
+                select(Voice.id, Voice.name, Person.id, Person.name, func.count(func.distinct(Speaker.video_id)),
+                       func.sum(Speaker.seconds))
+                .join(Speaker, Speaker.voice_id == Voice.id).join(Video, Speaker.video_id == Video.id)
+                .outerjoin(Person, Voice.person_id == Person.id).where(Video.status == "indexed")
+                .group_by(Voice.id, Voice.name, Person.id, Person.name)).all()
+        out = [VoiceRow(v, name, {"id": p, "name": pname} if p is not None else None, int(videos), round(float(s), 1))
+               for v, name, p, pname, videos, s in rows]
+        return sorted(out, key=lambda row: (-row.seconds, row.id))
+
+    def resolve(self, key: str | int) -> int:
+        """A voice by id, or by exactly one name."""
+        with self.library.sessions() as session:
+            if str(key).isdigit():
+                if session.get(Voice, int(key)) is None:
+                    raise NotFound(f"no voice {key}")
+                return int(key)
+            found = session.scalars(select(Voice.id).where(func.lower(Voice.name) == str(key).lower())).all()
+        if len(found) != 1:
+            raise InvalidInput(f"no voice named {key!r}" if not found else
+                               f"{len(found)} voices are named {key!r}; use an id: {', '.join(map(str, found))}")
+        return found[0]
+
+    def name(self, voice_id: int, name: str) -> None:
+        name = name.strip()
+        if not name:
+            raise InvalidInput("a voice's name cannot be empty")
+        with self.library.writing() as session:
+            voice = session.get(Voice, voice_id)
+            if voice is None:
+                raise NotFound(f"no voice {voice_id}")
+            voice.name = name[:200]
+
+    def forget(self, voice_id: int) -> int:
+        """Delete a voice, its speakers' vectors and turns; returns how many speakers went."""
+        with self.library.writing() as session:
+            if session.get(Voice, voice_id) is None:
+                raise NotFound(f"no voice {voice_id}")
+            gone = session.execute(delete(Speaker).where(Speaker.voice_id == voice_id)).rowcount
+            session.execute(delete(Voice).where(Voice.id == voice_id))
+        return int(gone or 0)
+
+    def speakers_of(self, video_id: int) -> dict[int, tuple[int | None, str, list]]:
+        """{speaker number: (voice id, label, turns)} of one video."""
+        with self.library.sessions() as session:
+            rows = session.execute(
+                select(Speaker.number, Speaker.turns, Voice.id, Voice.name, Person.name)
+                .outerjoin(Voice, Speaker.voice_id == Voice.id).outerjoin(Person, Voice.person_id == Person.id)
+                .where(Speaker.video_id == video_id)).all()
+        return {number: (voice, voice_label(voice, name, pname) if voice is not None else f"Speaker {number + 1}",
+                         turns) for number, turns, voice, name, pname in rows}

@@ -43,6 +43,8 @@ def _print_moments(moments, as_json: bool) -> None:
         if m.screen_text:
             shown = m.screen_text if len(m.screen_text) < 160 else m.screen_text[:157] + "..."
             print(f"      on screen: {shown}")
+        if m.voice:
+            print(f"      voice: {m.voice['name']}")
 
 
 class App:
@@ -163,10 +165,15 @@ def cmd_similar(app: App, args) -> int:
         from .cli_copies import similar_copies
 
         return similar_copies(app, args)
-    if sum(x is not None for x in (args.file, args.segment, args.face)) != 1:
-        raise UsageError("give one of FILE, --segment ID or --face PHOTO")
+    if sum(x is not None for x in (args.file, args.segment, args.face, args.voice)) != 1:
+        raise UsageError("give one of FILE, --segment ID, --face PHOTO or --voice AUDIO")
     if args.face is not None:
         _print_moments(_similar_face(app, args), args.json)
+        return 0
+    if args.voice is not None:
+        from .cli_voices import similar_voice
+
+        _print_moments(similar_voice(app, args, _filters(args, app)), args.json)
         return 0
     searcher = app.searcher()
     if args.segment is not None:
@@ -354,6 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .cli_copies import register as register_copies
     from .cli_people import register as register_people
+    from .cli_voices import register as register_voices
     from .cli_quality import register as register_quality
     from .cli_vectors import register as register_vectors
     from .serve import register as register_serve
@@ -361,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_quality(sub, MODES)
     register_copies(sub)
     register_people(sub)
+    register_voices(sub)
     register_vectors(sub)
     register_serve(sub)
     return parser
@@ -396,6 +405,8 @@ def _register_finding(sub, modes) -> None:
     p.add_argument("--segment", type=int, help="an indexed segment id instead of a file")
     p.add_argument("--face", metavar="PHOTO", help="where the person in this photo appears (one moment per "
                    "appearance, nearest first; nobody farther than VIDSEARCH_FACE_MATCH)")
+    p.add_argument("--voice", metavar="AUDIO", help="where the voice in this recording speaks (one moment per "
+                   "turn, nearest first; nobody farther than VIDSEARCH_VOICE_MATCH)")
     p.add_argument("--copies", action="store_true", help="where else FILE's footage appears (copied spans)")
     _query_options(p, modes)
     p.set_defaults(func=cmd_similar, read_only=True)

@@ -35,6 +35,15 @@ class PersonOut(BaseModel):
     still_url: str | None = Field(None, description="a JPEG of its face (the appearance with most sightings)")
 
 
+class VoiceOut(BaseModel):
+    id: int
+    name: str | None
+    label: str = Field(description='its name, the name of the person linked to it, or "Speaker ID"')
+    person: PersonRef | None = Field(None, description="the person seen while it speaks, when linked")
+    videos: int
+    seconds: float = Field(description="how long it speaks in all indexed videos")
+
+
 class PersonName(BaseModel):
     name: str = Field(min_length=1, max_length=200)
 
@@ -69,6 +78,8 @@ class MomentOut(BaseModel):
     language: str | None = Field(None, description='the language its speech is in ("en", "de"); null: no speech')
     appearance: int | None = Field(None, description="the face appearance it shows (searches by face)")
     person: PersonRef | None = Field(None, description="whose face that is (searches by face)")
+    voice: PersonRef | None = Field(None, description='whose voice speaks: its id and label ("Speaker ID" until '
+                                                      "named; searches by voice)")
     video_name: str
     thumbnail_url: str
     playback_url: str
@@ -87,7 +98,8 @@ class Timings(BaseModel):
 
 class SearchOut(BaseModel):
     query: str | None = None
-    mode: Mode | Literal["face"] = Field(description='the search mode; "face" for a search by a photo of a face')
+    mode: Mode | Literal["face", "voice"] = Field(description='the search mode; "face" or "voice" for a search by a '
+                                                     'photo of a face or a recording of a voice')
     k: int
     offset: int = Field(0, description="moments skipped: this page starts after them")
     moments: list[MomentOut]
@@ -110,6 +122,7 @@ class TranscriptLineOut(BaseModel):
     end: float
     text: str
     language: str | None = None
+    speaker: str | None = Field(None, description="who speaks it (most of it), when voices were told apart")
 
 
 class VideoOut(BaseModel):

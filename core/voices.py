@@ -2,9 +2,11 @@
 
 A video's speakers (``indexer.voices``) join voices as they are written: a speaker whose vector
 lies within ``voice_match`` (cosine distance) of a voice's centre is that voice (the nearest
-one), and the centre moves to the time-weighted mean; otherwise it starts a new voice. A voice
-is shown by its name, else by the name of the person it is linked to, else as "Speaker N" (N is
-the voice's id, so the label is stable across videos and runs). Voices are personal data:
+one), and the centre moves to the time-weighted mean; otherwise it starts a new voice. After faces
+are clustered into people, a voice heard mostly while one person's face alone is on screen is
+linked to that person (``link_people``). A voice is shown by its name, else by the name of the
+person it is linked to, else as "Speaker N" (N is the voice's id, so the label is stable across
+videos and runs). Voices are personal data:
 ``forget`` deletes a voice with its speakers' vectors and turns.
 """
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 from sqlalchemy import delete, func, select
 
-from .catalog import Person, Speaker, Video, Voice
+from .catalog import FaceAppearance, Person, Speaker, Video, Voice
 from .subtitles import Cue
 from .errors import InvalidInput, NotFound
 
@@ -109,6 +111,51 @@ def _runs(labels: list) -> list[tuple[int, int]]:
     return runs
 
 
+SEEN_WHILE_SPEAKING = 0.6  # share of a voice's time with one face on screen that must be one person's
+
+
+def link_people(library) -> int:
+    """Link voices that have no person yet to the person seen while they speak: where, during a
+    voice's turns, exactly one face appearance is on screen, and that face is one person's for at
+    least ``SEEN_WHILE_SPEAKING`` of the voice's time heard. Returns how many voices were linked."""
+    linked = 0
+    with library.writing() as session:
+        unlinked = {v for v in session.scalars(select(Voice.id).where(Voice.person_id.is_(None)))}
+        speakers = session.execute(select(Speaker.voice_id, Speaker.video_id, Speaker.turns)
+                                   .where(Speaker.voice_id.in_(unlinked))).all() if unlinked else []
+        faces: dict[int, list] = {}
+        for video_id, start, end, person in session.execute(
+                select(FaceAppearance.video_id, FaceAppearance.start, FaceAppearance.end, FaceAppearance.person_id)
+                .where(FaceAppearance.video_id.in_({v for _, v, _ in speakers}))):
+            faces.setdefault(video_id, []).append((start, end, person))
+        seen: dict[int, dict[int, float]] = {}
+        heard: dict[int, float] = {}
+        for voice, video_id, turns in speakers:
+            for a, b in turns:
+                heard[voice] = heard.get(voice, 0.0) + (b - a)
+                for person, seconds in _alone_on_screen(faces.get(video_id, []), a, b).items():
+                    seen.setdefault(voice, {})[person] = seen.setdefault(voice, {}).get(person, 0.0) + seconds
+        for voice, people in seen.items():
+            person, seconds = max(people.items(), key=lambda item: item[1])
+            if seconds >= SEEN_WHILE_SPEAKING * heard[voice]:
+                session.get(Voice, voice).person_id = person
+                linked += 1
+    return linked
+
+
+def _alone_on_screen(faces: list, start: float, end: float) -> dict[int, float]:
+    """{person: seconds} between ``start`` and ``end`` during which that person's face is the only
+    face on screen."""
+    cuts = sorted({start, end, *(t for a, b, _ in faces for t in (a, b) if start < t < end)})
+    alone: dict[int, float] = {}
+    for a, b in zip(cuts, cuts[1:]):
+        middle = (a + b) / 2
+        showing = [person for s, e, person in faces if s <= middle < e]
+        if len(showing) == 1 and showing[0] is not None:
+            alone[showing[0]] = alone.get(showing[0], 0.0) + (b - a)
+    return alone
+
+
 class VoiceStore:
     """Reads and writes of ``voices`` and of the speakers' ``voice_id``."""
 
@@ -159,6 +206,20 @@ class VoiceStore:
             gone = session.execute(delete(Speaker).where(Speaker.voice_id == voice_id)).rowcount
             session.execute(delete(Voice).where(Voice.id == voice_id))
         return int(gone or 0)
+
+    def heard(self, video_ids=None) -> list[tuple[int, int, list, np.ndarray, int | None, str]]:
+        """[(speaker id, video id, turns, unit vector, voice id, label)] of indexed videos (of
+        ``video_ids`` only, when given)."""
+        query = (select(Speaker.id, Speaker.video_id, Speaker.turns, Speaker.vector, Voice.id, Voice.name, Person.name)
+                 .join(Video, Speaker.video_id == Video.id).outerjoin(Voice, Speaker.voice_id == Voice.id)
+                 .outerjoin(Person, Voice.person_id == Person.id).where(Video.status == "indexed").order_by(Speaker.id))
+        if video_ids is not None:
+            query = query.where(Speaker.video_id.in_(sorted({int(v) for v in video_ids})))
+        with self.library.sessions() as session:
+            rows = session.execute(query).all()
+        return [(sid, vid, turns, np.frombuffer(blob, "<f4"), voice,
+                 voice_label(voice, name, pname) if voice is not None else "Speaker")
+                for sid, vid, turns, blob, voice, name, pname in rows]
 
     def speakers_of(self, video_id: int) -> dict[int, tuple[int | None, str, list]]:
         """{speaker number: (voice id, label, turns)} of one video."""

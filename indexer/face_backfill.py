@@ -12,6 +12,7 @@ from core.library import Library
 from core.models.faces import FACE_MODEL_ID
 from core.rows import FaceSeen
 from core.settings import Settings
+from core.voices import link_people
 from search.people import cluster_faces
 
 from .backfill import indexed_under
@@ -47,4 +48,5 @@ def add_faces(library: Library, settings: Settings, paths: list, force: bool = F
         outcomes.append(FileOutcome(str(path), "indexed", reason=f"{len(found)} face appearance(s)",
                                     video_id=video.id))
     cluster_faces(library, settings.face_match)
+    link_people(library)
     return outcomes

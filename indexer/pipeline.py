@@ -22,6 +22,7 @@ from typing import Callable
 import numpy as np
 
 from search.copies.archive import update_matches
+from core.voices import link_people
 from search.people import cluster_faces
 from core.encoders import Encoders
 from core.errors import StoreUnavailable
@@ -94,6 +95,7 @@ class Indexer:
         if report.of("indexed"):
             update_matches(self.library)  # the new videos against the archive, once (vidsearch duplicates)
             cluster_faces(self.library, self.settings.face_match)  # their faces into people
+            link_people(self.library)  # voices to the person seen while they speak
         job.finish()
         report.wall_seconds = time.perf_counter() - started
         return report

@@ -23,6 +23,7 @@ from core.models.voices import PARTIAL_FRAMES, VoiceEncoder, louder, mel_frames
 HOP = 0.8  # seconds between reads
 MIN_SPEAKER_SECONDS = 2.0
 PAUSE = 1.0  # a speaker's pause shorter than this stays inside the turn
+MIN_TURN = 0.5  # a turn shorter than this is taken by its neighbour
 MIN_STRETCH = 0.3  # voiced stretches shorter than this are too short to read (they join a neighbour)
 THRESHOLD = 0.35  # cosine distance at which two groups of reads are two voices
 _FRAME = 0.01
@@ -119,6 +120,27 @@ def diarize(audio: np.ndarray | None, voiced: list[tuple[float, float]], encoder
     return _turns(voiced, reads, labels, vectors)
 
 
+def _without_blips(turns: list[Turn]) -> list[Turn]:
+    """Turns shorter than ``MIN_TURN`` (the edge of a stretch read with its neighbour's voice) go
+    to the turn right before them (within ``PAUSE``), else right after; turns of one voice that
+    then meet are joined."""
+    kept: list[Turn] = []
+    for i, turn in enumerate(turns):
+        if turn.end - turn.start < MIN_TURN:
+            if kept and turn.start - kept[-1].end < PAUSE:
+                kept[-1] = Turn(kept[-1].start, turn.end, kept[-1].speaker)
+                continue
+            after = turns[i + 1] if i + 1 < len(turns) else None
+            if after is not None and after.start - turn.end < PAUSE:
+                turns[i + 1] = Turn(turn.start, after.end, after.speaker)
+                continue
+        if kept and kept[-1].speaker == turn.speaker and turn.start - kept[-1].end < PAUSE:
+            kept[-1] = Turn(kept[-1].start, turn.end, turn.speaker)
+        else:
+            kept.append(turn)
+    return kept
+
+
 def _turns(voiced, reads, labels, vectors) -> Diarized:
     """Every frame of a stretch takes the group of its nearest read (a stretch without a read of
     its own takes its nearest stretch's); runs of one group are turns, numbered by first turn."""
@@ -141,6 +163,7 @@ def _turns(voiced, reads, labels, vectors) -> Diarized:
                 turns[-1] = Turn(turns[-1].start, end, speaker)  # the same voice after a short pause
             else:
                 turns.append(Turn(start, end, speaker))
+    turns = _without_blips(turns)
     centres_by_label = _centres(vectors, labels)
     speakers = sorted(order, key=order.get)
     seconds = [0.0] * len(speakers)

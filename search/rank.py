@@ -37,11 +37,12 @@ class Moment:
     language: str | None = None  # the language its speech is in (None: no speech, or not known)
     appearance: int | None = None  # the face appearance it shows (``similar --face``); None otherwise
     person: dict | None = None  # whose face that is: {"id", "name"} (``similar --face``)
+    voice: dict | None = None  # whose voice speaks: {"id", "name"} (``similar --voice``)
 
     def as_dict(self) -> dict:
         data = dataclasses.asdict(self)
         del data["border"], data["unit"], data["evidence"]
-        for face_only in ("appearance", "person"):
+        for face_only in ("appearance", "person", "voice"):
             if data[face_only] is None:
                 del data[face_only]
         data["start"] = round(self.start, 3)

@@ -152,7 +152,14 @@ async function showVideo(m) {
         button.dataset.end = line.end;
         if (line.language) button.lang = line.language;  // as heard: read aloud in its own language
         stamp.textContent = fmtTime(line.start);
-        button.append(stamp, line.text);
+        button.append(stamp);
+        if (line.speaker) {  // who speaks it: "Speaker N" until the voice is named
+          const who = document.createElement("span");
+          who.className = "speaker";
+          who.textContent = `${line.speaker}: `;
+          button.append(who);
+        }
+        button.append(line.text);
         button.addEventListener("click", () => seek(line.start));
         item.appendChild(button);
         lines.appendChild(item);

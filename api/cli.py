@@ -99,6 +99,10 @@ def cmd_index(app: App, args) -> int:
             from indexer.face_backfill import add_faces
 
             outcomes = add_faces(app.library, app.settings, args.paths, force=args.force)
+        elif args.only == "voices":
+            from indexer.voice_backfill import add_voices
+
+            outcomes = add_voices(app.library, app.settings, args.paths, force=args.force)
         else:
             from indexer.copy_backfill import add_copy_descriptors
 
@@ -385,10 +389,10 @@ def _register_index(sub) -> None:
                    help="decode+ASR worker processes (default: VIDSEARCH_WORKERS, else one per core, at most 4)")
     p.add_argument("--retry-failed", action="store_true", help="try files that failed before again")
     p.add_argument("--prune", action="store_true", help="remove indexed files under PATH that are gone")
-    p.add_argument("--only", choices=["ocr", "copies", "faces"], help="only add what is missing of one kind: "
-                   "'ocr' reads the on-screen text of indexed videos that have none, 'copies' takes their copy "
-                   "descriptors (vidsearch duplicates), 'faces' looks for their faces (vidsearch people); frames "
-                   "are not embedded again")
+    p.add_argument("--only", choices=["ocr", "copies", "faces", "voices"], help="only add what is missing of one "
+                   "kind: 'ocr' reads the on-screen text of indexed videos that have none, 'copies' takes their copy "
+                   "descriptors (vidsearch duplicates), 'faces' looks for their faces (vidsearch people), 'voices' "
+                   "tells who speaks when (vidsearch voices); frames are not embedded again")
     p.add_argument("--ray-address", metavar="ADDR", help="spread the work over a Ray cluster ('auto': the "
                    "one this machine belongs to; 'local': start one here)")
     p.set_defaults(func=cmd_index)

@@ -365,6 +365,18 @@ class Library(CatalogReads):
             video.faces = [FaceAppearance.packed(face) for face in faces]
             video.face_model = face_model
 
+    def replace_speakers(self, video_id: int, speakers: list[SpeakerHeard], voice_model: str) -> None:
+        """Put a video's speakers in place of what it had and place them among the archive's
+        voices (which keep their names and centres); nothing else changes."""
+        with self.writing() as session:
+            video = session.get(Video, video_id)
+            if video is None:
+                raise NotFound(f"there is no video {video_id} in the catalog")
+            video.speakers = [Speaker.packed(speaker) for speaker in speakers]
+            video.voice_model = voice_model
+            session.flush()
+            assign_voices(session, video.speakers, self.settings.voice_match)
+
     def store_copy_matches(self, spans: list, compared: list[int]) -> None:
         """Keep the copy matches found for the videos ``compared`` (and mark them so); a video
         another process compared meanwhile keeps what that one found."""

@@ -163,6 +163,14 @@ def test_indexing_says_who_speaks_and_a_voice_is_found_across_videos(cli_vars, c
     code, out, _ = run(capsys, "voices", "--json")
     assert len(json.loads(out)) == 2
 
+    # a library indexed before voices were told apart gets them without indexing again
+    code, out, _ = run(capsys, "index", "--only", "voices", str(archive), "--json")
+    assert code == 0 and json.loads(out)["skipped"] == 2
+    code, out, _ = run(capsys, "index", "--only", "voices", "--force", str(archive), "--json")
+    assert code == 0 and json.loads(out)["indexed"] == 2
+    code, out, _ = run(capsys, "voices", "--json")
+    assert sorted(v["videos"] for v in json.loads(out)) == [1, 1, 2]  # Kennedy is back, as a new voice
+
 
 @pytest.fixture
 def lib(tmp_path, catalog_url):

@@ -16,7 +16,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.catalog import FaceAppearance, Segment, Video
+from core.catalog import FaceAppearance, Segment, Speaker, Video, Voice
 
 
 LANGUAGE_CODE = r"^[a-z]{2,3}$"
@@ -33,7 +33,7 @@ class Filters:
     min_duration: float | None = None
     max_duration: float | None = None
     language: str | None = None  # moments spoken in it (ISO 639-1: "en", "de")
-    person: int | None = None  # moments where this person (``core.people``) is seen
+    person: int | None = None  # moments where this person (``core.people``) is seen or heard
 
     @classmethod
     def asked(cls, video: list[int] | None = None, path_prefix: str | None = None, tag: list[str] | None = None,
@@ -114,9 +114,13 @@ def allowed(session: Session, filters: Filters) -> Allowed:
 
 
 def _appearances(session: Session, person: int) -> dict[int, list[tuple[float, float]]]:
-    """video id -> the (start, end) of each appearance of ``person`` in it."""
+    """video id -> the (start, end) of each appearance of ``person`` in it, and of each turn of
+    the voices linked to ``person`` (``core.voices.link_people``): seen or heard."""
     spans: dict[int, list[tuple[float, float]]] = {}
     for video_id, start, end in session.execute(select(FaceAppearance.video_id, FaceAppearance.start,
                                                        FaceAppearance.end).where(FaceAppearance.person_id == person)):
         spans.setdefault(video_id, []).append((start, end))
+    for video_id, turns in session.execute(select(Speaker.video_id, Speaker.turns).join(
+            Voice, Speaker.voice_id == Voice.id).where(Voice.person_id == person)):
+        spans.setdefault(video_id, []).extend((start, end) for start, end in turns)
     return spans

@@ -74,7 +74,7 @@ def test_errors_are_one_clear_line(env, capsys, monkeypatch):
     code, _, err = run(capsys, "search", "   ", "--mode", "keyword")
     assert code == 2 and "query text is empty" in err
     code, _, err = run(capsys, "similar", "--segment", "5", str(env / "x.mp4"))
-    assert code == 2 and "one of FILE, --segment ID or --face PHOTO" in err
+    assert code == 2 and "one of FILE, --segment ID, --face PHOTO or --voice AUDIO" in err
     code, _, err = run(capsys, "similar", str(env / "missing.mp4"))
     assert code == 2 and "no such file" in err
     monkeypatch.setenv("VIDSEARCH_FPS", "-1")

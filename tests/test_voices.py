@@ -271,23 +271,31 @@ def test_a_voice_is_linked_to_the_one_person_seen_while_it_speaks(lib):
     from core.people import PeopleStore
     from core.rows import FaceSeen, SpeakerHeard
     from core.voices import VoiceStore, link_people
+    from sqlalchemy import select
+
+    from core.catalog import Segment
+    from search.filters import Filters, allowed
     from search.people import cluster_faces
 
     from .test_library import video
 
     face_a, face_b = np.eye(128, dtype=np.float32)[0], np.eye(128, dtype=np.float32)[1]
     seen = lambda vector, start, end: FaceSeen(start, end, [0.1, 0.1, 0.3, 0.4], vector, None, 2)
-    talk = video("/talk.mp4", 4)
+    talk = video("/talk.mp4", 5)
     talk.transcript = [(1.5, 3.0, "hello", [[1.5, 3.0, "hello"]])]
     talk.faces = [seen(face_a, 0.0, 8.0), seen(face_b, 10.0, 20.0), seen(face_a, 12.0, 20.0)]
-    talk.speakers = [SpeakerHeard(0, [(1.0, 7.0)], np.eye(256, dtype=np.float32)[0], 6.0),
-                     SpeakerHeard(1, [(11.0, 19.0)], np.eye(256, dtype=np.float32)[1], 8.0)]
+    talk.speakers = [SpeakerHeard(0, [(1.0, 7.0), (21.0, 23.0)], np.eye(256, dtype=np.float32)[0], 8.0),
+                     SpeakerHeard(1, [(11.0, 19.0)], np.eye(256, dtype=np.float32)[1], 7.9)]
     lib.write_video(talk)
     cluster_faces(lib, 0.55)
     assert link_people(lib) == 1 and link_people(lib) == 0
     anna = next(r.id for r in PeopleStore(lib).list() if r.appearances == 2)
     linked = {r.seconds: r.person for r in VoiceStore(lib).list()}
-    assert linked[6.0]["id"] == anna and linked[8.0] is None
+    assert linked[8.0]["id"] == anna and linked[7.9] is None
     PeopleStore(lib).name(anna, "Anna")
-    assert {r.seconds: r.label() for r in VoiceStore(lib).list()}[6.0] == "Anna"
+    assert {r.seconds: r.label() for r in VoiceStore(lib).list()}[8.0] == "Anna"
     assert _said(lib, "/talk.mp4")[0][3] == "Anna"
+    with lib.sessions() as session:  # --person: where Anna is seen, and where only her voice is heard (20-25 s)
+        segments = allowed(session, Filters(person=anna)).segments
+        starts = {start for (start,) in session.execute(select(Segment.start).where(Segment.id.in_(segments)))}
+    assert starts == {0.0, 5.0, 10.0, 15.0, 20.0}

@@ -319,9 +319,7 @@ class Library(CatalogReads):
         with self._write_lock():
             with self.sessions.begin() as session:
                 self._check_models(session, {"speech": speech_model})
-                video = session.get(Video, video_id)
-                if video is None:
-                    raise NotFound(f"there is no video {video_id} in the catalog")
+                video = _catalogued(session, video_id)
                 video.screen = [ScreenTextLine(**ShownLine(*line)._asdict()) for line in lines]
                 video.screen_model, video.screen_note = screen_model, None
                 stored = {row.segment_id: row for row in session.scalars(select(SegmentVector).where(
@@ -348,9 +346,7 @@ class Library(CatalogReads):
     def replace_copy_descriptors(self, video_id: int, copies: CopyHashes) -> None:
         """Put a video's copy descriptors in place of what it had; nothing else changes."""
         with self.sessions.begin() as session:
-            video = session.get(Video, video_id)
-            if video is None:
-                raise NotFound(f"there is no video {video_id} in the catalog")
+            video = _catalogued(session, video_id)
             video.copies = CopyDescriptors.packed(copies)  # compared with the archive anew
             session.execute(delete(CopyMatch).where(
                 or_(CopyMatch.video_id == video_id, CopyMatch.other_id == video_id)))
@@ -359,9 +355,7 @@ class Library(CatalogReads):
         """Put a video's face appearances in place of what it had (their people keep their
         names and centres; clustering places the new ones); nothing else changes."""
         with self.writing() as session:
-            video = session.get(Video, video_id)
-            if video is None:
-                raise NotFound(f"there is no video {video_id} in the catalog")
+            video = _catalogued(session, video_id)
             video.faces = [FaceAppearance.packed(face) for face in faces]
             video.face_model = face_model
 
@@ -369,9 +363,7 @@ class Library(CatalogReads):
         """Put a video's speakers in place of what it had and place them among the archive's
         voices (which keep their names and centres); nothing else changes."""
         with self.writing() as session:
-            video = session.get(Video, video_id)
-            if video is None:
-                raise NotFound(f"there is no video {video_id} in the catalog")
+            video = _catalogued(session, video_id)
             video.speakers = [Speaker.packed(speaker) for speaker in speakers]
             video.voice_model = voice_model
             session.flush()
@@ -401,9 +393,7 @@ class Library(CatalogReads):
         """Tags are the user's own labels, used by search filters; returns the video's tags
         (``replace``: ``add`` becomes the whole list)."""
         with self.sessions.begin() as session:
-            video = session.get(Video, video_id)
-            if video is None:
-                raise NotFound(f"there is no video {video_id} in the catalog")
+            video = _catalogued(session, video_id)
             tags = [] if replace else [t for t in (video.tags or []) if t not in set(remove)]
             tags += [t for t in add if t not in tags]
             video.tags = tags
@@ -420,3 +410,10 @@ class Library(CatalogReads):
         return LibraryCounts(indexed=by_status.get("indexed", 0), failed=by_status.get("failed", 0),
                              segments=segments, frames=frames, vectors=self.index_set.sizes())
 
+
+def _catalogued(session: Session, video_id: int) -> Video:
+    """The video ``video_id``, or ``NotFound``."""
+    video = session.get(Video, video_id)
+    if video is None:
+        raise NotFound(f"there is no video {video_id} in the catalog")
+    return video

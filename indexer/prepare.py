@@ -87,8 +87,8 @@ class Preparer:
 
     def voices(self, audio, transcript: Transcript) -> Diarized | None:
         """Who speaks when in ``audio``; None when voices are not told apart or there is no speech."""
-        if self.voice_encoder is None or audio is None or is_silent(audio):
-            return None
+        if audio is None or is_silent(audio) or self.voice_encoder is None:
+            return None  # silent footage never loads the encoder
         return diarize(audio, transcript.voiced or voiced_spans(audio), self.voice_encoder)
 
     def transcribe(self, decoded: Decoded, path: str | None = None) -> Transcript:

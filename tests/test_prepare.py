@@ -14,8 +14,8 @@ def test_silent_footage_never_loads_whisper(tmp_path):
     preparer = Preparer(Settings(data_dir=tmp_path / "d", asr_model="tiny.en"), DecodeOptions())
     prepared = preparer.prepare(str(silent))
     assert prepared.decoded.frames and prepared.transcript.lines == []
-    assert set(prepared.timings) == {"decode", "copies", "transcribe"}
-    assert preparer._asr is None  # nothing to hear: Whisper was not built
+    assert set(prepared.timings) == {"decode", "copies", "transcribe", "voices"}
+    assert preparer._asr is None and preparer._voice_encoder is None  # nothing to hear: neither was built
 
 
 def test_speech_is_transcribed_with_the_given_model(tmp_path, asr):

@@ -38,7 +38,7 @@ def test_results_come_back_with_transcripts(videos, tmp_path):
         result = collect_one(pool)
     assert isinstance(result, Prepared) and result.decoded.frames
     assert "three" in result.transcript.text.lower() or "3" in result.transcript.text
-    assert set(result.timings) == {"decode", "copies", "transcribe"}
+    assert set(result.timings) == {"decode", "copies", "transcribe", "voices"}
 
 
 def test_a_worker_killed_by_a_signal_fails_only_its_file(videos, tmp_path):

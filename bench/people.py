@@ -229,6 +229,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-faceless", action="store_true", help="skip the cost on footage without faces")
     parser.add_argument("--face-size", type=int, default=0, help="VIDSEARCH_FACE_SIZE to index with (default: "
                         "the product's)")
+    parser.add_argument("--face-interval", type=float, default=0, help="VIDSEARCH_FACE_INTERVAL to index with")
     args = parser.parse_args(argv)
     faces = args.media / "faces"
     work = args.work_dir.resolve()
@@ -240,6 +241,8 @@ def main(argv: list[str] | None = None) -> None:
     base.update(VIDSEARCH_CLIP_MODEL="ViT-B-32", VIDSEARCH_CLIP_PRETRAINED=str(checkpoint))
     if args.face_size:
         base["VIDSEARCH_FACE_SIZE"] = str(args.face_size)
+    if args.face_interval:
+        base["VIDSEARCH_FACE_INTERVAL"] = str(args.face_interval)
     costs = median_costs(base, work / "videos", work / "data-on")  # its last run, faces on, stays
     faceless = None
     if not args.skip_faceless:

@@ -17,8 +17,8 @@ import numpy as np
 from sqlalchemy import delete, func, select
 
 from .catalog import FaceAppearance, Person, Speaker, Video, Voice
-from .subtitles import Cue
 from .errors import InvalidInput, NotFound
+from .subtitles import Cue
 
 
 _NO_SPACES = ("zh", "ja", "th", "lo", "my", "km")  # languages written without spaces between words
@@ -133,11 +133,12 @@ def link_people(library) -> int:
         for voice, video_id, turns in speakers:
             for a, b in turns:
                 heard[voice] = heard.get(voice, 0.0) + (b - a)
+                people = seen.setdefault(voice, {})
                 for person, seconds in _alone_on_screen(faces.get(video_id, []), a, b).items():
-                    seen.setdefault(voice, {})[person] = seen.setdefault(voice, {}).get(person, 0.0) + seconds
+                    people[person] = people.get(person, 0.0) + seconds
         for voice, people in seen.items():
-            person, seconds = max(people.items(), key=lambda item: item[1])
-            if seconds >= SEEN_WHILE_SPEAKING * heard[voice]:
+            person, seconds = max(people.items(), key=lambda item: item[1], default=(None, 0.0))
+            if person is not None and seconds >= SEEN_WHILE_SPEAKING * heard[voice]:
                 session.get(Voice, voice).person_id = person
                 linked += 1
     return linked
@@ -183,9 +184,10 @@ class VoiceStore:
                     raise NotFound(f"no voice {key}")
                 return int(key)
             found = session.scalars(select(Voice.id).where(func.lower(Voice.name) == str(key).lower())).all()
-        if len(found) != 1:
-            raise InvalidInput(f"no voice named {key!r}" if not found else
-                               f"{len(found)} voices are named {key!r}; use an id: {', '.join(map(str, found))}")
+        if not found:
+            raise NotFound(f"no voice named {key!r} (vidsearch voices lists them)")
+        if len(found) > 1:
+            raise InvalidInput(f"{len(found)} voices are named {key!r}; use an id: {', '.join(map(str, found))}")
         return found[0]
 
     def name(self, voice_id: int, name: str) -> None:

@@ -145,10 +145,13 @@ def _turns(voiced, reads, labels, vectors) -> Diarized:
     """Every frame of a stretch takes the group of its nearest read (a stretch without a read of
     its own takes its nearest stretch's); runs of one group are turns, numbered by first turn."""
     centres = np.array([(b + e) / 2 for _, b, e in reads])
+    by_stretch: dict[int, list[int]] = {}
+    for row, read in enumerate(reads):
+        by_stretch.setdefault(read[0], []).append(row)
     frames_of = []
     for index, (start, end) in enumerate(voiced):
         frames = np.arange(int(start / _FRAME), max(int(start / _FRAME) + 1, int(round(end / _FRAME))))
-        own = [row for row, read in enumerate(reads) if read[0] == index]
+        own = by_stretch.get(index, [])
         candidates = np.array(own) if own else np.arange(len(reads))
         nearest = candidates[np.abs(centres[candidates][None, :] - frames[:, None]).argmin(axis=1)]
         frames_of.append((frames, labels[nearest]))

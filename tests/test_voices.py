@@ -225,6 +225,8 @@ def test_speakers_join_voices_and_transcripts_are_cut_where_the_voice_changes(li
         voices.name(anna, " ")
     with pytest.raises(NotFound):
         voices.resolve("9999")
+    with pytest.raises(NotFound):
+        voices.resolve("Nobody")
     lib.write_video(video("/a.mp4", 2))  # indexed again without voices: Anna keeps her name and centre
     assert {r.label(): r.videos for r in voices.list()} == {"Anna": 1, f"Speaker {max(rows)}": 1}
     assert voices.forget(anna) == 1 and [r.id for r in voices.list()] == [max(rows)]

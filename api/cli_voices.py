@@ -4,8 +4,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core.errors import InvalidInput
-
 
 def register(sub) -> None:
     p = sub.add_parser("voices", help="the voices heard in the archive: list, name, forget")
@@ -45,21 +43,8 @@ def cmd_voices(app, args) -> int:
 
 def similar_voice(app, args, filters) -> list:
     """The moments where the voice recorded in ``args.voice`` speaks."""
-    from core.machine import voice_model_file
-    from core.models.voices import VoiceEncoder
-    from indexer.decode import decode_audio
-    from indexer.isolate import IsolatedFailure, run_isolated
-    from search.voices import moments_with_voice, recording_voice
+    from indexer.query_clip import recording_voice_of
+    from search.voices import moments_with_voice
 
-    path = Path(args.voice)
-    if not path.is_file():
-        raise InvalidInput(f"{path}: no such file")
-    weights = voice_model_file()
-    if weights is None:
-        raise InvalidInput("the voice encoder is not installed: pip install --no-deps resemblyzer")
-    try:
-        audio = run_isolated(decode_audio, str(path), timeout=app.settings.file_timeout)
-    except IsolatedFailure as exc:
-        raise InvalidInput(f"{path}: cannot decode the recording: {exc}") from exc
-    vector = recording_voice(VoiceEncoder(weights, app.settings.onnx_cache_dir), audio, path)
+    vector = recording_voice_of(Path(args.voice), app.settings)
     return moments_with_voice(app.library, vector, app.settings.voice_match, args.k, filters=filters)

@@ -130,15 +130,11 @@ def main(argv=None) -> None:
     parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "vidsearch" / "models")
     args = parser.parse_args(argv)
 
-    from core.machine import voice_model_file
     from core.models.vad import voiced_spans
-    from core.models.voices import VoiceEncoder
+    from core.models.voices import load_voice_encoder
     from indexer.voices import THRESHOLD, diarize
 
-    weights = voice_model_file()
-    if weights is None:
-        raise SystemExit("the voice encoder is not installed: pip install --no-deps resemblyzer")
-    encoder = VoiceEncoder(weights, args.cache_dir)
+    encoder = load_voice_encoder(args.cache_dir)
     rng = random.Random(0)
     material = {name: pieces(audio, rng) for name, audio in speakers(args.media).items()}
     thresholds = [float(t) for t in args.threshold.split(",") if t] or [THRESHOLD]

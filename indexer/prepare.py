@@ -22,10 +22,8 @@ from core.settings import Settings
 
 from core.models.ocr import ScreenLine
 from core.models.asr_windows import transcribe_windows
-from core.machine import voice_model_file
-from core.models.base import ModelUnavailable
 from core.models.vad import voiced_spans
-from core.models.voices import VoiceEncoder
+from core.models.voices import VoiceEncoder, load_voice_encoder
 from core.models.whisper import EMPTY, AsrBackend, Transcript, is_silent, make_asr
 
 from .decode import Decoded, DecodeOptions, decode_audio, decode_file, stream_kinds
@@ -78,11 +76,7 @@ class Preparer:
     def voice_encoder(self) -> VoiceEncoder | None:
         """The speaker encoder when voices are told apart (``VIDSEARCH_VOICES``), built on first use."""
         if self._voice_encoder is None and self.settings.voices_enabled():
-            weights = voice_model_file()
-            if weights is None:
-                raise ModelUnavailable("VIDSEARCH_VOICES=on, but the voice encoder is not installed "
-                                       "(pip install --no-deps resemblyzer)")
-            self._voice_encoder = VoiceEncoder(weights, self.settings.onnx_cache_dir)
+            self._voice_encoder = load_voice_encoder(self.settings.onnx_cache_dir)
         return self._voice_encoder
 
     def voices(self, audio, transcript: Transcript) -> Diarized | None:

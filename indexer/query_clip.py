@@ -64,3 +64,23 @@ def decode_image(path: Path, short_side: int) -> Decoded:
         image = image.resize((round(image.width * scale), round(image.height * scale)), Image.BICUBIC)
     info = MediaInfo(0.0, None, image.width, image.height, 0, "image", None, True, False)
     return Decoded(info, [np.array(image)], [0.0], [], None, {})
+
+
+def recording_voice_of(path: Path, settings: Settings) -> np.ndarray:
+    """The speaker vector of the voice in the recording at ``path`` (``similar --voice``), its
+    audio decoded in a child process as every query file is; ``InvalidInput`` when it cannot be
+    decoded or holds too little speech, ``ModelUnavailable`` without the encoder."""
+    from core.models.voices import load_voice_encoder
+    from search.voices import recording_voice
+
+    from .decode import decode_audio
+
+    path = Path(path)
+    if not path.is_file():
+        raise NotFound(f"{path}: no such file")
+    encoder = load_voice_encoder(settings.onnx_cache_dir)
+    try:
+        audio = run_isolated(decode_audio, str(path), timeout=settings.file_timeout)
+    except IsolatedFailure as exc:
+        raise InvalidInput(f"{path}: cannot decode the recording: {exc}") from exc
+    return recording_voice(encoder, audio, path)

@@ -7,10 +7,8 @@ voices, then voices are linked to the people seen while they speak.
 from __future__ import annotations
 
 from core.library import Library
-from core.machine import voice_model_file
-from core.models.base import ModelUnavailable
 from core.models.vad import voiced_spans
-from core.models.voices import VoiceEncoder
+from core.models.voices import load_voice_encoder
 from core.settings import Settings
 from core.voices import link_people
 
@@ -24,10 +22,7 @@ from .voices import diarize
 def add_voices(library: Library, settings: Settings, paths: list, force: bool = False) -> list[FileOutcome]:
     """Speakers for the indexed videos under ``paths`` whose voices were not told apart (all with
     ``force``)."""
-    weights = voice_model_file()
-    if weights is None:
-        raise ModelUnavailable("the voice encoder is not installed: pip install --no-deps resemblyzer")
-    encoder = VoiceEncoder(weights, settings.onnx_cache_dir)
+    encoder = load_voice_encoder(settings.onnx_cache_dir)
     outcomes: list[FileOutcome] = []
     for path, video in indexed_under(library, paths, outcomes):
         if video.voice_model == encoder.model_id and not force:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path as PathParam, Request, Response
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, Unavailable
 from core.voices import VoiceStore
 
 from ..deps import KeyDep, ServicesDep
@@ -56,27 +56,19 @@ async def forget_voice(services: ServicesDep, voice_id: VoiceId) -> list[VoiceOu
 async def similar_voice(services: ServicesDep, request: Request, response: Response, k: K = 10) -> SearchOut:
     """The moments where the voice in an uploaded recording speaks (multipart field ``file``), one
     per turn, nearest first; nothing for a voice that is in no video."""
-    from core.machine import voice_model_file
-    from core.models.voices import VoiceEncoder
-    from indexer.decode import decode_audio
-    from indexer.isolate import IsolatedFailure, run_isolated
-    from search.voices import moments_with_voice, recording_voice
+    from indexer.query_clip import recording_voice_of
+    from search.voices import moments_with_voice
 
-    weights = voice_model_file()
-    if weights is None:
-        raise HTTPException(503, "the voice encoder is not installed on the server")
     limit = int(services.settings.upload_limit_mb * 2**20)
     path = await receive_upload(request, services.upload_dir, uuid.uuid4().hex, limit)
     try:
         started = time.perf_counter()
         try:
-            audio = await services.run(run_isolated, decode_audio, str(path))
-            encoder = VoiceEncoder(weights, services.settings.onnx_cache_dir)
-            vector = await services.run(recording_voice, encoder, audio, path)
-        except IsolatedFailure as exc:
-            raise HTTPException(422, f"the upload cannot be decoded: {exc}") from exc
+            vector = await services.run(recording_voice_of, path, services.settings)
         except InvalidInput as exc:
             raise HTTPException(422, str(exc).replace(str(path), "the upload")) from exc
+        except Unavailable as exc:
+            raise HTTPException(503, str(exc)) from exc
         encode_s = time.perf_counter() - started
         started = time.perf_counter()
         moments = await services.run(moments_with_voice, services.library, vector, services.settings.voice_match, k)

@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from ..files import write_atomically
+from ..machine import voice_model_file
+from .base import ModelUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +133,15 @@ class VoiceEncoder:
         reads = np.stack([_fit(mels[s:s + PARTIAL_FRAMES]) for s in starts])
         mean = self.embed_partials(reads).mean(axis=0)
         return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+
+
+def load_voice_encoder(cache_dir: Path) -> VoiceEncoder:
+    """The packaged encoder (its converted weights kept in ``cache_dir``), or ``ModelUnavailable``
+    saying how to install it."""
+    weights = voice_model_file()
+    if weights is None:
+        raise ModelUnavailable("the voice encoder is not installed: pip install --no-deps resemblyzer")
+    return VoiceEncoder(weights, cache_dir)
 
 
 def _fit(mels: np.ndarray) -> np.ndarray:

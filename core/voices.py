@@ -11,6 +11,7 @@ videos and runs). Voices are personal data:
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import NamedTuple
 
 import numpy as np
@@ -19,6 +20,7 @@ from sqlalchemy import delete, func, select
 from .catalog import FaceAppearance, Person, Speaker, Video, Voice
 from .errors import InvalidInput, NotFound
 from .subtitles import Cue
+from .vectors import normalize
 
 
 _NO_SPACES = ("zh", "ja", "th", "lo", "my", "km")  # languages written without spaces between words
@@ -39,11 +41,6 @@ def voice_label(voice_id: int, name: str | None, person_name: str | None) -> str
     return name or person_name or f"Speaker {voice_id}"
 
 
-def unit(vector: np.ndarray) -> np.ndarray:
-    vector = np.asarray(vector, np.float32)
-    return vector / max(float(np.linalg.norm(vector)), 1e-12)
-
-
 def assign_voices(session, speakers: list[Speaker], max_distance: float) -> None:
     """Put each of a video's new ``speakers`` into the nearest voice within ``max_distance``, or a
     new voice. Two speakers of one video are never put in one voice (diarization already told
@@ -58,40 +55,59 @@ def assign_voices(session, speakers: list[Speaker], max_distance: float) -> None
             if voice.id not in taken and gap <= best_distance:
                 best, best_distance = voice, gap
         if best is None:
-            best = Voice(centre=unit(vector).astype("<f4").tobytes(), seconds=speaker.seconds)
+            best = Voice(centre=normalize(vector)[0].astype("<f4").tobytes(), seconds=speaker.seconds)
             session.add(best)
             session.flush()
             voices.append(best)
         else:
             total = best.seconds + speaker.seconds
             mean = (np.frombuffer(best.centre, "<f4") * best.seconds + vector * speaker.seconds) / max(total, 1e-9)
-            best.centre, best.seconds = unit(mean).astype("<f4").tobytes(), total
+            best.centre, best.seconds = normalize(mean)[0].astype("<f4").tobytes(), total
         speaker.voice_id = best.id
         taken.add(best.id)
 
 
-def voice_at(start: float, end: float, speakers: dict[int, tuple[int | None, str, list]]) -> str | None:
-    """The label of the speaker heard longest between ``start`` and ``end`` (a transcript line)."""
-    heard = {number: sum(max(0.0, min(end, b) - max(start, a)) for a, b in turns)
-             for number, (_, _, turns) in speakers.items()}
-    best = max(heard, key=heard.get, default=None)
-    return speakers[best][1] if best is not None and heard[best] > 0 else None
+class SpokenBy:
+    """Who speaks when in one video (``VoiceStore.speakers_of``), looked up by time. A transcript
+    asks once per word, so a lookup reads only the turns that can reach its span (turns sorted by
+    start; none reaches back further than the longest), not every turn of the video."""
+
+    def __init__(self, speakers: dict[int, tuple[int | None, str, list]]):
+        self._labels = {number: label for number, (_, label, _) in speakers.items()}
+        self._turns = sorted((float(a), float(b), number) for number, (_, _, turns) in speakers.items()
+                             for a, b in turns)
+        self._starts = [turn[0] for turn in self._turns]
+        self._longest = max((b - a for a, b, _ in self._turns), default=0.0)
+
+    def __bool__(self) -> bool:
+        return bool(self._labels)
+
+    def at(self, start: float, end: float) -> str | None:
+        """The label of the speaker heard longest between ``start`` and ``end``, or None."""
+        heard: dict[int, float] = {}
+        lo, hi = bisect_left(self._starts, start - self._longest), bisect_left(self._starts, end)
+        for a, b, number in self._turns[lo:hi]:
+            overlap = min(end, b) - max(start, a)
+            if overlap > 0:
+                heard[number] = heard.get(number, 0.0) + overlap
+        return self._labels[max(sorted(heard), key=heard.get)] if heard else None
 
 
 def said_by(lines, speakers: dict[int, tuple[int | None, str, list]]) -> list[Cue]:
     """Transcript ``lines`` (start, end, text, words, language) as cues with who speaks them. A
     line in which the voice changes (Whisper does not end lines at a change of speaker) is cut
     where it changes, by its words' times."""
+    spoken = SpokenBy(speakers)
     cues = []
     for start, end, text, words, language in lines:
-        labels = [voice_at(a, max(b, a + 0.01), speakers) for a, b, _ in words or []] if speakers else []
+        labels = [spoken.at(a, max(b, a + 0.01)) for a, b, _ in words or []] if spoken else []
         for i in range(1, len(labels)):  # a word no turn covers belongs to the voice before it,
             labels[i] = labels[i] or labels[i - 1]
         for i in range(len(labels) - 2, -1, -1):  # or, at the line's start, to the voice after it
             labels[i] = labels[i] or labels[i + 1]
         runs = _runs(labels)
         if len(runs) <= 1:
-            cues.append(Cue(start, end, text, voice_at(start, end, speakers) if speakers else None))
+            cues.append(Cue(start, end, text, spoken.at(start, end)))
             continue
         glue = "" if language in _NO_SPACES else " "
         for first, last in runs:

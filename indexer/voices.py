@@ -18,6 +18,7 @@ import dataclasses
 import numpy as np
 
 from core.rows import SpeakerHeard
+from core.vectors import normalize
 from core.models.voices import PARTIAL_FRAMES, VoiceEncoder, louder, mel_frames
 
 HOP = 0.8  # seconds between reads
@@ -83,8 +84,7 @@ def _groups(vectors: np.ndarray, threshold: float) -> np.ndarray:
 def _centres(vectors: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarray]:
     centres = {}
     for label in np.unique(labels):
-        mean = vectors[labels == label].mean(axis=0)
-        centres[int(label)] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        centres[int(label)] = normalize(vectors[labels == label].mean(axis=0))[0]
     return centres
 
 

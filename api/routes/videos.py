@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, Response
 from indexer.thumbnail import NoPicture, thumbnail
 from core.catalog import Video
 from core.subtitles import FORMATS, render
-from core.voices import VoiceStore, voice_at
+from core.voices import SpokenBy, VoiceStore
 
 from ..deps import KeyDep, ServicesDep
 from ..schemas import Message, SegmentOut, TagOut, TagsIn, TranscriptLineOut, VideoDetailOut, VideoOut, VideoPage
@@ -77,9 +77,9 @@ async def get_video(services: ServicesDep, video_id: VideoId) -> VideoDetailOut:
         segments = [SegmentOut(id=s.id, start=round(s.start, 3), end=round(s.end, 3),
                                transcript=s.transcript or "", screen_text=s.screen_text or "",
                                language=s.language, rendering=s.rendering, thumbnail_url=f"/api/segments/{s.id}/thumbnail") for s in detail.segments]
-        speakers = VoiceStore(services.library).speakers_of(video_id)
+        spoken = SpokenBy(VoiceStore(services.library).speakers_of(video_id))
         lines = [TranscriptLineOut(start=round(l.start, 3), end=round(l.end, 3), text=l.text, language=l.language,
-                                   speaker=voice_at(l.start, l.end, speakers) if speakers else None)
+                                   speaker=spoken.at(l.start, l.end))
                  for l in detail.lines]
         return VideoDetailOut(**video_out(detail.video, len(segments)), segment_list=segments, transcript=lines)
 

@@ -89,17 +89,26 @@ def _centres(vectors: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarray]:
 
 
 def _absorb_small(vectors: np.ndarray, labels: np.ndarray, reads: list) -> np.ndarray:
-    """Groups heard for under ``MIN_SPEAKER_SECONDS`` join the nearest larger group, smallest first."""
+    """Groups heard for under ``MIN_SPEAKER_SECONDS`` join the nearest larger group, smallest
+    first. Each group's seconds and vector sum are counted once and carried along as groups
+    join, so a long file with many small groups costs one comparison of centres a join."""
     labels = labels.copy()
-    heard = lambda label: sum(min(HOP, (e - b) * _FRAME) for (_, b, e), l in zip(reads, labels) if l == label)
-    while len(np.unique(labels)) > 1:
-        sizes = {int(label): heard(label) for label in np.unique(labels)}
-        small = min(sizes, key=sizes.get)
-        if sizes[small] >= MIN_SPEAKER_SECONDS:
+    seconds = np.array([min(HOP, (e - b) * _FRAME) for _, b, e in reads])
+    heard = np.bincount(labels, weights=seconds)
+    sums = np.zeros((len(heard), vectors.shape[1]))
+    np.add.at(sums, labels, vectors)
+    centres = normalize(sums)
+    live = np.unique(labels)
+    while len(live) > 1:
+        small = live[int(np.argmin(heard[live]))]
+        if heard[small] >= MIN_SPEAKER_SECONDS:
             break
-        centres = _centres(vectors, labels)
-        others = [label for label in centres if label != small]
-        labels[labels == small] = max(others, key=lambda label: float(centres[label] @ centres[small]))
+        live = live[live != small]
+        into = live[int(np.argmax(centres[live] @ centres[small]))]
+        labels[labels == small] = into
+        heard[into] += heard[small]
+        sums[into] += sums[small]
+        centres[into] = normalize(sums[into])[0]
     return labels
 
 

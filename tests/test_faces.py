@@ -235,8 +235,12 @@ def test_people_view_in_a_real_browser(cli_vars, capsys, tiny_clip):
         page.goto(url + "/")
         page.click("#show-people")
         page.wait_for_function("() => document.querySelectorAll('#people-grid .person').length === 2", timeout=30_000)
-        assert page.evaluate("() => [...document.querySelectorAll('#people-grid img')].every(i => i.complete && "
-                             "i.naturalWidth > 0)")
+        # The tiles come before their stills: wait until every still has loaded or failed, then
+        # require that each one loaded.
+        page.wait_for_function("() => [...document.querySelectorAll('#people-grid img')].every(i => i.complete)",
+                               timeout=30_000)
+        assert page.evaluate("() => [...document.querySelectorAll('#people-grid img')].map(i => i.naturalWidth > 0)"
+                             ) == [True, True]
         first = page.query_selector("#people-grid .person")
         person = first.get_attribute("data-person")
         page.once("dialog", lambda dialog: dialog.accept("Somebody"))

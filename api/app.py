@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from core.settings import Settings
 
-from .routes import copies, jobs, ops, people, search, videos, voices
+from .routes import chapters, copies, jobs, ops, people, search, videos, voices
 from .services import Services
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None, *, encoders=None, asr=None, war
                                        swagger_js_url="/docs-assets/swagger-ui-bundle.js",
                                        swagger_css_url="/docs-assets/swagger-ui.css",
                                        swagger_favicon_url="/docs-assets/favicon-32x32.png")
-    for module in (search, videos, copies, people, voices, jobs, ops):
+    for module in (search, videos, chapters, copies, people, voices, jobs, ops):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -27,9 +27,13 @@ def _fmt_time(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:04.1f}" if hours else f"{minutes:02d}:{secs:04.1f}"
 
 
-def _print_moments(moments, as_json: bool) -> None:
+def _print_moments(moments, as_json: bool, chapters: dict | None = None) -> None:
+    """The moments, with each video's chapters when ``chapters`` ({video id: marks}) is given."""
+    chapters = chapters or {}
     if as_json:
-        print(json.dumps([m.as_dict() for m in moments], indent=1, ensure_ascii=False))
+        print(json.dumps([{**m.as_dict(), **({"chapters": [c._asdict() for c in chapters[m.video_id]]}
+                                             if m.video_id in chapters else {})} for m in moments],
+                         indent=1, ensure_ascii=False))
         return
     if not moments:
         print("no results")
@@ -45,6 +49,10 @@ def _print_moments(moments, as_json: bool) -> None:
             print(f"      on screen: {shown}")
         if m.voice:
             print(f"      voice: {m.voice['name']}")
+        if m.chapter:
+            print(f"      chapter: {m.chapter}")
+        if m.video_id in chapters:
+            print("      chapters: " + " · ".join(f"{_fmt_time(c.start)} {c.title}" for c in chapters[m.video_id]))
 
 
 class App:
@@ -103,6 +111,10 @@ def cmd_index(app: App, args) -> int:
             from indexer.voice_backfill import add_voices
 
             outcomes = add_voices(app.library, app.settings, args.paths, force=args.force)
+        elif args.only == "chapters":
+            from indexer.chapter_backfill import add_chapters
+
+            outcomes = add_chapters(app.library, app.settings, args.paths, force=args.force)
         else:
             from indexer.copy_backfill import add_copy_descriptors
 
@@ -159,8 +171,9 @@ def cmd_search(app: App, args) -> int:
     for thread in loading:
         thread.join()
     moments = searcher.search_text(args.text, args.mode, args.k, filters=_filters(args, app),
-                                         per_video=args.per_video, offset=args.offset)
-    _print_moments(moments, args.json)
+                                   per_video=args.per_video, offset=args.offset)
+    chapters = app.library.shown_chapters({m.video_id for m in moments}) if args.per_video and moments else None
+    _print_moments(moments, args.json, chapters)
     return 0
 
 
@@ -339,7 +352,7 @@ def _query_options(p: argparse.ArgumentParser, modes) -> None:
     p.add_argument("-k", type=int, default=10, help="number of moments")
     p.add_argument("--offset", type=int, default=0, help="skip this many moments (the next page)")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--per-video", action="store_true", help="only the best moment of each video")
+    p.add_argument("--per-video", action="store_true", help="only the best moment of each video, with its chapters")
     group = p.add_argument_group("filters")
     group.add_argument("--video", type=int, action="append", metavar="ID", help="only these videos")
     group.add_argument("--path-prefix", metavar="PREFIX", help="only videos whose path starts so")
@@ -363,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     _register_finding(sub, MODES)
     _register_library(sub, TRANSCRIPT_FORMATS)
 
+    from .cli_chapters import register as register_chapters
     from .cli_copies import register as register_copies
     from .cli_people import register as register_people
     from .cli_voices import register as register_voices
@@ -372,6 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_quality(sub, MODES)
     register_copies(sub)
+    register_chapters(sub)
     register_people(sub)
     register_voices(sub)
     register_vectors(sub)
@@ -389,10 +404,11 @@ def _register_index(sub) -> None:
                    help="decode+ASR worker processes (default: VIDSEARCH_WORKERS, else one per core, at most 4)")
     p.add_argument("--retry-failed", action="store_true", help="try files that failed before again")
     p.add_argument("--prune", action="store_true", help="remove indexed files under PATH that are gone")
-    p.add_argument("--only", choices=["ocr", "copies", "faces", "voices"], help="only add what is missing of one "
-                   "kind: 'ocr' reads the on-screen text of indexed videos that have none, 'copies' takes their copy "
-                   "descriptors (vidsearch duplicates), 'faces' looks for their faces (vidsearch people), 'voices' "
-                   "tells who speaks when (vidsearch voices); frames are not embedded again")
+    p.add_argument("--only", choices=["ocr", "copies", "faces", "voices", "chapters"], help="only add what is "
+                   "missing of one kind: 'ocr' reads the on-screen text of indexed videos that have none, 'copies' "
+                   "takes their copy descriptors (vidsearch duplicates), 'faces' looks for their faces (vidsearch "
+                   "people), 'voices' tells who speaks when (vidsearch voices), 'chapters' makes their chapters and "
+                   "summary (vidsearch chapters); frames are not embedded again")
     p.add_argument("--ray-address", metavar="ADDR", help="spread the work over a Ray cluster ('auto': the "
                    "one this machine belongs to; 'local': start one here)")
     p.set_defaults(func=cmd_index)

@@ -80,6 +80,8 @@ class MomentOut(BaseModel):
     person: PersonRef | None = Field(None, description="whose face that is (searches by face)")
     voice: PersonRef | None = Field(None, description='whose voice speaks: its id and label ("Speaker ID" until '
                                                       "named; searches by voice)")
+    chapter: str | None = Field(None, description="the title of the chapter it starts in (GET "
+                                                  "/api/videos/{id}/chapters lists them)")
     video_name: str
     thumbnail_url: str
     playback_url: str

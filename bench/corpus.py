@@ -86,14 +86,14 @@ def make_video(spec: Spec, out_dir: Path) -> Path:
 FONTS = "/usr/share/fonts/truetype/dejavu"  # Debian's fonts-dejavu
 
 
-def slide(colour: str, title: str, lines: list[str] = (), ink: str = "white") -> str:
+def slide(colour: str, title: str, lines: list[str] = (), ink: str = "white", title_size: int = 40) -> str:
     """A shot source: a plain slide with a bold title and smaller lines (fonts-dejavu)."""
     def text(value: str, size: int, y: int, bold: bool = False) -> str:
         font = f"{FONTS}/DejaVuSans{'-Bold' if bold else ''}.ttf"
         value = re.sub(r"[^\w .%-]", "", value)  # nothing the filtergraph would parse
         return f"drawtext=fontfile={font}:text='{value}':fontsize={size}:fontcolor={ink}:x=40:y={y}"
 
-    drawn = [text(title, 40, 40, bold=True)] + [text(line, 22, 140 + 50 * n) for n, line in enumerate(lines)]
+    drawn = [text(title, title_size, 40, bold=True)] + [text(line, 22, 140 + 50 * n) for n, line in enumerate(lines)]
     return f"color=c={colour}|{','.join(drawn)}"
 
 

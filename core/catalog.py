@@ -34,7 +34,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
 from .errors import VidsearchError
-from .rows import CopyHashes, FaceSeen, SpeakerHeard
+from .rows import ChapterMark, CopyHashes, FaceSeen, SpeakerHeard
 
 STRONG_CUT = 1.0
 """A segment border (``Segment.border``) this strong is a shot change or a long silence."""
@@ -84,6 +84,8 @@ class Video(Base):
     speech_note: Mapped[str | None] = mapped_column(Text, nullable=True)  # speech its model could not transcribe
     face_model: Mapped[str | None] = mapped_column(String(64), nullable=True)  # what looked for faces (None: nothing)
     voice_model: Mapped[str | None] = mapped_column(String(64), nullable=True)  # what told voices apart (None: nothing)
+    chapters_version: Mapped[str | None] = mapped_column(String(32), nullable=True)  # what computed its chapters
+    summary: Mapped[list | None] = mapped_column(JSON, nullable=True)  # [[start, end, sentence], ...] (indexer.chapters)
 
     segments: Mapped[list["Segment"]] = relationship(
         back_populates="video", cascade="all, delete-orphan", passive_deletes=True,
@@ -100,6 +102,8 @@ class Video(Base):
         cascade="all, delete-orphan", passive_deletes=True, order_by="FaceAppearance.start")
     speakers: Mapped[list["Speaker"]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="Speaker.number")
+    chapters: Mapped[list["Chapter"]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="Chapter.start")
 
 
 class Segment(Base):
@@ -256,6 +260,28 @@ class Speaker(Base):
                    vector=np.asarray(speaker.vector, "<f4").tobytes(), seconds=round(float(speaker.seconds), 2))
 
 
+class Chapter(Base):
+    """One chapter of a video: [start, end) seconds and a title, ``computed`` by vidsearch
+    (``indexer.chapters``) or the ``file``'s own chapter marks. A video may have both kinds."""
+
+    __tablename__ = "chapters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # computed | file
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    title: Mapped[str] = mapped_column(Text)
+
+    @classmethod
+    def packed(cls, mark: ChapterMark) -> "Chapter":
+        return cls(source=mark.source, start=round(float(mark.start), 3), end=round(float(mark.end), 3),
+                   title=mark.title)
+
+    def mark(self) -> ChapterMark:
+        return ChapterMark(self.start, self.end, self.title, self.source)
+
+
 class CopyMatch(Base):
     """Footage two videos share: ``video_id``'s [start, end) is ``other_id``'s [other_start,
     other_end). Found when the later of the two was compared with the archive; goes with either."""
@@ -377,7 +403,7 @@ def _migrations_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-SCHEMA_HEAD = "0013"  # the newest revision in migrations/versions (a test holds the two together)
+SCHEMA_HEAD = "0014"  # the newest revision in migrations/versions (a test holds the two together)
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .voices import VoiceStore, said_by
-from .catalog import (STRONG_CUT, CatalogState, FaceAppearance, ModelVersion, Segment, SegmentVector, TranscriptLine,
-                      Video)
+from .catalog import (STRONG_CUT, CatalogState, Chapter, FaceAppearance, ModelVersion, ScreenTextLine, Segment,
+                      SegmentVector, TranscriptLine, Video)
+from .chapter_formats import shown_chapters
+from .errors import NotFound
+from .rows import ChapterMark, ShownLine
 from .subtitles import Cue
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 
 class MomentRow(NamedTuple):
@@ -99,6 +105,7 @@ def catalog_generation(session: Session) -> int:
 
 class CatalogReads:
     sessions: sessionmaker
+    settings: "Settings"
 
     def generation(self) -> int:
         with self.sessions() as session:
@@ -245,6 +252,33 @@ class CatalogReads:
                 return None
             lines = [(line.start, line.end, line.text, line.words, line.language) for line in video.transcript]
         return said_by(lines, VoiceStore(self).speakers_of(video_id))
+
+    def screen_lines(self, video_id: int) -> list[ShownLine]:
+        """The lines read off a video's screen, by time."""
+        with self.sessions() as session:
+            rows = session.scalars(select(ScreenTextLine).where(ScreenTextLine.video_id == video_id)
+                                   .order_by(ScreenTextLine.start, ScreenTextLine.id))
+            return [ShownLine(r.start, r.end, r.text, r.score, r.box) for r in rows]
+
+    def chapters_of(self, video_id: int) -> tuple[list[ChapterMark], list | None]:
+        """(every chapter of a video, computed and its file's own, by start; its summary)."""
+        with self.sessions() as session:
+            video = session.get(Video, video_id)
+            if video is None:
+                raise NotFound(f"there is no video {video_id} in the catalog")
+            rows = session.scalars(select(Chapter).where(Chapter.video_id == video_id)
+                                   .order_by(Chapter.start, Chapter.id))
+            return [row.mark() for row in rows], video.summary
+
+    def shown_chapters(self, video_ids) -> dict[int, list[ChapterMark]]:
+        """{video id: the chapters it shows (``chapter_formats.shown_chapters``)} for those that have some."""
+        found: dict[int, list[ChapterMark]] = {}
+        with self.sessions() as session:
+            for row in session.scalars(select(Chapter).where(Chapter.video_id.in_(list(video_ids)))
+                                       .order_by(Chapter.video_id, Chapter.start, Chapter.id)):
+                found.setdefault(row.video_id, []).append(row.mark())
+        prefer = self.settings.chapters_from
+        return {video: shown for video, marks in found.items() if (shown := shown_chapters(marks, prefer))}
 
     def indexed_video(self, video_id: int) -> Video | None:
         """The video, when it is indexed (not failed)."""

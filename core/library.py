@@ -19,13 +19,13 @@ import numpy as np
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .catalog import (CatalogState, CopyDescriptors, CopyMatch, FaceAppearance, ModelVersion, ScreenTextLine,
-                      Segment, SegmentVector, Speaker, TranscriptLine, Video, open_catalog)
+from .catalog import (CatalogState, Chapter, CopyDescriptors, CopyMatch, FaceAppearance, ModelVersion,
+                      ScreenTextLine, Segment, SegmentVector, Speaker, TranscriptLine, Video, open_catalog)
 from .catalog_reads import CatalogReads, catalog_generation
 from .errors import NotFound, VidsearchError
 from .jobs import JobStore
 from .cjk import cjk_grams
-from .rows import CopyHashes, FaceSeen, ShownLine, SpeakerHeard, SpokenLine
+from .rows import ChapterMark, CopyHashes, FaceSeen, ShownLine, SpeakerHeard, SpokenLine
 from .settings import Settings
 from .voices import assign_voices
 from .vectors import Added, IndexSet, NearestIndex, Removed, make_index_set, normalize
@@ -94,6 +94,9 @@ class NewVideo:
     faces: list[FaceSeen] = dataclasses.field(default_factory=list)
     voice_model: str | None = None  # what told voices apart (None: nothing did)
     speakers: list[SpeakerHeard] = dataclasses.field(default_factory=list)
+    chapters_version: str | None = None  # what computed its chapters (None: nothing did)
+    chapters: list[ChapterMark] = dataclasses.field(default_factory=list)  # computed and the file's own
+    summary: list | None = None  # [[start, end, sentence], ...]
     segments: list[NewSegment] = dataclasses.field(default_factory=list)
     transcript: list[SpokenLine] = dataclasses.field(default_factory=list)
     languages: list[str] | None = None  # spoken, most first
@@ -234,7 +237,7 @@ class Library(CatalogReads):
                 video = Video(
                     **{f.name: getattr(record, f.name) for f in dataclasses.fields(record)
                        if f.name not in ("segments", "transcript", "screen", "models", "fusion", "copies", "faces",
-                                     "speakers")},
+                                     "speakers", "chapters")},
                     status="indexed",
                 )
                 session.add(video)
@@ -246,6 +249,7 @@ class Library(CatalogReads):
                     video.copies = CopyDescriptors.packed(record.copies)
                 video.faces = [FaceAppearance.packed(face) for face in record.faces]
                 video.speakers = [Speaker.packed(speaker) for speaker in record.speakers]
+                video.chapters = [Chapter.packed(mark) for mark in record.chapters]
                 if video.speakers:
                     session.flush()
                     assign_voices(session, video.speakers, self.settings.voice_match)
@@ -368,6 +372,15 @@ class Library(CatalogReads):
             video.voice_model = voice_model
             session.flush()
             assign_voices(session, video.speakers, self.settings.voice_match)
+
+    def replace_chapters(self, video_id: int, chapters: list[ChapterMark], summary: list | None,
+                         version: str) -> None:
+        """Put a video's chapters (computed and its file's own) and summary in place of what it
+        had; nothing else changes."""
+        with self.sessions.begin() as session:
+            video = _catalogued(session, video_id)
+            video.chapters = [Chapter.packed(mark) for mark in chapters]
+            video.summary, video.chapters_version = summary, version
 
     def store_copy_matches(self, spans: list, compared: list[int]) -> None:
         """Keep the copy matches found for the videos ``compared`` (and mark them so); a video

@@ -61,3 +61,13 @@ class SpeakerHeard(NamedTuple):
     turns: list
     vector: np.ndarray
     seconds: float
+
+
+class ChapterMark(NamedTuple):
+    """One chapter of a video: [start, end) in seconds, its title, and where it comes from
+    (``computed`` by vidsearch, or ``file``: the file's own chapter marks)."""
+
+    start: float
+    end: float
+    title: str
+    source: str

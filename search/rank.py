@@ -38,11 +38,12 @@ class Moment:
     appearance: int | None = None  # the face appearance it shows (``similar --face``); None otherwise
     person: dict | None = None  # whose face that is: {"id", "name"} (``similar --face``)
     voice: dict | None = None  # whose voice speaks: {"id", "name"} (``similar --voice``)
+    chapter: str | None = None  # the title of the chapter it starts in (``indexer.chapters``)
 
     def as_dict(self) -> dict:
         data = dataclasses.asdict(self)
         del data["border"], data["unit"], data["evidence"]
-        for face_only in ("appearance", "person", "voice"):
+        for face_only in ("appearance", "person", "voice", "chapter"):
             if data[face_only] is None:
                 del data[face_only]
         data["start"] = round(self.start, 3)

@@ -17,6 +17,7 @@ from typing import Iterator
 
 import numpy as np
 
+from core.chapter_formats import chapter_at
 from core.encoders import Encoders, VisualSearchUnavailable
 from core.errors import InvalidInput, NotFound
 from .filters import Allowed, Filters, allowed
@@ -111,8 +112,16 @@ class Searcher:
             raise InvalidInput("offset must not be negative")
         mode = self._mode(mode)
         lists = self.gather(vectors, mode, offset + k, filters, per_video, keywords)
-        moments = self.rank(lists, mode, k, offset=offset, exclude=exclude, per_video=per_video)
+        moments = self.in_chapters(self.rank(lists, mode, k, offset=offset, exclude=exclude, per_video=per_video))
         return self.label(moments, mode) if keywords is not None else moments
+
+    def in_chapters(self, moments: list[Moment]) -> list[Moment]:
+        """Say which chapter each moment starts in (one catalog read for them all)."""
+        shown = self.library.shown_chapters({m.video_id for m in moments}) if moments else {}
+        for moment in moments:
+            mark = chapter_at(shown.get(moment.video_id, []), moment.start)
+            moment.chapter = mark.title if mark is not None else None
+        return moments
 
     def label(self, moments: list[Moment], mode: str) -> list[Moment]:
         """Give a text query's moments their relevance label (``search.relevance``)."""

@@ -1,0 +1,175 @@
+"""Chapters: a generated talk with titled slides is cut where its sections start and each chapter
+is named by its slide; the exports are read back by their consumers (ffmpeg writes the FFmpeg
+metadata into a file and PyAV reads the marks back; the WebVTT parser reads the track); a file's
+own chapter marks are kept; old libraries get chapters with ``index --only chapters``."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bench.chapters_corpus import Talk, plan
+from bench.corpus import make_video
+from core.rows import ChapterMark
+
+from .test_cli import run
+
+TALK = Talk("talk.mp4", [
+    ("Restless Earth", ["volcanoes", "earthquakes"]),
+    ("Prices and money", ["inflation", "interest_rates"]),
+    ("Moon and eclipses", ["moon_phases", "eclipses"]),
+], "titled", "en-us", 160, "test")
+
+
+@pytest.fixture(scope="module")
+def talk(tmp_path_factory, tiny_clip):
+    """The talk rendered and indexed once: (settings, its labels, its path)."""
+    from core.encoders import Encoders
+    from core.library import Library
+    from core.settings import Settings
+    from indexer.pipeline import Indexer
+
+    folder = tmp_path_factory.mktemp("chapters")
+    videos = folder / "videos"
+    videos.mkdir()
+    label, spec = plan(TALK, folder)
+    make_video(spec, videos)
+    settings = Settings(data_dir=folder / "data", asr_model="tiny.en", asr_language="en", **tiny_clip)
+    report = Indexer(Library(settings), Encoders(settings), settings, progress=False).index([videos])
+    assert len(report.of("indexed")) == 1
+    return settings, label, videos / TALK.name
+
+
+def _stored(settings, path: Path):
+    from core.library import Library
+
+    library = Library(settings, read_only=True)
+    video = library.known_file(str(path))
+    return video, *library.chapters_of(video.id)
+
+
+def test_a_talk_is_cut_where_its_sections_start_and_named_by_its_slides(talk):
+    settings, label, path = talk
+    video, marks, summary = _stored(settings, path)
+    assert video.chapters_version is not None and video.timings["chapters"] >= 0
+    assert [m.source for m in marks] == ["computed"] * 3
+    starts = [s[0] for s in label["sections"]]
+    assert marks[0].start == 0 and all(abs(m.start - t) <= 2.0 for m, t in zip(marks[1:], starts[1:]))
+    assert [m.end for m in marks] == [m.start for m in marks[1:]] + [video.duration]
+    assert [" ".join(m.title.lower().split()) for m in marks] == [s[1].lower() for s in label["sections"]]
+    # The summary: whole sentences said in the talk, in time order, at most one per chapter.
+    assert 1 <= len(summary) <= 3 and [s[0] for s in summary] == sorted(s[0] for s in summary)
+    assert all(any(a <= line[0] < b for a, b, _, _ in marks) for line in summary)
+    assert all(line[2][-1] in ".?!" for line in summary)
+
+
+def test_ffmpeg_writes_the_exported_chapters_into_a_file_and_indexing_keeps_them(talk, tmp_path, capsys, monkeypatch):
+    """The FFmpeg metadata export, written by ffmpeg into a copy of the talk, comes back from
+    the container exactly (titles with the characters the format escapes included); indexing the
+    copy shows the file's own chapters unless VIDSEARCH_CHAPTERS_FROM=computed."""
+    from core.chapter_formats import to_ffmetadata
+    from indexer.probe import probe
+
+    settings, _, path = talk
+    marks = [ChapterMark(0.0, 20.5, "Intro = start; part #1 \\ welcome", "file"),
+             ChapterMark(20.5, 50.0, "Zwei: Mitte", "file"), ChapterMark(50.0, 60.0, "Q&A <live>", "file")]
+    metadata = tmp_path / "chapters.txt"
+    metadata.write_text(to_ffmetadata(marks))
+    marked = tmp_path / "archive" / "marked.mp4"
+    marked.parent.mkdir()
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(path), "-i", str(metadata), "-map", "0",
+                    "-map_metadata", "1", "-codec", "copy", "-t", "60", str(marked)], check=True)
+    assert probe(str(marked)).chapters == [(m.start, m.end, m.title) for m in marks]
+
+    monkeypatch.setenv("VIDSEARCH_DATA_DIR", str(tmp_path / "data"))
+    for name in ("clip_model", "clip_pretrained", "clip_model_config", "asr_model", "asr_language"):
+        monkeypatch.setenv(f"VIDSEARCH_{name.upper()}", str(getattr(settings, name)))
+    assert run(capsys, "index", str(marked.parent))[0] == 0
+    code, out, _ = run(capsys, "chapters", str(marked), "--json")
+    shown = json.loads(out)
+    assert code == 0 and [(c["start"], c["title"], c["source"]) for c in shown["chapters"]] == \
+        [(m.start, m.title, "file") for m in marks]
+    monkeypatch.setenv("VIDSEARCH_CHAPTERS_FROM", "computed")
+    code, out, _ = run(capsys, "chapters", str(marked), "--json")
+    shown = json.loads(out)
+    assert {c["source"] for c in shown["chapters"]} == {"computed"} and len(shown["file_chapters"]) == 3
+
+
+def test_each_export_is_read_back(talk, capsys, monkeypatch):
+    from core.subtitles import parse
+
+    settings, label, path = talk
+    monkeypatch.setenv("VIDSEARCH_DATA_DIR", str(settings.data_dir))
+    _, marks, _ = _stored(settings, path)
+    code, vtt, _ = run(capsys, "chapters", str(path), "--format", "vtt")
+    assert code == 0 and [(c.start, c.end, c.text) for c in parse(vtt, "chapters.vtt")] == \
+        [(round(m.start, 3), round(m.end, 3), m.title) for m in marks]
+    code, lines, _ = run(capsys, "chapters", str(path), "--format", "youtube")
+    assert lines.splitlines()[0] == f"0:00 {marks[0].title}"
+    assert [line.split(" ", 1)[0] for line in lines.splitlines()[1:]] == \
+        [f"{int(m.start) // 60}:{int(m.start) % 60:02d}" for m in marks[1:]]
+    code, text, _ = run(capsys, "chapters", str(path))
+    assert code == 0 and "3 chapter(s), computed" in text and "summary:" in text
+    code, _, err = run(capsys, "chapters", "/nowhere/at/all.mp4")
+    assert code == 2 and "no indexed video" in err
+
+
+def test_old_libraries_get_chapters_with_index_only_chapters(talk, tmp_path, capsys, monkeypatch):
+    import shutil
+
+    from core.library import Library
+
+    settings, _, path = talk
+    copy = tmp_path / "data"
+    shutil.copytree(settings.data_dir, copy)
+    monkeypatch.setenv("VIDSEARCH_DATA_DIR", str(copy))
+    library = Library(settings.model_copy(update={"data_dir": copy}))
+    video = library.known_file(str(path))
+    made, summary = library.chapters_of(video.id)
+    library.replace_chapters(video.id, [], None, None)  # as a library indexed before chapters
+    code, out, _ = run(capsys, "chapters", str(path))
+    assert "no chapters yet" in out
+    code, out, _ = run(capsys, "index", "--only", "chapters", str(path.parent), "--json")
+    assert code == 0 and json.loads(out)["indexed"] == 1
+    again, summary_again = library.chapters_of(video.id)
+    assert again == made and summary_again == summary
+    code, out, _ = run(capsys, "index", "--only", "chapters", str(path.parent), "--json")
+    assert json.loads(out)["skipped"] == 1
+
+
+def test_the_api_serves_chapters_and_summary(talk):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from core.subtitles import parse
+
+    settings, _, path = talk
+    _, marks, summary = _stored(settings, path)
+    video_id = _stored(settings, path)[0].id
+    with TestClient(create_app(settings)) as client:
+        body = client.get(f"/api/videos/{video_id}/chapters").json()
+        assert body["computed"] and body["file_chapters"] == []
+        assert [(c["start"], c["title"]) for c in body["chapters"]] == [(m.start, m.title) for m in marks]
+        track = client.get(f"/api/videos/{video_id}/chapters?format=vtt")
+        assert track.headers["content-type"].startswith("text/vtt")
+        assert [c.text for c in parse(track.text, "track.vtt")] == [m.title for m in marks]
+        ff = client.get(f"/api/videos/{video_id}/chapters", params={"format": "ffmetadata"}).text
+        assert ff.startswith(";FFMETADATA1\n") and ff.count("[CHAPTER]") == 3
+        assert client.get(f"/api/videos/{video_id}/summary").json()["summary"] == \
+            [{"start": a, "end": b, "text": t} for a, b, t in summary]
+        assert client.get(f"/api/videos/{video_id}/chapters?format=docx").status_code == 422
+        assert client.get("/api/videos/999999/chapters").status_code == 404
+        assert client.get("/api/videos/999999/summary").status_code == 404
+
+
+def test_chapter_borders_keep_their_lengths():
+    """The strongest borders win while every chapter stays min_len long; a chapter over max_len
+    is split at its strongest inner border even when that is weak."""
+    from indexer.chapters import pick_borders
+
+    starts = [0, 10, 20, 25, 40, 60, 80, 100, 130, 170]
+    scores = [0, 0.9, 0.1, 0.95, 0.2, 0.1, 0.05, 0.3, 0.1, 0.0]
+    assert pick_borders(starts, scores, 200.0, 15.0, 90.0) == [0.0, 25, 100, 130]
+    assert pick_borders(starts, scores, 200.0, 15.0, 1000.0) == [0.0, 25]  # only 25 clears the threshold

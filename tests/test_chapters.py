@@ -173,3 +173,46 @@ def test_chapter_borders_keep_their_lengths():
     scores = [0, 0.9, 0.1, 0.95, 0.2, 0.1, 0.05, 0.3, 0.1, 0.0]
     assert pick_borders(starts, scores, 200.0, 15.0, 90.0) == [0.0, 25, 100, 130]
     assert pick_borders(starts, scores, 200.0, 15.0, 1000.0) == [0.0, 25]  # only 25 clears the threshold
+
+
+def test_the_page_shows_chapters_and_a_click_lands_there(talk):
+    """The video view lists the chapters and marks them on the timeline; the player loads them as
+    a chapters track (the browser's own WebVTT parser reads it); a click on a chapter seeks there."""
+    import os
+
+    from api.app import create_app
+    from api.serve import ServerThread
+
+    from .test_browser import ARTIFACTS, CHROMIUM, browser_page
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed")
+    settings, _, path = talk
+    _, marks, _ = _stored(settings, path)
+    with ServerThread(create_app(settings)) as url, browser_page() as page:
+        page.goto(url + "/")
+        page.fill("#q", "interest rates and loans")
+        page.select_option("#mode", "speech")
+        page.press("#q", "Enter")
+        page.wait_for_selector("#results .result .chapter", timeout=30_000)
+        assert page.inner_text("#results .result .chapter") == "in “Prices and money”"
+        page.click("#results .result .play")
+        page.wait_for_function("n => document.querySelectorAll('#chapter-list button').length === n",
+                               arg=len(marks), timeout=30_000)
+        assert [b.inner_text().split(" ", 1)[1] for b in page.query_selector_all("#chapter-list button")] == \
+            [m.title for m in marks]
+        assert len(page.query_selector_all("#timeline .chapter-mark")) == len(marks) - 1
+        page.wait_for_function("n => [...document.querySelector('#player').textTracks].some(t => "
+                               "t.kind === 'chapters' && t.cues && t.cues.length === n)", arg=len(marks), timeout=30_000)
+        cues = page.evaluate("() => [...[...document.querySelector('#player').textTracks].find(t => t.kind === "
+                             "'chapters').cues].map(c => [c.startTime, c.text])")
+        assert cues == [[pytest.approx(m.start, abs=1e-3), m.title] for m in marks]
+        page.query_selector_all("#chapter-list button")[2].click()
+        page.wait_for_function("s => { const v = document.querySelector('#player');"
+                               " return v.readyState >= 1 && Math.abs(v.currentTime - s) < 0.6; }",
+                               arg=marks[2].start, timeout=30_000)
+        page.wait_for_function("() => document.querySelector('#chapter-list button.now')?.textContent"
+                               ".endsWith('Moon and eclipses')", timeout=30_000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "chapters.png"), full_page=True)
+        assert not page.errors

@@ -95,6 +95,11 @@ function render(answer, label, append = false) {
       highlight(screen, m.screen_text, words);
       screen.hidden = false;
     }
+    if (m.chapter) {  // the chapter it starts in
+      const chapter = card.querySelector(".chapter");
+      chapter.textContent = `in “${m.chapter}”`;
+      chapter.hidden = false;
+    }
     card.querySelector(".play").addEventListener("click", () => play(m));
     card.querySelector(".more").addEventListener("click", () => moreLike(m));
     box.appendChild(card);
@@ -120,6 +125,11 @@ function play(m) {
     Object.assign(captions, { kind: "captions", label: "Transcript", default: true,
                               src: `/api/videos/${m.video_id}/transcript?format=vtt` });
     player.appendChild(captions);
+    const chapters = document.createElement("track");  // the chapters, for players that show them
+    Object.assign(chapters, { kind: "chapters", label: "Chapters", srclang: "en",
+                              src: `/api/videos/${m.video_id}/chapters?format=vtt` });
+    player.appendChild(chapters);
+    chapters.track.mode = "hidden";  // loaded (its cues are readable) but not drawn over the picture
     player.src = src.href;  // the #t= fragment starts it at the moment too
   }
   $("#player-box").scrollIntoView({ behavior: "smooth", block: "start" });
@@ -141,6 +151,7 @@ async function showVideo(m) {
     state.videoId = m.video_id;
     lines.replaceChildren();
     others.replaceChildren();
+    showChapters(m.video_id);
     try {
       const video = await api(`/api/videos/${m.video_id}`);
       state.duration = video.duration;
@@ -180,8 +191,53 @@ async function showVideo(m) {
   span.style.width = `${Math.max(0.5, (100 * (m.end - m.start)) / length)}%`;
 }
 
+// The video's chapters as marks on the timeline and as a list, and its summary; a click seeks.
+async function showChapters(videoId) {
+  const list = $("#chapter-list"), timeline = $("#timeline"), summary = $("#summary-lines");
+  list.replaceChildren();
+  summary.replaceChildren();
+  timeline.querySelectorAll(".chapter-mark").forEach((mark) => mark.remove());
+  $("#summary-box").hidden = true;
+  try {
+    const [chapters, digest] = await Promise.all([api(`/api/videos/${videoId}/chapters`),
+                                                 api(`/api/videos/${videoId}/summary`)]);
+    if (state.videoId !== videoId) return;  // another video was opened meanwhile
+    const length = chapters.chapters.at(-1)?.end || state.duration || 1;  // chapters tile the video
+    for (const chapter of chapters.chapters) {
+      const item = document.createElement("li"), button = document.createElement("button");
+      button.type = "button";
+      button.dataset.start = chapter.start;
+      button.textContent = `${fmtTime(chapter.start)} ${chapter.title}`;
+      button.addEventListener("click", () => seek(chapter.start));
+      item.appendChild(button);
+      list.appendChild(item);
+      if (chapter.start > 0) {
+        const mark = document.createElement("button");
+        mark.type = "button";
+        mark.className = "chapter-mark";
+        mark.title = chapter.title;
+        mark.style.left = `${(100 * chapter.start) / length}%`;
+        mark.addEventListener("click", () => seek(chapter.start));
+        timeline.appendChild(mark);
+      }
+    }
+    for (const line of digest.summary) {
+      const item = document.createElement("li"), button = document.createElement("button");
+      button.type = "button";
+      button.textContent = `${fmtTime(line.start)} ${line.text}`;
+      button.addEventListener("click", () => seek(line.start));
+      item.appendChild(button);
+      summary.appendChild(item);
+    }
+    $("#summary-box").hidden = !digest.summary.length;
+  } catch (err) { setStatus(`chapters: ${err.message}`, true); }
+}
+
 function followTranscript() {
   const now = $("#player").currentTime;
+  const starts = [...document.querySelectorAll("#chapter-list button")];
+  starts.forEach((button, n) => button.classList.toggle("now", now >= Number(button.dataset.start) &&
+    (n + 1 === starts.length || now < Number(starts[n + 1].dataset.start))));
   for (const button of document.querySelectorAll("#transcript-lines button")) {
     const current = now >= Number(button.dataset.start) && now < Number(button.dataset.end);
     if (current && !button.classList.contains("now")) button.scrollIntoView({ block: "nearest" });

@@ -114,7 +114,7 @@ def cmd_index(app: App, args) -> int:
         elif args.only == "chapters":
             from indexer.chapter_backfill import add_chapters
 
-            outcomes = add_chapters(app.library, app.settings, args.paths, force=args.force)
+            outcomes = add_chapters(app.library, app.encoders, app.settings, args.paths, force=args.force)
         else:
             from indexer.copy_backfill import add_copy_descriptors
 

@@ -82,13 +82,13 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(settings.data_dir)
     library = Library(settings)
     began = time.perf_counter()
-    if args.keep_index and library.videos("indexed"):
-        add_chapters(library, settings, [args.work_dir / "videos"], force=True)
-        wall = None
-    else:
-        Indexer(library, Encoders(settings), settings, progress=False).index([args.work_dir / "videos"])
-        wall = time.perf_counter() - began
-    print(f"{'indexed' if wall else 'chapters again'} in {time.perf_counter() - began:.0f} s", file=sys.stderr)
+    indexed, encoders = bool(args.keep_index and library.videos("indexed")), Encoders(settings)
+    Indexer(library, encoders, settings, progress=False).index([args.work_dir / "videos"])
+    wall = None if indexed else time.perf_counter() - began
+    if indexed:  # talks indexed before: their chapters made again by the code as it is now
+        add_chapters(library, encoders, settings, [args.work_dir / "videos"], force=True)
+    print(f"{'indexed' if wall else 'brought up to date, chapters made again'} in {time.perf_counter() - began:.0f} s",
+          file=sys.stderr)
 
     rows: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     chapter_seconds, hours = 0.0, 0.0

@@ -60,14 +60,14 @@ TALKS = [
         ("Prices and money", ["inflation", "interest_rates"]),
         ("Moon and eclipses", ["moon_phases", "eclipses"]),
         ("Digital sound", ["sampling", "fourier", "mp3"]),
-        ("How cells copy themselves", ["mitosis", "dna_replication"]),
+        ("Genes and evolution", ["mitosis", "dna_replication", "natural_selection"]),
     ], "titled", "en-us", 150, "dev"),
     Talk("talk_open_lecture.mp4", [
         ("Storms rivers and tides", ["hurricanes", "erosion", "tides"]),
         ("Markets and growth", ["supply_demand", "gdp", "exchange_rates"]),
         ("Stars and black holes", ["stellar_fusion", "black_holes", "light_year"]),
         ("Loudness and echoes", ["decibels", "echo", "noise_cancelling"]),
-        ("The chemistry of life", ["enzymes", "osmosis", "natural_selection"]),
+        ("The chemistry of life", ["enzymes", "osmosis"]),
     ], "none", "en-gb", 140, "dev"),
     Talk("talk_colour_slides.mp4", [
         ("Exploring the solar system", ["mars_rovers", "comets"]),

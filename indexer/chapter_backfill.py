@@ -1,17 +1,18 @@
 """Chapters for videos indexed before vidsearch made them (``vidsearch index --only chapters``).
 
 Everything chapters need is in the catalog already (segments, their speech vectors, the screen
-text, who speaks when), so nothing is decoded, transcribed or embedded; only the file's own chapter
-marks are read from its container, in a child process as always (a damaged file fails alone).
+text, who speaks when), so nothing is decoded or transcribed, and only candidate titles are
+embedded; the file's own chapter marks are read from its container, in a child process as always
+(a damaged file fails alone).
 """
 from __future__ import annotations
 
+from core.encoders import Encoders
 from core.library import Library
 from core.settings import Settings
-from core.voices import VoiceStore
 
 from .backfill import indexed_under
-from .chapters import CHAPTERS_VERSION, Part, main_speaker, video_chapters
+from .chapters import CHAPTERS_VERSION, Part, video_chapters
 from .isolate import IsolatedFailure, run_isolated
 from .probe import probe
 from .report import FileOutcome
@@ -27,13 +28,11 @@ def stored_parts(library: Library, video_id: int) -> list[Part]:
     segments = sorted(library.video_detail(video_id).segments, key=lambda s: s.start)
     found, vectors = library.exact_vectors("speech", [s.id for s in segments])
     speech = dict(zip((int(i) for i in found), vectors))
-    turns = [(number, a, b) for number, (_, _, spoken) in VoiceStore(library).speakers_of(video_id).items()
-             for a, b in spoken]
-    return [Part(s.start, s.end, s.transcript or "", speech.get(s.id), s.screen_text or "", s.border or 0.0,
-                 main_speaker(turns, s.start, s.end) if turns else None) for s in segments]
+    return [Part(s.start, s.end, s.transcript or "", speech.get(s.id), s.border or 0.0) for s in segments]
 
 
-def add_chapters(library: Library, settings: Settings, paths: list, force: bool = False) -> list[FileOutcome]:
+def add_chapters(library: Library, encoders: Encoders, settings: Settings, paths: list,
+                 force: bool = False) -> list[FileOutcome]:
     """Chapters and a summary for the indexed videos under ``paths`` that have none from this
     version of vidsearch (all with ``force``)."""
     outcomes: list[FileOutcome] = []
@@ -47,7 +46,7 @@ def add_chapters(library: Library, settings: Settings, paths: list, force: bool 
             outcomes.append(FileOutcome(str(path), "failed", "chapters", str(exc)))
             continue
         chapters, summary = video_chapters(stored_parts(library, video.id), library.screen_lines(video.id),
-                                           video.duration, own)
+                                           video.duration, own, encoders.sentence.encode)
         library.replace_chapters(video.id, chapters, summary, CHAPTERS_VERSION)
         made = sum(mark.source == "computed" for mark in chapters)
         outcomes.append(FileOutcome(str(path), "indexed", video_id=video.id,

@@ -4,19 +4,20 @@ A chapter starts where the topic changes. Every segment start is a candidate bor
 already start at sentence and shot borders), scored by evidence that is cheap because it was
 computed anyway:
 
-- how far the meaning of what is said in the window before differs from the window after (the
-  speech-space vectors of the segments; a TextTiling-like depth, so a border must stand out from
-  its neighbourhood, not just be far from it);
-- a change of slide title (the large line near the top of the screen, read by OCR) and how much
-  of the screen text as a whole changes;
-- a strong cut (a shot change, a long pause) and a change of who speaks.
+- how far the meaning of the window before differs from the window after (the speech-space
+  vectors of the segments, which hold what is said and the text on screen; a TextTiling-like
+  depth, so a border must stand out from its neighbourhood, not just be far from it);
+- a change of slide title (the large line near the top of the screen, read by OCR);
+- a shot change, weighed by how rare shot changes are in the video.
 
 Borders are taken strongest first while each chapter stays at least ``min_len`` long; a chapter
 longer than ``max_len`` is split at its strongest inner candidate. Both lengths follow the
 video's duration (``chapter_lengths``). A chapter's title is its slide title when one is on
-screen for most of it, otherwise its best key phrase: runs of content words of its transcript,
-weighed by how often they occur in it against how many other chapters say them. The summary is
-extractive: the most central sentence of each of the most central chapters, in time order.
+screen for most of it, otherwise its best key phrase: of the runs of content words it says, those
+most particular to it by counts are embedded, and the one nearest its meaning and furthest from
+the other chapters' wins. The summary is extractive: the most central whole sentence of each of
+the most central chapters, in time order. Speaker changes are not used: the bench has no talk
+with several voices to weigh them on.
 """
 from __future__ import annotations
 
@@ -26,33 +27,39 @@ import difflib
 import math
 import re
 from collections import Counter
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
+from core.catalog import STRONG_CUT
 from core.rows import ChapterMark, ShownLine
 from search.keyword import STOP_WORDS
 
+Embed = Callable[[list[str]], np.ndarray]
 CHAPTERS_VERSION = "chapters-v1"  # stored per video: another version computes them again
 
 # Weights of the evidence for a border, and the score a border needs (chosen on bench.chapters' dev talks).
-W_NOVELTY = 0.5
 W_DEPTH = 1.0
 W_TITLE = 1.0
-W_SCREEN = 0.3
-W_CUT = 0.15
-W_SPEAKER = 0.2
-THRESHOLD = 0.35
+W_CUT = 1.0
+THRESHOLD = 0.8
 TITLE_TOP = 0.3        # a title's box starts in the top share of the frame
 TITLE_SAME = 0.7       # two readings of one title (OCR varies a little between frames)
 TITLE_SHARE = 0.5      # a slide title names a chapter it is on screen for at least this share of
 TITLE_WORDS = 8
 PHRASE_WORDS = 3
+CANDIDATES = 40        # key phrases embedded per chapter (the best by counts)
+DISTINCT = 0.5         # how much a phrase's nearness to other chapters counts against it
 _WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.?!。？！…]['\"”’)]*$")
+# Words that say little of a topic beyond STOP_WORDS: fillers, and verbs that end runs of words
+# ("a weaker currency makes ...", "a black hole whose ...") without naming anything.
 _EXTRA_STOP = frozenset("""also well like just really one two three first second many much may might
-would could shall must every even still yet let us get got make made say said thing things way ways
-called call often around almost""".split())
+would could shall must every even still yet let lets us get gets got make makes made say says said
+thing things way ways called call calls often around almost whose across means mean meant takes take
+took gives give gave goes go went comes come came uses use used using keeps keep kept become becomes
+became happen happens happened show shows showed tell tells told sit sits seem seems need needs
+want wants put puts turn turns""".split())
 
 
 @dataclasses.dataclass
@@ -63,9 +70,7 @@ class Part:
     end: float
     text: str = ""
     vector: np.ndarray | None = None   # its speech-space vector (unit), when it has speech
-    screen: str = ""                   # the text on screen while it plays
     border: float = 0.0                # the strength of the cut at its start (a shot change is >= 1)
-    speaker: int | None = None         # who speaks most of it, when voices were told apart
 
 
 @dataclasses.dataclass
@@ -82,9 +87,12 @@ def chapter_lengths(duration: float) -> tuple[float, float]:
     return min(max(duration / 20, 15.0), 120.0), min(max(duration / 3, 60.0), 900.0)
 
 
-def outline(parts: Sequence[Part], screen: Sequence[ShownLine], duration: float) -> Outline:
+def outline(parts: Sequence[Part], screen: Sequence[ShownLine], duration: float,
+            embed: Embed | None = None) -> Outline:
     """Chapters tiling [0, duration] and a summary, from a video's segments in time order and the
-    lines read off its screen."""
+    lines read off its screen. ``embed`` (texts -> unit vectors in the parts' speech space) lets
+    titles be the phrases closest in meaning to their chapter; without it they are the phrases
+    most particular to it by counts."""
     parts = [p for p in parts if p.end > p.start]
     if duration <= 0 or not parts:
         return Outline([], [])
@@ -95,42 +103,29 @@ def outline(parts: Sequence[Part], screen: Sequence[ShownLine], duration: float)
     starts = pick_borders([p.start for p in parts], scores, duration, min_len, max_len)
     spans = list(zip(starts, starts[1:] + [duration]))
     chosen = [[p for p in parts if a <= p.start < b] for a, b in spans]
-    names = chapter_titles(chosen, screen, spans)
+    names = chapter_titles(chosen, screen, spans, embed)
     marks = [ChapterMark(a, b, name, "computed") for (a, b), name in zip(spans, names)]
     return Outline(marks, summary(chosen, duration))
 
 
 def video_chapters(parts: Sequence[Part], screen: Sequence[ShownLine], duration: float,
-                   own: Sequence[tuple[float, float, str]] = ()) -> tuple[list[ChapterMark], list[list]]:
+                   own: Sequence[tuple[float, float, str]] = (), embed: Embed | None = None
+                   ) -> tuple[list[ChapterMark], list[list]]:
     """All chapters of a video (computed, then the file's own marks) and its summary."""
-    computed = outline(parts, screen, duration)
+    computed = outline(parts, screen, duration, embed)
     return computed.chapters + [ChapterMark(a, b, title, "file") for a, b, title in own], computed.summary
 
 
-def main_speaker(turns: Sequence[tuple[int, float, float]], start: float, end: float) -> int | None:
-    """Who speaks most of [start, end), from (speaker, start, end) turns; None when nobody does."""
-    heard: Counter = Counter()
-    for who, a, b in turns:
-        if a < end and b > start:
-            heard[who] += min(b, end) - max(a, start)
-    return max(sorted(heard), key=lambda who: heard[who]) if heard else None
-
-
 def border_scores(parts: Sequence[Part], titles: Sequence[str], window: float) -> list[float]:
-    """How strongly each part's start is a chapter border (the first part's is 0)."""
+    """How strongly each part's start is a chapter border (the first part's is 0). A shot change
+    counts as much as shot changes are rare: in a lecture a cut is a new slide, in a film it is
+    the next shot."""
     starts = [p.start for p in parts]
-    novelty = [_novelty(parts, starts, i, window) for i in range(len(parts))]
-    depth = _depth(novelty)
-    out = [0.0]
-    for i in range(1, len(parts)):
-        before, after = parts[i - 1], parts[i]
-        out.append(W_NOVELTY * (novelty[i] or 0.0) + W_DEPTH * depth[i]
-                   + W_TITLE * _title_change(titles[i - 1], titles[i])
-                   + W_SCREEN * _screen_change(parts, starts, i, window)
-                   + W_CUT * min(after.border or 0.0, 1.5)
-                   + W_SPEAKER * (before.speaker is not None and after.speaker is not None
-                                  and before.speaker != after.speaker))
-    return out
+    depth = _depth([_novelty(parts, starts, i, window) for i in range(len(parts))])
+    cuts = sum(1 for p in parts[1:] if p.border >= STRONG_CUT)
+    rarity = min(1.0, (parts[-1].end - parts[0].start) / (cuts + 1) / (2 * window))
+    return [0.0] + [W_DEPTH * depth[i] + W_TITLE * _title_change(titles[i - 1], titles[i])
+                    + W_CUT * rarity * (parts[i].border >= STRONG_CUT) for i in range(1, len(parts))]
 
 
 def pick_borders(starts: Sequence[float], scores: Sequence[float], duration: float,
@@ -190,17 +185,6 @@ def _depth(novelty: list[float | None]) -> list[float]:
     return out
 
 
-def _screen_change(parts: Sequence[Part], starts: list[float], i: int, window: float) -> float:
-    """The share of the words on screen in the window before part ``i`` and after it that are not
-    on both (0 when the screen holds no text on either side)."""
-    at = parts[i].start
-    near = parts[max(0, bisect.bisect_right(starts, at - window) - 1):bisect.bisect_left(starts, at + window)]
-    before = {w for p in near if p.start < at for w in words(p.screen)}
-    after = {w for p in near if p.start >= at for w in words(p.screen)}
-    union = before | after
-    return len(union - (before & after)) / len(union) if union else 0.0
-
-
 def _title_change(before: str, after: str) -> float:
     if not before and not after:
         return 0.0
@@ -215,12 +199,19 @@ def same_title(a: str, b: str) -> bool:
 
 class ScreenIndex:
     """A video's screen lines, found by time without a scan of them all (a long lecture has
-    tens of thousands)."""
+    tens of thousands), each marked whether it could be a title: near the top and about as tall
+    as the tallest line read with it."""
 
     def __init__(self, lines: Sequence[ShownLine]):
         self.lines = sorted(lines, key=lambda line: line.start)
         self.starts = [line.start for line in self.lines]
         self.longest = max((line.end - line.start for line in self.lines), default=0.0)
+        tallest: dict[float, float] = {}
+        for line in self.lines:
+            tallest[line.start] = max(tallest.get(line.start, 0.0), _height(line))
+        self.titles = {id(line) for line in self.lines
+                       if len(line.box or []) == 4 and line.box[1] <= TITLE_TOP and 0 < len(line.text.split()) <= TITLE_WORDS
+                       and _height(line) >= 0.8 * tallest[line.start]}
 
     def during(self, start: float, end: float) -> list[tuple[ShownLine, float]]:
         """(line, seconds it is shown inside [start, end)) for every line shown then."""
@@ -233,31 +224,28 @@ class ScreenIndex:
         return out
 
 
+def _height(line: ShownLine) -> float:
+    return line.box[3] - line.box[1] if len(line.box or []) == 4 else 0.0
+
+
 def slide_title(screen: ScreenIndex, start: float, end: float) -> str:
-    """The title on screen for most of [start, end): of the lines near the top, the tallest,
-    weighed by the seconds it is shown; '' when none."""
+    """The title on screen for most of [start, end); '' when none."""
     seconds: Counter = Counter()
-    height: dict[str, float] = {}
     for line, inside in screen.during(start, end):
-        box = line.box or []
-        if len(box) != 4 or box[1] > TITLE_TOP or len(line.text.split()) > TITLE_WORDS:
-            continue
-        key = line.text.strip()
-        seconds[key] += inside
-        height[key] = max(height.get(key, 0.0), box[3] - box[1])
-    if not seconds:
-        return ""
-    tallest = max(height.values())
-    tall = {k: s for k, s in seconds.items() if height[k] >= 0.8 * tallest}
-    return max(sorted(tall), key=lambda k: tall[k])
+        if id(line) in screen.titles:
+            seconds[line.text.strip()] += inside
+    return max(sorted(seconds), key=lambda k: seconds[k]) if seconds else ""
 
 
-def chapter_titles(chosen: list[list[Part]], screen: ScreenIndex, spans: list[tuple[float, float]]) -> list[str]:
+def chapter_titles(chosen: list[list[Part]], screen: ScreenIndex, spans: list[tuple[float, float]],
+                   embed: Embed | None = None) -> list[str]:
     """A title per chapter: its slide title when one is on screen for most of it and not in the
     other chapters as well, else its best key phrase, else 'Part n'."""
     slides = [slide_title(screen, a, b) for a, b in spans]
     counted = [Counter(w for p in parts for w in content_words(p.text)) for parts in chosen]
     spread = Counter(w for c in counted for w in c)
+    centres = [_unit(sum(vectors)) if (vectors := [p.vector for p in parts if p.vector is not None]) else None
+               for parts in chosen]
     names = []
     for n, ((a, b), parts) in enumerate(zip(spans, chosen)):
         title = slides[n]
@@ -266,27 +254,39 @@ def chapter_titles(chosen: list[list[Part]], screen: ScreenIndex, spans: list[tu
         if title and shown >= TITLE_SHARE * (b - a) and not elsewhere:
             names.append(title)
             continue
-        names.append(key_phrase(parts, counted[n], spread, len(chosen)) or f"Part {n + 1}")
+        others = [c for m, c in enumerate(centres) if m != n and c is not None]
+        phrase = key_phrase(parts, counted[n], spread, len(chosen), embed, centres[n], others)
+        names.append(phrase[:1].upper() + phrase[1:] if phrase else f"Part {n + 1}")
     return names
 
 
-def key_phrase(parts: Sequence[Part], counts: Counter, spread: Counter, chapters: int) -> str:
-    """The best run of up to ``PHRASE_WORDS`` content words said in ``parts``: its words' counts in
-    the chapter times how rare they are among the video's chapters, a little more for a longer
-    run; the way it was first written, first letter capitalised."""
+def key_phrase(parts: Sequence[Part], counts: Counter, spread: Counter, chapters: int, embed: Embed | None = None,
+               centre: np.ndarray | None = None, others: Sequence[np.ndarray] = ()) -> str:
+    """The best run of up to ``PHRASE_WORDS`` content words said in ``parts``, the way it was first
+    written. By counts: its words' counts in the chapter times how rare they are among the video's
+    chapters. With ``embed`` the ``CANDIDATES`` best by counts are embedded and the one nearest
+    the chapter's meaning (``centre``), less a share of its nearness to the other chapters, wins."""
     def weight(word: str) -> float:
         return counts[word] * math.log(1.0 + chapters / spread[word]) * (1.0 + min(len(word), 12) / 12)
 
-    best, best_score = "", 0.0
+    scored: dict[str, tuple[float, str]] = {}
     for part in parts:
         for run in _runs(part.text):
             for size in range(1, PHRASE_WORDS + 1):
                 for k in range(len(run) - size + 1):
                     phrase = run[k:k + size]
-                    score = sum(weight(w.lower()) for w in phrase) / size ** 0.5
-                    if score > best_score + 1e-9:
-                        best, best_score = " ".join(phrase), score
-    return best[:1].upper() + best[1:]
+                    key = " ".join(phrase).lower()
+                    if key not in scored:
+                        scored[key] = (sum(weight(w.lower()) for w in phrase) / size ** 0.5, " ".join(phrase))
+    if not scored:
+        return ""
+    ranked = sorted(scored.values(), key=lambda item: (-item[0], item[1]))
+    if embed is None or centre is None:
+        return ranked[0][1]
+    candidates = [text for _, text in ranked[:CANDIDATES]]
+    vectors = embed(candidates)
+    near = vectors @ centre - (DISTINCT * np.max(vectors @ np.stack(others).T, axis=1) if others else 0.0)
+    return candidates[int(np.argmax(near))]
 
 
 def summary(chosen: list[list[Part]], duration: float) -> list[list]:

@@ -14,7 +14,7 @@ from core.models.faces import FACE_MODEL_ID
 from core.rows import SpokenLine
 from core.settings import Settings
 
-from .chapters import CHAPTERS_VERSION, Part, main_speaker, video_chapters
+from .chapters import CHAPTERS_VERSION, Part, video_chapters
 from .embed import add_context, embed_segments
 from .segment import make_segments, signature, topic_change
 from .sentences import sentences_of
@@ -67,8 +67,10 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
                              f"{unheard if unheard else 'no speech was found'}")
     embedded = time.perf_counter()
     speakers = prepared.speakers.heard() if prepared.speakers is not None else []
-    chapters, summary = video_chapters(_parts(segments, speakers), screen_rows(shown), decoded.info.duration,
-                                       decoded.info.chapters)
+    parts = [Part(seg.start, seg.end, seg.transcript, seg.vectors.get("speech"), seg.border or 0.0)
+             for seg in segments]  # speech vectors with their neighbours' context, as stored
+    chapters, summary = video_chapters(parts, screen_rows(shown), decoded.info.duration, decoded.info.chapters,
+                                       encoders.sentence.encode)
     stat, info = file_stat(prepared.path), decoded.info
     timings = {**prepared.timings, "embed": embedded - started, "chapters": time.perf_counter() - embedded}
     return NewVideo(
@@ -93,10 +95,3 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
         languages=transcript.languages() or None, speech_note=transcript.unheard_note(),
     )
 
-
-def _parts(segments, speakers) -> list[Part]:
-    """The segments as chapters read them (their speech vectors with their neighbours' context)."""
-    turns = [(s.number, a, b) for s in speakers for a, b in s.turns]
-    return [Part(seg.start, seg.end, seg.transcript, seg.vectors.get("speech"), seg.screen_text or "",
-                 seg.border or 0.0, main_speaker(turns, seg.start, seg.end) if turns else None)
-            for seg in segments]

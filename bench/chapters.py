@@ -11,7 +11,9 @@ compares each video's computed chapters with its sections:
 - titles: the share of computed chapters whose title shares a content word with the section they
   overlap most (its heading or the names of its topics);
 - cost: the seconds chapters took while indexing (``timings["chapters"]``) per video-hour, and
-  their share of the indexing time.
+  their share of the indexing time;
+- real footage without labels (``--media``, default ``../shared/media``: Tears of Steel's battle
+  clip, 30 s of Big Buck Bunny, a Popeye cartoon): how many chapters a film's many shots make.
 
 With ``--keep-index`` an index already there is reused and chapters are computed again from the
 catalog (``indexer.chapter_backfill``), which is how the weights were chosen on the dev talks.
@@ -28,6 +30,7 @@ from pathlib import Path
 from bench.chapters_corpus import TOPICS, build
 
 TOLERANCE = 2.0
+FOOTAGE = ("tears-of-steel-battle-clip-medium.webm", "big_buck_bunny_0_30.webm", "popeye_sinbad_T03-4.mkv")
 
 
 def border_counts(found: list[float], truth: list[float], tolerance: float = TOLERANCE) -> tuple[int, int, int]:
@@ -67,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("work_dir", type=Path)
     parser.add_argument("--keep-index", action="store_true", help="reuse the index in WORK_DIR; compute chapters again")
     parser.add_argument("--show", action="store_true", help="print every video's chapters beside its sections")
+    parser.add_argument("--media", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "media",
+                        help="a folder holding the real footage (FOOTAGE); skipped where missing")
     args = parser.parse_args(argv)
 
     from core.library import Library
@@ -82,21 +87,31 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(settings.data_dir)
     library = Library(settings)
     began = time.perf_counter()
+    footage = args.work_dir / "footage"
+    footage.mkdir(parents=True, exist_ok=True)
+    for name in FOOTAGE:
+        if (args.media / name).exists() and not (footage / name).exists():
+            shutil.copyfile(args.media / name, footage / name)
     indexed, encoders = bool(args.keep_index and library.videos("indexed")), Encoders(settings)
-    Indexer(library, encoders, settings, progress=False).index([args.work_dir / "videos"])
+    Indexer(library, encoders, settings, progress=False).index([args.work_dir / "videos", footage])
     wall = None if indexed else time.perf_counter() - began
     if indexed:  # talks indexed before: their chapters made again by the code as it is now
-        add_chapters(library, encoders, settings, [args.work_dir / "videos"], force=True)
+        add_chapters(library, encoders, settings, [args.work_dir / "videos", footage], force=True)
     print(f"{'indexed' if wall else 'brought up to date, chapters made again'} in {time.perf_counter() - began:.0f} s",
           file=sys.stderr)
 
     rows: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    films = []
     chapter_seconds, hours = 0.0, 0.0
     for video in library.videos("indexed"):
+        marks = [m for m in library.chapters_of(video.id)[0] if m.source == "computed"]
+        chapter_seconds += (video.timings or {}).get("chapters", 0.0)
+        hours += video.duration / 3600
         label = labels.get(Path(video.path).name)
         if label is None:
+            shots = sum(s.border is not None and s.border >= 1.0 for s in library.video_detail(video.id).segments)
+            films.append((Path(video.path).name, video.duration, shots, marks))
             continue
-        marks = [m for m in library.chapters_of(video.id)[0] if m.source == "computed"]
         truth = [s[0] for s in label["sections"][1:]]
         right, found, true = border_counts([m.start for m in marks[1:]], truth)
         fits = sum(title_fits(m.title, overlapped((m.start, m.end), label["sections"], video.duration)) for m in marks)
@@ -107,8 +122,6 @@ def main(argv: list[str] | None = None) -> int:
             row[2] += true
             row[3] += fits
             row[4] += len(marks)
-        chapter_seconds += (video.timings or {}).get("chapters", 0.0)
-        hours += video.duration / 3600
         if args.show:
             print(f"\n{Path(video.path).name}: sections at {', '.join(f'{t:.1f}' for t in truth)}")
             for m in marks:
@@ -120,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         p, r = right / found if found else 0.0, right / true if true else 0.0
         f1 = 2 * p * r / (p + r) if p + r else 0.0
         print(f"{split:5} {kind:7} {true:>7} {p:5.2f} {r:5.2f} {f1:5.2f} {marks:>6} {fits / marks if marks else 0:5.2f}")
+    if films:
+        print(f"\n{'real footage':40} {'length':>7} {'shots':>5} {'chapters':>8}  titles")
+        for name, duration, shots, marks in films:
+            print(f"{name:40} {duration:6.1f}s {shots:>5} {len(marks):>8}  {' | '.join(m.title for m in marks)}")
     print(f"\nchapters while indexing: {chapter_seconds:.2f} s for {hours:.3f} video-hours "
           f"({chapter_seconds / hours if hours else 0:.1f} s per video-hour)"
           + (f", {100 * chapter_seconds / wall:.2f}% of indexing ({wall:.0f} s)" if wall else ""))

@@ -12,7 +12,8 @@ come in three kinds:
 - ``none``: one background for the whole talk (only what is said can find the borders).
 
 Pauses between sections are drawn from the same range as pauses between topics. Dev talks use five
-of the quality corpus's subjects, test talks the three others (``split``).
+of the quality corpus's subjects, test talks the three others (``split``); a long talk (split
+``long``, held out too) holds every subject as one chapter.
 
     python -m bench.chapters_corpus OUT_DIR
 
@@ -88,6 +89,11 @@ TALKS = [
         ("Blood and sugar", ["circulation", "diabetes"]),
         ("Cold and heat in the kitchen", ["ice_cream_salt", "boiling_altitude", "bread_yeast", "autumn_leaves"]),
     ], "none", "en-gb+m4", 135, "test"),
+    # Every topic of the quality corpus, a subject a chapter: fifteen minutes without slides, where
+    # the changes of topic inside a chapter must not become borders. Held out like the test talks.
+    Talk("talk_long_lecture.mp4", [(title, [t.key for t in lec.topics]) for title, lec in zip(
+        ("Biology", "Earth science", "Economics", "Signals and sound", "Astronomy", "Medicine",
+         "History of invention", "Kitchen science"), LECTURES)], "none", "en-us+m3", 165, "long"),
 ]
 
 TOPICS = {t.key: t for lec in LECTURES for t in lec.topics}

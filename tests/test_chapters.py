@@ -116,6 +116,22 @@ def test_each_export_is_read_back(talk, capsys, monkeypatch):
     assert code == 2 and "no indexed video" in err
 
 
+def test_results_say_their_chapter_and_per_video_answers_list_the_chapters(talk, capsys, monkeypatch):
+    settings, _, path = talk
+    for name in ("data_dir", "clip_model", "clip_pretrained", "clip_model_config"):
+        monkeypatch.setenv(f"VIDSEARCH_{name.upper()}", str(getattr(settings, name)))
+    _, marks, _ = _stored(settings, path)
+    code, out, _ = run(capsys, "search", "interest rates and loans", "--mode", "speech", "--json")
+    moments = json.loads(out)
+    assert code == 0 and moments[0]["chapter"] == "Prices and money" and "chapters" not in moments[0]
+    assert all(m["chapter"] == [c.title for c in marks if c.start <= m["start"] + 1e-6][-1] for m in moments)
+    code, out, _ = run(capsys, "search", "interest rates and loans", "--mode", "speech", "--per-video", "--json")
+    (moment,) = json.loads(out)
+    assert [(c["start"], c["title"]) for c in moment["chapters"]] == [(m.start, m.title) for m in marks]
+    code, out, _ = run(capsys, "search", "interest rates and loans", "--mode", "speech", "--per-video")
+    assert "chapter: Prices and money" in out and "chapters: 00:00.0 Restless Earth · " in out
+
+
 def test_old_libraries_get_chapters_with_index_only_chapters(talk, tmp_path, capsys, monkeypatch):
     import shutil
 

@@ -86,6 +86,13 @@ class App:
 
         return Searcher(self.library, self.encoders)
 
+    def video_id(self, target: str) -> int | None:
+        """The id of a video named by its id or its path (None when no such path is indexed)."""
+        if target.isdigit():
+            return int(target)
+        video = self.library.known_file(str(Path(target).expanduser().resolve()))
+        return video.id if video else None
+
     def indexer(self, progress: bool = True, workers: int | None = None):
         from indexer.pipeline import Indexer
 
@@ -303,7 +310,7 @@ def cmd_remove(app: App, args) -> int:
     lib = app.library
     missing = 0
     for target in args.targets:
-        video_id = _video_id(lib, target)
+        video_id = app.video_id(target)
         if video_id is not None and lib.remove_video(video_id):
             print(f"removed {target}")
         else:
@@ -312,16 +319,9 @@ def cmd_remove(app: App, args) -> int:
     return 1 if missing else 0
 
 
-def _video_id(lib, target: str) -> int | None:
-    if target.isdigit():
-        return int(target)
-    video = lib.known_file(str(Path(target).expanduser().resolve()))
-    return video.id if video else None
-
-
 def cmd_tag(app: App, args) -> int:
     lib = app.library
-    video_id = _video_id(lib, args.target)
+    video_id = app.video_id(args.target)
     if video_id is None:
         raise UsageError(f"not in the catalog: {args.target}")
     tags = lib.set_tags(video_id, add=[] if args.remove else args.tags, remove=args.tags if args.remove else [])
@@ -332,7 +332,7 @@ def cmd_tag(app: App, args) -> int:
 def cmd_transcript(app: App, args) -> int:
     from core.subtitles import render
 
-    video_id = _video_id(app.library, args.target)
+    video_id = app.video_id(args.target)
     cues = app.library.transcript_cues(video_id) if video_id is not None else None
     if cues is None:
         raise UsageError(f"no indexed video {args.target} in the catalog")

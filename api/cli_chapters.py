@@ -21,13 +21,12 @@ def register(sub) -> None:
 
 def cmd_chapters(app, args) -> int:
     from core.chapter_formats import render_chapters, shown_chapters, youtube_stamp
+    from core.errors import NotFound
 
-    from .cli import UsageError, _video_id
-
-    video_id = _video_id(app.library, args.target)
+    video_id = app.video_id(args.target)
     video = app.library.indexed_video(video_id) if video_id is not None else None
     if video is None:
-        raise UsageError(f"no indexed video {args.target} in the catalog")
+        raise NotFound(f"no indexed video {args.target} in the catalog")
     marks, summary = app.library.chapters_of(video_id)
     shown = shown_chapters(marks, app.settings.chapters_from)
     if args.format:

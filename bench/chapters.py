@@ -50,7 +50,7 @@ def _stem(word: str) -> str:
 
 def title_fits(title: str, section: list) -> bool:
     """Does ``title`` share a content word with the section's heading or its topics' names?"""
-    from indexer.chapters import content_words
+    from indexer.chapter_titles import content_words
 
     _, heading, keys = section
     named = {_stem(w) for w in content_words(heading + " " + " ".join(k.replace("_", " ") for k in keys))}
@@ -65,6 +65,72 @@ def overlapped(chapter, sections: list, duration: float) -> list:
     return sections[best]
 
 
+def index_talks(work_dir: Path, keep_index: bool):
+    """(library, seconds indexing took or None when only chapters were made again) of the talks."""
+    from core.encoders import Encoders
+    from core.library import Library
+    from core.settings import Settings
+    from indexer.chapter_backfill import add_chapters
+    from indexer.pipeline import Indexer
+
+    settings = Settings(data_dir=work_dir / "index", clip_pretrained=str(work_dir / "no-clip-weights.pt"))
+    if not keep_index and settings.data_dir.exists():
+        shutil.rmtree(settings.data_dir)
+    library, encoders = Library(settings), Encoders(settings)
+    again = bool(keep_index and library.videos("indexed"))
+    began = time.perf_counter()
+    Indexer(library, encoders, settings, progress=False).index([work_dir / "videos"])
+    if again:  # talks indexed before: their chapters made again by the code as it is now
+        add_chapters(library, encoders, settings, [work_dir / "videos"], force=True)
+    return library, None if again else time.perf_counter() - began
+
+
+def index_footage(work_dir: Path, media: Path):
+    """The real footage, indexed with an untrained CLIP (films need frames embedded to be indexed
+    at all; chapters read none of the visual vectors); None when none is there."""
+    from bench.throughput import untrained_clip
+    from core.encoders import Encoders
+    from core.library import Library
+    from core.settings import Settings
+    from indexer.pipeline import Indexer
+
+    footage = work_dir / "footage"
+    footage.mkdir(parents=True, exist_ok=True)
+    for name in FOOTAGE:
+        if (media / name).exists() and not (footage / name).exists():
+            shutil.copyfile(media / name, footage / name)
+    if not any(footage.iterdir()):
+        return None
+    settings = Settings(data_dir=work_dir / "footage-index", **untrained_clip(work_dir, "tiny"))
+    library = Library(settings)
+    Indexer(library, Encoders(settings), settings, progress=False).index([footage])
+    return library
+
+
+def talk_rows(library, labels: dict, show: bool) -> tuple[dict, float, float]:
+    """({(split, kind): [right, found, true, titles that fit, titles]}, chapter seconds, video-hours)."""
+    rows: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    seconds = hours = 0.0
+    for video in library.videos("indexed"):
+        label = labels[Path(video.path).name]
+        marks, summary = library.chapters_of(video.id)
+        marks = [m for m in marks if m.source == "computed"]
+        seconds += (video.timings or {}).get("chapters", 0.0)
+        hours += video.duration / 3600
+        truth = [s[0] for s in label["sections"][1:]]
+        right, found, true = border_counts([m.start for m in marks[1:]], truth)
+        fits = sum(title_fits(m.title, overlapped((m.start, m.end), label["sections"], video.duration)) for m in marks)
+        for key in ((label["split"], label["kind"]), (label["split"], "all")):
+            for n, value in enumerate((right, found, true, fits, len(marks))):
+                rows[key][n] += value
+        if show:
+            print(f"\n{Path(video.path).name}: sections at {', '.join(f'{t:.1f}' for t in truth)}")
+            for m in marks:
+                print(f"  {m.start:7.1f}  {m.title}")
+            print("  summary: " + " | ".join(line[2][:60] for line in summary or []))
+    return rows, seconds, hours
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.chapters", description=__doc__.split("\n")[0])
     parser.add_argument("work_dir", type=Path)
@@ -74,72 +140,26 @@ def main(argv: list[str] | None = None) -> int:
                         help="a folder holding the real footage (FOOTAGE); skipped where missing")
     args = parser.parse_args(argv)
 
-    from core.library import Library
-    from core.settings import Settings
-    from indexer.chapter_backfill import add_chapters
-    from indexer.pipeline import Indexer
-    from core.encoders import Encoders
-
     labels = build(args.work_dir / "videos")
     assert all(k in TOPICS for lab in labels.values() for _, _, keys in lab["sections"] for k in keys)
-    settings = Settings(data_dir=args.work_dir / "index", clip_pretrained=str(args.work_dir / "no-clip-weights.pt"))
-    if not args.keep_index and settings.data_dir.exists():
-        shutil.rmtree(settings.data_dir)
-    library = Library(settings)
-    began = time.perf_counter()
-    footage = args.work_dir / "footage"
-    footage.mkdir(parents=True, exist_ok=True)
-    for name in FOOTAGE:
-        if (args.media / name).exists() and not (footage / name).exists():
-            shutil.copyfile(args.media / name, footage / name)
-    indexed, encoders = bool(args.keep_index and library.videos("indexed")), Encoders(settings)
-    Indexer(library, encoders, settings, progress=False).index([args.work_dir / "videos", footage])
-    wall = None if indexed else time.perf_counter() - began
-    if indexed:  # talks indexed before: their chapters made again by the code as it is now
-        add_chapters(library, encoders, settings, [args.work_dir / "videos", footage], force=True)
-    print(f"{'indexed' if wall else 'brought up to date, chapters made again'} in {time.perf_counter() - began:.0f} s",
-          file=sys.stderr)
-
-    rows: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    films = []
-    chapter_seconds, hours = 0.0, 0.0
-    for video in library.videos("indexed"):
-        marks = [m for m in library.chapters_of(video.id)[0] if m.source == "computed"]
-        chapter_seconds += (video.timings or {}).get("chapters", 0.0)
-        hours += video.duration / 3600
-        label = labels.get(Path(video.path).name)
-        if label is None:
-            shots = sum(s.border is not None and s.border >= 1.0 for s in library.video_detail(video.id).segments)
-            films.append((Path(video.path).name, video.duration, shots, marks))
-            continue
-        truth = [s[0] for s in label["sections"][1:]]
-        right, found, true = border_counts([m.start for m in marks[1:]], truth)
-        fits = sum(title_fits(m.title, overlapped((m.start, m.end), label["sections"], video.duration)) for m in marks)
-        for key in ((label["split"], label["kind"]), (label["split"], "all")):
-            row = rows[key]
-            row[0] += right
-            row[1] += found
-            row[2] += true
-            row[3] += fits
-            row[4] += len(marks)
-        if args.show:
-            print(f"\n{Path(video.path).name}: sections at {', '.join(f'{t:.1f}' for t in truth)}")
-            for m in marks:
-                print(f"  {m.start:7.1f}  {m.title}")
-            print("  summary: " + " | ".join(line[2][:60] for line in (library.chapters_of(video.id)[1] or [])))
-
+    library, wall = index_talks(args.work_dir, args.keep_index)
+    rows, seconds, hours = talk_rows(library, labels, args.show)
     print(f"\n{'split':5} {'kind':7} {'borders':>7} {'P':>5} {'R':>5} {'F1':>5} {'titles':>6} {'fit':>5}")
     for (split, kind), (right, found, true, fits, marks) in sorted(rows.items()):
         p, r = right / found if found else 0.0, right / true if true else 0.0
         f1 = 2 * p * r / (p + r) if p + r else 0.0
         print(f"{split:5} {kind:7} {true:>7} {p:5.2f} {r:5.2f} {f1:5.2f} {marks:>6} {fits / marks if marks else 0:5.2f}")
-    if films:
+    print(f"\nchapters while indexing: {seconds:.2f} s for {hours:.3f} video-hours "
+          f"({seconds / hours if hours else 0:.1f} s per video-hour)"
+          + (f", {100 * seconds / wall:.2f}% of indexing ({wall:.0f} s)" if wall else ""))
+    films = index_footage(args.work_dir, args.media)
+    if films is not None:
         print(f"\n{'real footage':40} {'length':>7} {'shots':>5} {'chapters':>8}  titles")
-        for name, duration, shots, marks in films:
-            print(f"{name:40} {duration:6.1f}s {shots:>5} {len(marks):>8}  {' | '.join(m.title for m in marks)}")
-    print(f"\nchapters while indexing: {chapter_seconds:.2f} s for {hours:.3f} video-hours "
-          f"({chapter_seconds / hours if hours else 0:.1f} s per video-hour)"
-          + (f", {100 * chapter_seconds / wall:.2f}% of indexing ({wall:.0f} s)" if wall else ""))
+        for video in films.videos("indexed"):
+            marks = [m for m in films.chapters_of(video.id)[0] if m.source == "computed"]
+            shots = sum(s.border is not None and s.border >= 1.0 for s in films.video_detail(video.id).segments)
+            print(f"{Path(video.path).name:40} {video.duration:6.1f}s {shots:>5} {len(marks):>8}  "
+                  + " | ".join(m.title for m in marks))
     return 0
 
 

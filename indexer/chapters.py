@@ -5,61 +5,43 @@ already start at sentence and shot borders), scored by evidence that is cheap be
 computed anyway:
 
 - how far the meaning of the window before differs from the window after (the speech-space
-  vectors of the segments, which hold what is said and the text on screen; a TextTiling-like
-  depth, so a border must stand out from its neighbourhood, not just be far from it);
-- a change of slide title (the large line near the top of the screen, read by OCR);
+  vectors of the segments, which hold what is said and the text on screen; windows two shortest
+  chapters long; a TextTiling-like depth, so a border must stand out from its neighbourhood, not
+  just be far from it), as it is and as it stands out among the video's own depths;
+- a change of slide title (``chapter_titles``: the large line near the top of the screen);
 - a shot change, weighed by how rare shot changes are in the video.
 
 Borders are taken strongest first while each chapter stays at least ``min_len`` long; a chapter
 longer than ``max_len`` is split at its strongest inner candidate. Both lengths follow the
-video's duration (``chapter_lengths``). A chapter's title is its slide title when one is on
-screen for most of it, otherwise its best key phrase: of the runs of content words it says, those
-most particular to it by counts are embedded, and the one nearest its meaning and furthest from
-the other chapters' wins. The summary is extractive: the most central whole sentence of each of
-the most central chapters, in time order. Speaker changes are not used: the bench has no talk
-with several voices to weigh them on.
+video's duration (``chapter_lengths``). Titles are ``chapter_titles``'. The summary is
+extractive: the most central whole sentence of each of the most central chapters, in time order.
+Speaker changes are not used: the bench has no talk with several voices to weigh them on.
 """
 from __future__ import annotations
 
 import bisect
 import dataclasses
-import difflib
-import math
 import re
-from collections import Counter
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from core.catalog import STRONG_CUT
 from core.rows import ChapterMark, ShownLine
-from search.keyword import STOP_WORDS
 
-Embed = Callable[[list[str]], np.ndarray]
+from .chapter_titles import Embed, ScreenIndex, chapter_titles, same_title, slide_title
+
 CHAPTERS_VERSION = "chapters-v1"  # stored per video: another version computes them again
 
 # Weights of the evidence for a border, and the score a border needs (chosen on bench.chapters' dev talks).
+WINDOW = 2.0           # the windows of meaning compared, in shortest chapters
 W_DEPTH = 1.0
+W_STANDING = 0.5
 W_TITLE = 1.0
 W_CUT = 1.0
 THRESHOLD = 0.8
-TITLE_TOP = 0.3        # a title's box starts in the top share of the frame
-TITLE_SAME = 0.7       # two readings of one title (OCR varies a little between frames)
-TITLE_SHARE = 0.5      # a slide title names a chapter it is on screen for at least this share of
-TITLE_WORDS = 8
-PHRASE_WORDS = 3
-CANDIDATES = 40        # key phrases embedded per chapter (the best by counts)
-DISTINCT = 0.5         # how much a phrase's nearness to other chapters counts against it
-_WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
+ONE_CHAPTER = 60.0     # a video shorter than this (seconds) is one chapter
 _SENTENCE_END = re.compile(r"[.?!。？！…]['\"”’)]*$")
-# Words that say little of a topic beyond STOP_WORDS: fillers, and verbs that end runs of words
-# ("a weaker currency makes ...", "a black hole whose ...") without naming anything.
-_EXTRA_STOP = frozenset("""also well like just really one two three first second many much may might
-would could shall must every even still yet let lets us get gets got make makes made say says said
-thing things way ways called call calls often around almost whose across means mean meant takes take
-took gives give gave goes go went comes come came uses use used using keeps keep kept become becomes
-became happen happens happened show shows showed tell tells told sit sits seem seems need needs
-want wants put puts turn turns""".split())
 
 
 @dataclasses.dataclass
@@ -83,7 +65,10 @@ class Outline:
 
 def chapter_lengths(duration: float) -> tuple[float, float]:
     """(shortest, longest) chapter for a video of ``duration`` seconds: about twenty chapters at
-    most and three at least, never under 15 s (players hide shorter ones) nor over 15 min."""
+    most and three at least, never under 15 s (players hide shorter ones) nor over 15 min; a
+    video under a minute is one chapter."""
+    if duration < ONE_CHAPTER:
+        return duration, duration
     return min(max(duration / 20, 15.0), 120.0), min(max(duration / 3, 60.0), 900.0)
 
 
@@ -99,11 +84,13 @@ def outline(parts: Sequence[Part], screen: Sequence[ShownLine], duration: float,
     min_len, max_len = chapter_lengths(duration)
     screen = ScreenIndex(screen)
     titles = [slide_title(screen, p.start, p.end) for p in parts]
-    scores = border_scores(parts, titles, min_len)
+    scores = border_scores(parts, titles, WINDOW * min_len)
     starts = pick_borders([p.start for p in parts], scores, duration, min_len, max_len)
     spans = list(zip(starts, starts[1:] + [duration]))
     chosen = [[p for p in parts if a <= p.start < b] for a, b in spans]
-    names = chapter_titles(chosen, screen, spans, embed)
+    centres = [_unit(sum(vectors)) if (vectors := [p.vector for p in ps if p.vector is not None]) else None
+               for ps in chosen]
+    names = chapter_titles([[p.text for p in ps] for ps in chosen], centres, screen, spans, embed)
     marks = [ChapterMark(a, b, name, "computed") for (a, b), name in zip(spans, names)]
     return Outline(marks, summary(chosen, duration))
 
@@ -117,14 +104,18 @@ def video_chapters(parts: Sequence[Part], screen: Sequence[ShownLine], duration:
 
 
 def border_scores(parts: Sequence[Part], titles: Sequence[str], window: float) -> list[float]:
-    """How strongly each part's start is a chapter border (the first part's is 0). A shot change
-    counts as much as shot changes are rare: in a lecture a cut is a new slide, in a film it is
-    the next shot."""
+    """How strongly each part's start is a chapter border (the first part's is 0). The depth of
+    the change of meaning counts as it is and as it stands out among this video's (in standard
+    deviations above their mean): how far meaning moves differs between a talk with slides,
+    whose screen text is in the vectors, and one without. A shot change counts as much as shot
+    changes are rare: in a lecture a cut is a new slide, in a film it is the next shot."""
     starts = [p.start for p in parts]
-    depth = _depth([_novelty(parts, starts, i, window) for i in range(len(parts))])
+    depth = np.asarray(_depth([_novelty(parts, starts, i, window) for i in range(len(parts))]))
+    spread = depth[1:].std() if len(depth) > 2 else 0.0
+    standing = np.maximum(0.0, (depth - depth[1:].mean()) / spread) if spread > 0 else np.zeros_like(depth)
     cuts = sum(1 for p in parts[1:] if p.border >= STRONG_CUT)
-    rarity = min(1.0, (parts[-1].end - parts[0].start) / (cuts + 1) / (2 * window))
-    return [0.0] + [W_DEPTH * depth[i] + W_TITLE * _title_change(titles[i - 1], titles[i])
+    rarity = min(1.0, (parts[-1].end - parts[0].start) / (cuts + 1) / window)
+    return [0.0] + [W_DEPTH * depth[i] + W_STANDING * standing[i] + W_TITLE * _title_change(titles[i - 1], titles[i])
                     + W_CUT * rarity * (parts[i].border >= STRONG_CUT) for i in range(1, len(parts))]
 
 
@@ -193,102 +184,6 @@ def _title_change(before: str, after: str) -> float:
     return 0.0 if same_title(before, after) else 1.0
 
 
-def same_title(a: str, b: str) -> bool:
-    return difflib.SequenceMatcher(None, a.lower(), b.lower()).ratio() >= TITLE_SAME
-
-
-class ScreenIndex:
-    """A video's screen lines, found by time without a scan of them all (a long lecture has
-    tens of thousands), each marked whether it could be a title: near the top and about as tall
-    as the tallest line read with it."""
-
-    def __init__(self, lines: Sequence[ShownLine]):
-        self.lines = sorted(lines, key=lambda line: line.start)
-        self.starts = [line.start for line in self.lines]
-        self.longest = max((line.end - line.start for line in self.lines), default=0.0)
-        tallest: dict[float, float] = {}
-        for line in self.lines:
-            tallest[line.start] = max(tallest.get(line.start, 0.0), _height(line))
-        self.titles = {id(line) for line in self.lines
-                       if len(line.box or []) == 4 and line.box[1] <= TITLE_TOP and 0 < len(line.text.split()) <= TITLE_WORDS
-                       and _height(line) >= 0.8 * tallest[line.start]}
-
-    def during(self, start: float, end: float) -> list[tuple[ShownLine, float]]:
-        """(line, seconds it is shown inside [start, end)) for every line shown then."""
-        first = bisect.bisect_left(self.starts, start - self.longest)
-        out = []
-        for line in self.lines[first:bisect.bisect_left(self.starts, end)]:
-            inside = min(line.end, end) - max(line.start, start)
-            if inside > 0:
-                out.append((line, inside))
-        return out
-
-
-def _height(line: ShownLine) -> float:
-    return line.box[3] - line.box[1] if len(line.box or []) == 4 else 0.0
-
-
-def slide_title(screen: ScreenIndex, start: float, end: float) -> str:
-    """The title on screen for most of [start, end); '' when none."""
-    seconds: Counter = Counter()
-    for line, inside in screen.during(start, end):
-        if id(line) in screen.titles:
-            seconds[line.text.strip()] += inside
-    return max(sorted(seconds), key=lambda k: seconds[k]) if seconds else ""
-
-
-def chapter_titles(chosen: list[list[Part]], screen: ScreenIndex, spans: list[tuple[float, float]],
-                   embed: Embed | None = None) -> list[str]:
-    """A title per chapter: its slide title when one is on screen for most of it and not in the
-    other chapters as well, else its best key phrase, else 'Part n'."""
-    slides = [slide_title(screen, a, b) for a, b in spans]
-    counted = [Counter(w for p in parts for w in content_words(p.text)) for parts in chosen]
-    spread = Counter(w for c in counted for w in c)
-    centres = [_unit(sum(vectors)) if (vectors := [p.vector for p in parts if p.vector is not None]) else None
-               for parts in chosen]
-    names = []
-    for n, ((a, b), parts) in enumerate(zip(spans, chosen)):
-        title = slides[n]
-        shown = sum(inside for line, inside in screen.during(a, b) if same_title(line.text, title)) if title else 0
-        elsewhere = sum(1 for m, other in enumerate(slides) if m != n and other and same_title(other, title))
-        if title and shown >= TITLE_SHARE * (b - a) and not elsewhere:
-            names.append(title)
-            continue
-        others = [c for m, c in enumerate(centres) if m != n and c is not None]
-        phrase = key_phrase(parts, counted[n], spread, len(chosen), embed, centres[n], others)
-        names.append(phrase[:1].upper() + phrase[1:] if phrase else f"Part {n + 1}")
-    return names
-
-
-def key_phrase(parts: Sequence[Part], counts: Counter, spread: Counter, chapters: int, embed: Embed | None = None,
-               centre: np.ndarray | None = None, others: Sequence[np.ndarray] = ()) -> str:
-    """The best run of up to ``PHRASE_WORDS`` content words said in ``parts``, the way it was first
-    written. By counts: its words' counts in the chapter times how rare they are among the video's
-    chapters. With ``embed`` the ``CANDIDATES`` best by counts are embedded and the one nearest
-    the chapter's meaning (``centre``), less a share of its nearness to the other chapters, wins."""
-    def weight(word: str) -> float:
-        return counts[word] * math.log(1.0 + chapters / spread[word]) * (1.0 + min(len(word), 12) / 12)
-
-    scored: dict[str, tuple[float, str]] = {}
-    for part in parts:
-        for run in _runs(part.text):
-            for size in range(1, PHRASE_WORDS + 1):
-                for k in range(len(run) - size + 1):
-                    phrase = run[k:k + size]
-                    key = " ".join(phrase).lower()
-                    if key not in scored:
-                        scored[key] = (sum(weight(w.lower()) for w in phrase) / size ** 0.5, " ".join(phrase))
-    if not scored:
-        return ""
-    ranked = sorted(scored.values(), key=lambda item: (-item[0], item[1]))
-    if embed is None or centre is None:
-        return ranked[0][1]
-    candidates = [text for _, text in ranked[:CANDIDATES]]
-    vectors = embed(candidates)
-    near = vectors @ centre - (DISTINCT * np.max(vectors @ np.stack(others).T, axis=1) if others else 0.0)
-    return candidates[int(np.argmax(near))]
-
-
 def summary(chosen: list[list[Part]], duration: float) -> list[list]:
     """[start, end, text] of the most central whole sentence of each of the most central chapters
     (about one a minute, three to seven), in time order."""
@@ -321,29 +216,6 @@ def _whole_sentences(parts: Sequence[Part]) -> list[tuple[float, float, str, np.
                          _unit(sum(p.vector for p in held))))
             held = []
     return runs
-
-
-def words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text or "")]
-
-
-def content_words(text: str) -> list[str]:
-    return [w for w in words(text) if _content(w)]
-
-
-def _content(word: str) -> bool:
-    return len(word) > 2 and word not in STOP_WORDS and word not in _EXTRA_STOP
-
-
-def _runs(text: str) -> list[list[str]]:
-    """Runs of content words between stop words and punctuation, as written."""
-    runs, run = [], []
-    for token in re.findall(r"[^\W\d_][\w'-]*|[^\w\s]", text or "", re.UNICODE):
-        if _WORD.fullmatch(token) and _content(token.lower()):
-            run.append(token)
-        else:
-            runs, run = runs + [run] if run else runs, []
-    return runs + [run] if run else runs
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

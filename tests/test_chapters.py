@@ -183,12 +183,14 @@ def test_the_api_serves_chapters_and_summary(talk):
 def test_chapter_borders_keep_their_lengths():
     """The strongest borders win while every chapter stays min_len long; a chapter over max_len
     is split at its strongest inner border even when that is weak."""
-    from indexer.chapters import pick_borders
+    from indexer.chapters import chapter_lengths, pick_borders
 
     starts = [0, 10, 20, 25, 40, 60, 80, 100, 130, 170]
     scores = [0, 0.9, 0.1, 0.95, 0.2, 0.1, 0.05, 0.3, 0.1, 0.0]
     assert pick_borders(starts, scores, 200.0, 15.0, 90.0) == [0.0, 25, 100, 130]
     assert pick_borders(starts, scores, 200.0, 15.0, 1000.0) == [0.0, 25]  # only 25 clears the threshold
+    assert chapter_lengths(45.0) == (45.0, 45.0) and pick_borders(starts[:4], scores[:4], 45.0, 45.0, 45.0) == [0.0]
+    assert chapter_lengths(3600.0) == (120.0, 900.0) and chapter_lengths(200.0) == (15.0, 200.0 / 3)
 
 
 def test_the_page_shows_chapters_and_a_click_lands_there(talk):

@@ -39,13 +39,13 @@ def cmd_duplicates(app, args) -> int:
         for n, group in enumerate(report["groups"], 1):
             print(f"{n:3d}. {group['master']['video_path']}  (master)")
             for copy in group["copies"]:
-                print(f"     {copy['video_path']}")
+                print(f"     {copy['video_path']}" + (f"  ({copy['change']})" if copy.get("change") else ""))
     if report["spans"]:
         print(f"\ncopied footage ({len(report['spans'])} spans):")
         for s in report["spans"]:
             print(f"  {s['video_path']} {_clock(s['start'])}-{_clock(s['end'])} = "
                   f"{s['other']['video_path']} {_clock(s['other_start'])}-{_clock(s['other_end'])}"
-                  f"  score {s['score']:.2f}")
+                  f"  score {s['score']:.2f}" + (f" ({s['change']})" if s.get("change") else ""))
     if not report["groups"] and not report["spans"]:
         print("no copies found")
     if report["without_descriptors"]:
@@ -84,12 +84,13 @@ def similar_copies(app, args) -> int:
     spans = sorted((s for spans in found.values() for s in spans), key=lambda s: -s.evidence)
     if args.json:
         print(json.dumps([{"start": s.a_start, "end": s.a_end, "video_id": s.b, "video_path": paths[s.b],
-                           "video_start": s.b_start, "video_end": s.b_end, "score": s.score} for s in spans],
+                           "video_start": s.b_start, "video_end": s.b_end, "score": s.score,
+                           **({"change": s.change} if s.change else {})} for s in spans],
                          indent=1, ensure_ascii=False))
         return 0
     if not spans:
         print(f"no copy of {path} found in {len(archive)} videos")
     for s in spans:
         print(f"  {_clock(s.a_start)}-{_clock(s.a_end)} = {paths[s.b]} {_clock(s.b_start)}-{_clock(s.b_end)}"
-              f"  score {s.score:.2f}")
+              f"  score {s.score:.2f}" + (f" ({s.change})" if s.change else ""))
     return 0

@@ -226,9 +226,13 @@ class CopyVideo(BaseModel):
     duration: float
 
 
+class CopiedVideo(CopyVideo):
+    change: str | None = Field(None, description='what the copy changed, when known: "mirrored"')
+
+
 class CopyGroup(BaseModel):
     master: CopyVideo  # longest, then highest resolution, then best bitrate
-    copies: list[CopyVideo]
+    copies: list[CopiedVideo]
 
 
 class CopySpan(CopyVideo):
@@ -240,6 +244,7 @@ class CopySpan(CopyVideo):
     other_start: float
     other_end: float
     score: float
+    change: str | None = Field(None, description='what the copy changed, when known: "mirrored"')
 
 
 class Duplicates(BaseModel):

@@ -162,8 +162,9 @@ class ScreenTextLine(Base):
 
 
 class CopyDescriptors(Base):
-    """A video's copy descriptors (``search.copies``): one perceptual hash per informative sample,
-    packed (times float32, hashes uint64, little endian): 12 bytes per sample, ~86 KB per hour."""
+    """A video's copy descriptors (``search.copies``): one perceptual hash per informative sample
+    and one of its frame mirrored, packed (times float32, hashes uint64, little endian): 20 bytes
+    per sample, ~144 KB per hour."""
 
     __tablename__ = "copy_descriptors"
 
@@ -172,17 +173,20 @@ class CopyDescriptors(Base):
     rate: Mapped[float] = mapped_column(Float)
     times: Mapped[bytes] = mapped_column(LargeBinary)
     hashes: Mapped[bytes] = mapped_column(LargeBinary)
+    mirrored: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # the frames' hashes mirrored
     compared: Mapped[bool] = mapped_column(Boolean, default=False)  # its copy matches are in copy_matches
 
     @classmethod
     def packed(cls, copies: CopyHashes) -> "CopyDescriptors":
         return cls(method=copies.method, rate=float(copies.rate),
                    times=np.asarray(copies.times, "<f4").tobytes(),
-                   hashes=np.asarray(copies.hashes, "<u8").tobytes())
+                   hashes=np.asarray(copies.hashes, "<u8").tobytes(),
+                   mirrored=np.asarray(copies.mirrored, "<u8").tobytes() if copies.mirrored is not None else None)
 
     def unpacked(self) -> CopyHashes:
         return CopyHashes(self.method, float(self.rate), np.frombuffer(self.times, "<f4").astype(np.float32),
-                          np.frombuffer(self.hashes, "<u8").astype(np.uint64))
+                          np.frombuffer(self.hashes, "<u8").astype(np.uint64),
+                          np.frombuffer(self.mirrored, "<u8").astype(np.uint64) if self.mirrored is not None else None)
 
 
 class Person(Base):
@@ -297,6 +301,7 @@ class CopyMatch(Base):
     other_end: Mapped[float] = mapped_column(Float)
     score: Mapped[float] = mapped_column(Float)
     evidence: Mapped[float] = mapped_column(Float)
+    change: Mapped[str | None] = mapped_column(String(32), nullable=True)  # what the copy changed, when known ("mirrored")
 
 
 class SegmentVector(Base):
@@ -403,7 +408,7 @@ def _migrations_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-SCHEMA_HEAD = "0014"  # the newest revision in migrations/versions (a test holds the two together)
+SCHEMA_HEAD = "0015"  # the newest revision in migrations/versions (a test holds the two together)
 
 
 def schema_revision(engine: Engine) -> str | None:

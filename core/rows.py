@@ -21,12 +21,14 @@ class SpokenLine(NamedTuple):
 
 class CopyHashes(NamedTuple):
     """A video's copy descriptors as the indexer takes them: one perceptual hash (uint64) per
-    sampled instant (seconds), ``rate`` samples a second, by the hash ``method`` named."""
+    sampled instant (seconds), ``rate`` samples a second, by the hash ``method`` named, and the
+    hashes of the same frames mirrored when the method takes them."""
 
     method: str
     rate: float
     times: np.ndarray
     hashes: np.ndarray
+    mirrored: np.ndarray | None = None
 
 
 class FaceSeen(NamedTuple):

@@ -22,20 +22,21 @@ from .isolate import IsolatedFailure, run_isolated
 from .report import FileOutcome
 
 
-def read_copies(path: str, settings: Settings) -> tuple[float, np.ndarray, np.ndarray, float]:
-    """(rate, times, hashes, duration) of ``path``. Runs in a child process."""
+def read_copies(path: str, settings: Settings) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, float]:
+    """(rate, times, hashes, mirrored hashes, duration) of ``path``. Runs in a child process."""
     options = dataclasses.replace(DecodeOptions.from_settings(settings), audio=False, subtitles=False,
                                   screen_size=0, copy_rate=settings.copy_rate or DecodeOptions.copy_rate)
     decoded = decode_file(path, options)
     if decoded.copies is None:
-        return options.copy_rate, np.zeros(0, np.float32), np.zeros(0, np.uint64), decoded.info.duration
+        return options.copy_rate, np.zeros(0, np.float32), np.zeros(0, np.uint64), np.zeros(0, np.uint64), \
+            decoded.info.duration
     return (decoded.copies.rate, *decoded.copies.arrays(), decoded.info.duration)
 
 
 def file_descriptors(path: str, settings: Settings, video_id: int = -1) -> Descriptors:
     """The copy descriptors of any file (isolated); raises ``IsolatedFailure``."""
-    rate, times, hashes, duration = run_isolated(read_copies, path, settings, timeout=settings.file_timeout)
-    return Descriptors(video_id, times, hashes, duration, rate)
+    rate, times, hashes, mirrored, duration = run_isolated(read_copies, path, settings, timeout=settings.file_timeout)
+    return Descriptors(video_id, times, hashes, duration, rate, mirrored)
 
 
 def add_copy_descriptors(library: Library, settings: Settings, paths: list, force: bool = False) -> list[FileOutcome]:
@@ -51,7 +52,7 @@ def add_copy_descriptors(library: Library, settings: Settings, paths: list, forc
         except IsolatedFailure as exc:
             outcomes.append(FileOutcome(str(path), "failed", "decode", str(exc)))
             continue
-        library.replace_copy_descriptors(video.id, copy_hashes(found.rate, found.times, found.hashes))
+        library.replace_copy_descriptors(video.id, copy_hashes(found.rate, found.times, found.hashes, found.mirrored))
         outcomes.append(FileOutcome(str(path), "indexed", reason=f"{len(found)} copy descriptors",
                                     video_id=video.id))
     update_matches(library)

@@ -6,7 +6,7 @@ import time
 import numpy as np
 
 from core.rows import CopyHashes
-from search.copies.hashing import GREY_SIZE, frame_hash
+from search.copies.hashing import GREY_SIZE, frame_hashes
 from search.copies.stored import copy_hashes
 
 from .frames import SeenFrame
@@ -21,6 +21,7 @@ class CopySamples:
         self.rate = rate
         self.times: list[float] = []
         self.hashes: list[int] = []
+        self.mirrored: list[int] = []
         self._next = 0
         self.seconds = 0.0
         self._scaler = None  # one scaler for the whole file: PyAV's frame.reformat builds one per call
@@ -39,17 +40,19 @@ class CopySamples:
 
             self._scaler = VideoReformatter()
         grey = self._scaler.reformat(frame, width=GREY_SIZE, height=GREY_SIZE, format="gray").to_ndarray()
-        value, informative = frame_hash(np.rot90(grey, k=(rotation // 90) % 4))
+        value, mirrored, informative = frame_hashes(np.rot90(grey, k=(rotation // 90) % 4))
         if informative:
             self.times.append(at)
             self.hashes.append(value)
+            self.mirrored.append(mirrored)
         self.seconds += time.perf_counter() - started
 
     def finish(self) -> None:
         pass
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.asarray(self.times, np.float32), np.asarray(self.hashes, np.uint64)
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(times, hashes, mirrored hashes)."""
+        return np.asarray(self.times, np.float32), np.asarray(self.hashes, np.uint64), np.asarray(self.mirrored, np.uint64)
 
     def stored(self) -> CopyHashes:
         """What the library keeps of these samples."""

@@ -23,7 +23,7 @@ from core.settings import Settings
 from search.copies.align import Descriptors, align
 from search.copies.finder import find_copies
 from search.copies.groups import FileFacts
-from search.copies.hashing import crop_borders, frame_hash, hamming
+from search.copies.hashing import crop_borders, frame_hash, frame_hashes, hamming
 from search.copies.stored import copies_pending, copy_matches, videos_without_copies
 
 from .conftest import cli_env, media
@@ -38,9 +38,9 @@ def _ffmpeg(*args: str) -> None:
 
 def _descriptors(path: Path, video_id: int) -> tuple[Descriptors, FileFacts]:
     decoded = decode_file(str(path), DecodeOptions(fps=1.0, audio=False))
-    times, hashes = decoded.copies.arrays()
+    times, hashes, mirrored = decoded.copies.arrays()
     info = decoded.info
-    return (Descriptors(video_id, times, hashes, info.duration),
+    return (Descriptors(video_id, times, hashes, info.duration, mirrored=mirrored),
             FileFacts(video_id, info.duration, info.width, info.height, path.stat().st_size))
 
 
@@ -60,7 +60,7 @@ def footage(tmp_path_factory) -> dict[str, Path]:
     make("letterbox", "-i", str(made["source"]), "-vf", "scale=320:134,pad=320:240:0:53", "-crf", "30")
     make("fps15", "-i", str(made["source"]), "-r", "15")
     make("half", "-i", str(made["source"]), "-vf", "scale=iw/2:-2", "-c:v", "mpeg4", "-q:v", "8")
-    make("mirror", "-i", str(made["source"]), "-vf", "hflip")  # not supported: a flipped frame is another picture
+    make("mirror", "-i", str(made["source"]), "-vf", "hflip")
     make("trimmed", "-ss", "5", "-t", "10", "-i", str(made["source"]))
     make("other", "-ss", "40", "-t", "20", "-i", str(media(FILM)), "-vf", "scale=480:-2")
     make("filler", "-f", "lavfi", "-i", "life=s=480x200:seed=7:mold=10:r=24", "-t", "7", "-pix_fmt", "yuv420p")
@@ -106,6 +106,14 @@ def test_hash_survives_boxing_and_scaling_and_skips_flat_frames():
     assert informative and hamming(np.uint64(a), np.uint64(b)) <= 4
     other, _ = frame_hash(np.kron(rng.integers(0, 255, (12, 16)), np.ones((10, 10))))
     assert hamming(np.uint64(a), np.uint64(other)) > 14
+    # A frame's mirrored hash is the hash of the frame mirrored (odd widths too); a frame and its
+    # mirror image are two pictures.
+    for width in (160, 157):
+        value, mirrored, _ = frame_hashes(picture[:, :width])
+        flipped, flipped_mirrored, _ = frame_hashes(picture[:, :width][:, ::-1])
+        assert hamming(np.uint64(mirrored), np.uint64(flipped)) <= 2 and \
+            hamming(np.uint64(value), np.uint64(flipped_mirrored)) <= 2
+        assert hamming(np.uint64(value), np.uint64(flipped)) > 14
     assert frame_hash(np.full((90, 160), 12.0))[1] is False  # black says nothing
     assert frame_hash(np.full((90, 160), 128.0) + rng.normal(0, 1, (90, 160)))[1] is False
 
@@ -115,7 +123,7 @@ def test_groups_are_exact_and_the_master_is_the_original(described):
     copies = find_copies(found, facts)
     names = {v: k for k, v in ids.items()}
     assert [[names[v] for v in group] for group in copies.groups] == [
-        ["source", "crop", "fps15", "half", "letterbox", "trimmed"]]
+        ["source", "crop", "fps15", "half", "letterbox", "mirror", "trimmed"]]
 
 
 def test_an_excerpt_is_aligned_within_a_second(described):
@@ -124,7 +132,11 @@ def test_an_excerpt_is_aligned_within_a_second(described):
     pairs = {(s.a, s.b): s for s in copies.spans}
     names = {v: k for k, v in ids.items()}
     assert {(names[a], names[b]) for a, b in pairs} <= {
-        ("compilation", other) for other in ("source", "crop", "fps15", "half", "letterbox", "trimmed")}
+        ("compilation", other) for other in ("source", "crop", "fps15", "half", "letterbox", "mirror", "trimmed")}
+    assert {names[b]: s.change for (a, b), s in pairs.items()}["mirror"] == "mirrored"
+    mirrored = pairs[(ids["compilation"], ids["mirror"])]  # the mirrored copy keeps the source's timeline
+    assert abs(mirrored.a_start - 7) <= 1 and abs(mirrored.b_start - 4) <= 1
+    assert {s.change for (a, b), s in pairs.items() if names[b] != "mirror"} == {""}
     span = pairs[(ids["compilation"], ids["source"])]
     assert abs(span.a_start - 7) <= 1 and abs(span.a_end - 19) <= 1
     assert abs(span.b_start - 4) <= 1 and abs(span.b_end - 16) <= 1
@@ -132,9 +144,9 @@ def test_an_excerpt_is_aligned_within_a_second(described):
     assert abs(trimmed.b_start - 0) <= 1 and abs(trimmed.a_start - 8) <= 1
 
 
-def test_shared_cards_intros_and_backgrounds_make_no_copy_and_mirrors_are_not_found(described):
+def test_shared_cards_intros_and_backgrounds_make_no_copy(described):
     ids, found, facts = described
-    lonely = [ids[n] for n in ("testcard0", "testcard1", "black0", "black1", "talk0", "talk1", "other", "mirror")]
+    lonely = [ids[n] for n in ("testcard0", "testcard1", "black0", "black1", "talk0", "talk1", "other")]
     copies = find_copies(found, facts)
     assert not [s for s in copies.spans if s.a in lonely or s.b in lonely]
     assert not [g for g in copies.groups if set(g) & set(lonely)]
@@ -151,7 +163,7 @@ def archive(tmp_path_factory, tiny_clip, footage) -> tuple[Path, Path]:
     tmp_path = tmp_path_factory.mktemp("archive")
     folder = tmp_path / "archive"
     folder.mkdir()
-    for name in ("source", "crop", "compilation", "testcard0", "testcard1"):
+    for name in ("source", "crop", "mirror", "compilation", "testcard0", "testcard1"):
         (folder / f"{name}.mp4").write_bytes(footage[name].read_bytes())
     subprocess.run([*RUN, "index", str(folder), "-q"], env=cli_env(tiny_clip, tmp_path / "data"), check=True,
                    capture_output=True)
@@ -169,11 +181,12 @@ def test_copies_view_shows_copies_side_by_side(archive, tiny_clip):
         group = page.query_selector_all("#copy-groups .copy-row")
         assert len(group) == 1
         names = [t.inner_text() for t in group[0].query_selector_all(".copy span")]
-        assert [n.strip() for n in names] == ["source.mp4 (master)", "crop.mp4"]
-        assert len(page.query_selector_all("#copy-spans .copy-row")) == 2
+        assert names[0].strip() == "source.mp4 (master)" and \
+            sorted(n.strip() for n in names[1:]) == ["crop.mp4", "mirror.mp4 (mirrored)"]
+        assert len(page.query_selector_all("#copy-spans .copy-row")) == 3
         page.wait_for_function("() => [...document.querySelectorAll('#copies-box img')]"
                                ".every(i => i.complete && i.naturalWidth > 0)", timeout=30_000)
-        assert "2 copied span(s)" in page.inner_text("#status")
+        assert "3 copied span(s)" in page.inner_text("#status")
         page.query_selector_all("#copy-spans .copy")[1].click()  # plays that copy from where it was copied
         page.wait_for_function("() => document.querySelector('#player').currentTime > 3", timeout=30_000)
         assert not page.errors
@@ -185,11 +198,17 @@ def test_duplicates_command_over_an_index(archive, tiny_clip, footage):
     run = RUN
     done = subprocess.run([*run, "duplicates", "--json"], env=env, check=True, capture_output=True, text=True)
     report = json.loads(done.stdout)
-    assert [[Path(g["master"]["video_path"]).name] + [Path(c["video_path"]).name for c in g["copies"]]
-            for g in report["groups"]] == [["source.mp4", "crop.mp4"]]
+    (group,) = report["groups"]
+    assert Path(group["master"]["video_path"]).name == "source.mp4"
+    assert {Path(c["video_path"]).name: c.get("change") for c in group["copies"]} == \
+        {"crop.mp4": None, "mirror.mp4": "mirrored"}
     # Which side of a pair is "video" follows the order files were indexed in (workers run in parallel).
-    spans = {frozenset((Path(s["video_path"]).name, Path(s["other"]["video_path"]).name)) for s in report["spans"]}
-    assert spans == {frozenset(("compilation.mp4", "source.mp4")), frozenset(("compilation.mp4", "crop.mp4"))}
+    spans = {frozenset((Path(s["video_path"]).name, Path(s["other"]["video_path"]).name)): s.get("change")
+             for s in report["spans"]}
+    assert spans == {frozenset(("compilation.mp4", "source.mp4")): None, frozenset(("compilation.mp4", "crop.mp4")): None,
+                     frozenset(("compilation.mp4", "mirror.mp4")): "mirrored"}
+    listed = subprocess.run([*run, "duplicates"], env=env, check=True, capture_output=True, text=True).stdout
+    assert "mirror.mp4  (mirrored)" in listed and "(mirrored)" in listed.split("copied footage")[1]
     assert report["without_descriptors"] == []
     wrong = subprocess.run([*run, "duplicates", "--min-seconds", "0"], env=env, capture_output=True, text=True)
     assert wrong.returncode == 2 and "min-seconds" in wrong.stderr and "Traceback" not in wrong.stderr
@@ -198,7 +217,8 @@ def test_duplicates_command_over_an_index(archive, tiny_clip, footage):
     asked = subprocess.run([*run, "similar", str(footage["trimmed"]), "--copies", "--json"], env=env, check=True,
                            capture_output=True, text=True)
     where = {Path(s["video_path"]).name: s for s in json.loads(asked.stdout)}
-    assert set(where) == {"source.mp4", "crop.mp4", "compilation.mp4"}
+    assert set(where) == {"source.mp4", "crop.mp4", "mirror.mp4", "compilation.mp4"}
+    assert where["mirror.mp4"]["change"] == "mirrored" and "change" not in where["source.mp4"]
     assert abs(where["source.mp4"]["video_start"] - 5) <= 1 and abs(where["compilation.mp4"]["video_start"] - 8) <= 1
     for wrong, why in ((media("jfk.flac"), "no picture"), (folder / "missing.mp4", "no such file")):
         said = subprocess.run([*run, "similar", str(wrong), "--copies"], env=env, capture_output=True, text=True)
@@ -226,9 +246,11 @@ def test_duplicates_command_over_an_index(archive, tiny_clip, footage):
 
     with TestClient(create_app(settings, warm=False)) as client:
         answer = client.get("/api/duplicates").json()
-        assert [[Path(g["master"]["video_path"]).name] + [Path(c["video_path"]).name for c in g["copies"]]
-                for g in answer["groups"]] == [["source.mp4", "crop.mp4", "letterbox.mp4"]]
-        assert len(answer["spans"]) == 3 and answer["without_descriptors"] == [] and answer["compared_now"] == 0
+        (group,) = answer["groups"]
+        assert Path(group["master"]["video_path"]).name == "source.mp4" and \
+            {Path(c["video_path"]).name: c["change"] for c in group["copies"]} == \
+            {"crop.mp4": None, "mirror.mp4": "mirrored", "letterbox.mp4": None}
+        assert len(answer["spans"]) == 4 and answer["without_descriptors"] == [] and answer["compared_now"] == 0
         frame = client.get(f"/api/videos/{source.id}/frame", params={"at": 3})
         assert frame.status_code == 200 and frame.content[:2] == b"\xff\xd8"  # a JPEG
         assert client.get("/api/videos/999999/frame").status_code == 404

@@ -541,7 +541,7 @@ async function showCopies() {
       row.className = "copy-row";
       for (const [n, video] of [group.master, ...group.copies].entries()) {
         const at = Math.min(video.duration / 3, 60);
-        row.appendChild(copyTile(video, at, n === 0 ? "(master)" : ""));
+        row.appendChild(copyTile(video, at, n === 0 ? "(master)" : video.change ? `(${video.change})` : ""));
       }
       groups.appendChild(row);
     }
@@ -549,7 +549,8 @@ async function showCopies() {
       const row = document.createElement("div");
       row.className = "copy-row";
       row.append(copyTile(span, span.start, `${fmtTime(span.start)}-${fmtTime(span.end)}`),
-                 copyTile(span.other, span.other_start, `${fmtTime(span.other_start)}-${fmtTime(span.other_end)}`));
+                 copyTile(span.other, span.other_start, `${fmtTime(span.other_start)}-${fmtTime(span.other_end)}` +
+                          (span.change ? ` (${span.change})` : "")));
       spans.appendChild(row);
     }
     const missing = found.without_descriptors.length;

@@ -36,9 +36,16 @@ class Descriptors:
     hashes: np.ndarray  # uint64
     duration: float
     rate: float = 2.0  # samples per second the times were taken at
+    mirrored: np.ndarray | None = None  # uint64: the hashes of the same frames mirrored, when taken
 
     def __len__(self) -> int:
         return len(self.times)
+
+    def in_mirror(self) -> "Descriptors | None":
+        """These descriptors as a mirrored copy of the video would have them (None if not taken)."""
+        if self.mirrored is None or len(self.mirrored) != len(self.hashes):
+            return None
+        return dataclasses.replace(self, hashes=self.mirrored, mirrored=self.hashes)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +61,7 @@ class CopiedSpan:
     b_end: float
     score: float
     evidence: float
+    change: str = ""  # what the copy changed, when known: "mirrored"
 
     @property
     def seconds(self) -> float:
@@ -103,7 +111,7 @@ def align(a: Descriptors, b: Descriptors, min_seconds: float = 5.0, radius: int 
     spans.sort(key=lambda s: -s.evidence)
     kept: list[CopiedSpan] = []
     for span in spans:
-        if all(_overlap(span, other) < 0.5 * min(span.seconds, other.seconds) for other in kept):
+        if all(overlap(span, other) < 0.5 * min(span.seconds, other.seconds) for other in kept):
             kept.append(span)
     return kept
 
@@ -137,5 +145,6 @@ def _runs(a: Descriptors, b: Descriptors, i: np.ndarray, j: np.ndarray, weight: 
     return spans
 
 
-def _overlap(x: CopiedSpan, y: CopiedSpan) -> float:
+def overlap(x: CopiedSpan, y: CopiedSpan) -> float:
+    """Seconds of ``a`` that two spans both hold."""
     return max(0.0, min(x.a_end, y.a_end) - max(x.a_start, y.a_start))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 
-from .align import CopiedSpan, Descriptors, align
+from .align import CopiedSpan, Descriptors, align, overlap
 from .candidates import HashIndex
 from .groups import FileFacts, group, same_footage
 
@@ -19,14 +19,22 @@ class Copies:
 
 def spans_between(query: Descriptors, others: list[Descriptors], index: HashIndex,
                   min_seconds: float) -> dict[int, list[CopiedSpan]]:
-    """``query``'s copied spans in each other video the index finds for it."""
+    """``query``'s copied spans in each other video the index finds for it: as it is, then
+    mirrored (spans marked ``mirrored`` where they are not already found as they are)."""
     by_id = {d.video_id: d for d in others}
-    found = {}
-    for other in index.pairs(query):
-        if other in by_id:
-            spans = align(query, by_id[other], min_seconds)
-            if spans:
-                found[other] = spans
+    found: dict[int, list[CopiedSpan]] = {}
+    mirror = query.in_mirror()
+    for seen, change in ((query, ""), (mirror, "mirrored")):
+        if seen is None:
+            continue
+        for other in index.pairs(seen):
+            if other not in by_id:
+                continue
+            kept = found.get(other, [])
+            new = [dataclasses.replace(s, change=change) for s in align(seen, by_id[other], min_seconds)
+                   if all(overlap(s, k) < 0.5 * min(s.seconds, k.seconds) for k in kept)]
+            if new:
+                found[other] = kept + new
     return found
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-HASH_ID = "phash64-v1"  # changes when the hash does: stored descriptors of another id are recomputed
+HASH_ID = "phash64-v2"  # changes when the hash does: stored descriptors of another id are recomputed
+# v2: each sample also has the hash of its frame mirrored (a mirrored copy matches its source).
 GREY_SIZE = 128  # frames come in as grey squares this big (aspect does not matter: both copies squash alike)
 _BORDER_MEAN = 28.0  # a row or column darker than this on average ...
 _BORDER_SPREAD = 12.0  # ... and this even is a border
@@ -29,6 +30,7 @@ def _dct_matrix(n: int) -> np.ndarray:
 
 _DCT32 = _dct_matrix(32)
 _BITS = (1 << np.arange(64, dtype=np.uint64)).astype(np.uint64)
+_MIRROR = np.where(np.arange(8) % 2, -1.0, 1.0)[None, :]  # the sign of each horizontal frequency under a mirror
 
 
 def _border(profile_mean: np.ndarray, profile_spread: np.ndarray) -> int:
@@ -64,15 +66,28 @@ def _resize(grey: np.ndarray, size: int) -> np.ndarray:
     return summed / np.maximum(counts, 1)
 
 
-def frame_hash(grey: np.ndarray) -> tuple[int, bool]:
-    """(hash as an unsigned 64-bit int, informative) of a grey frame (uint8 or float, HxW)."""
+def frame_hashes(grey: np.ndarray) -> tuple[int, int, bool]:
+    """(hash, hash of the frame mirrored left to right, informative) of a grey frame (uint8 or
+    float, HxW), hashes as unsigned 64-bit ints. Mirroring a picture keeps each DCT coefficient
+    and flips the sign of those of odd horizontal frequency, so the mirrored hash costs no second
+    transform; a mirrored copy's hashes are its source's mirrored hashes."""
     content = crop_borders(np.asarray(grey, np.float64))
     if content.shape[0] < 8 or content.shape[1] < 8 or content.std() < _FLAT:
-        return 0, False
+        return 0, 0, False
     small = _resize(content, 32)
-    low = (_DCT32 @ small @ _DCT32.T)[:8, :8].reshape(-1)
+    low = (_DCT32 @ small @ _DCT32.T)[:8, :8]
+    return _bits(low.reshape(-1)), _bits((low * _MIRROR).reshape(-1)), True
+
+
+def frame_hash(grey: np.ndarray) -> tuple[int, bool]:
+    """(hash, informative) of a grey frame: ``frame_hashes`` without the mirrored one."""
+    value, _, informative = frame_hashes(grey)
+    return value, informative
+
+
+def _bits(low: np.ndarray) -> int:
     bits = (low > np.median(low)).astype(np.uint64)
-    return int((bits * _BITS).sum(dtype=np.uint64)), True
+    return int((bits * _BITS).sum(dtype=np.uint64))
 
 
 def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:

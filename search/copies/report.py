@@ -17,13 +17,22 @@ def archive_copies(library, min_seconds: float) -> dict:
         return {"video_id": video_id, "video_path": videos[video_id].path,
                 "duration": float(videos[video_id].duration or 0.0)}
 
-    copies = classify(copy_matches(library.sessions), {v: facts_of(videos[v]) for v in videos}, min_seconds)
+    matches = copy_matches(library.sessions)
+    copies = classify(matches, {v: facts_of(videos[v]) for v in videos}, min_seconds)
     return {
-        "groups": [{"master": video(g[0]), "copies": [video(v) for v in g[1:]]} for g in copies.groups],
+        "groups": [{"master": video(g[0]), "copies": [{**video(v), **_change(matches, g[0], v)} for v in g[1:]]}
+                   for g in copies.groups],
         "spans": [{**video(s.a), "start": s.a_start, "end": s.a_end,
-                   "other": video(s.b), "other_start": s.b_start, "other_end": s.b_end, "score": s.score}
+                   "other": video(s.b), "other_start": s.b_start, "other_end": s.b_end, "score": s.score,
+                   **({"change": s.change} if s.change else {})}
                   for s in copies.spans],
         "without_descriptors": [videos[v].path for v in videos_without_copies(library.sessions)],
         "videos": len(videos),
         "compared_now": compared_now,
     }
+
+
+def _change(matches: list, a: int, b: int) -> dict:
+    """{"change": ...} when every span between ``a`` and ``b`` says the same change, else {}."""
+    changes = {s.change for s in matches if {s.a, s.b} == {a, b}}
+    return {"change": changes.pop()} if len(changes) == 1 and "" not in changes else {}

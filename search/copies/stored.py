@@ -15,14 +15,15 @@ from .groups import FileFacts
 from .hashing import HASH_ID
 
 
-def copy_hashes(rate: float, times, hashes) -> CopyHashes:
+def copy_hashes(rate: float, times, hashes, mirrored) -> CopyHashes:
     """Descriptors of the current method, as the library stores them."""
-    return CopyHashes(HASH_ID, float(rate), times, hashes)
+    return CopyHashes(HASH_ID, float(rate), times, hashes, mirrored)
 
 
 def from_row(row: CopyDescriptors, video: Video) -> Descriptors:
     copies = row.unpacked()
-    return Descriptors(video.id, copies.times, copies.hashes, float(video.duration or 0.0), copies.rate)
+    return Descriptors(video.id, copies.times, copies.hashes, float(video.duration or 0.0), copies.rate,
+                       copies.mirrored)
 
 
 def facts_of(video: Video) -> FileFacts:
@@ -50,7 +51,7 @@ def copy_matches(sessions: sessionmaker) -> list[CopiedSpan]:
     """Every kept copy match between indexed videos."""
     with sessions() as session:
         return [CopiedSpan(m.video_id, m.other_id, m.start, m.end, m.other_start, m.other_end, m.score,
-                           m.evidence) for m in session.scalars(select(CopyMatch).order_by(CopyMatch.id))]
+                           m.evidence, m.change or "") for m in session.scalars(select(CopyMatch).order_by(CopyMatch.id))]
 
 
 def videos_without_copies(sessions: sessionmaker) -> list[int]:

@@ -24,7 +24,7 @@ from search.service import Searcher
 from core.settings import Settings
 
 CLI_FIELDS = {"video_path", "video_id", "segment_id", "start", "end", "score", "transcript", "segment_ids", "screen_text",
-              "matched", "relevance", "language"}
+              "matched", "relevance", "language", "chapter"}
 
 
 @pytest.fixture(scope="module")

@@ -34,8 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.corpus import Spec, make_video, require_tools, slide, speak
-from bench.quality_corpus import PALETTE, SENTENCE_PAUSE, FPS, TOPIC_PAUSE, speech_bounds
+from bench.corpus import Spec, make_video, require_tools, slide
+from bench.quality_corpus import FPS, PALETTE, SENTENCE_PAUSE, TOPIC_PAUSE, place
 from bench.quality_topics import LECTURES
 from core.files import write_text_atomically
 
@@ -112,12 +112,8 @@ def plan(talk: Talk, workdir: Path) -> tuple[dict, Spec]:
             for j, text in enumerate(TOPICS[key].sentences):
                 if j:
                     t += rng.uniform(*SENTENCE_PAUSE)
-                onset, end = speech_bounds(speak(text, workdir / "line.wav", talk.voice, talk.speed))
-                delay_ms = max(0, round((t - onset) * 1000))
-                speech.append(((delay_ms + 0.5) / 1000, text))
-                start = delay_ms / 1000 + onset
+                start, t = place(text, t, speech, workdir, talk.voice, talk.speed)
                 onset_at = start if onset_at is None else onset_at
-                t = start + end - onset
             if k == 0:
                 sections.append([round(onset_at, 3), title, keys])
             if talk.kind == "titled" or (talk.kind == "colour" and k == 0):

@@ -78,6 +78,17 @@ def speech_bounds(wav: Path) -> tuple[float, float]:
     return loud[0] / rate, (loud[-1] + 1) / rate
 
 
+def place(text: str, at: float, speech: list, workdir: Path, voice: str, speed: int) -> tuple[float, float]:
+    """Speak ``text`` so that its first sound is at second ``at`` (as near as whole ms allow):
+    appends it to ``speech`` for ``make_video``; (its first, its last sound)."""
+    onset, end = speech_bounds(speak(text, workdir / "line.wav", voice, speed))
+    delay_ms = max(0, round((at - onset) * 1000))
+    # make_video truncates the delay to whole ms: half a ms more keeps it exactly delay_ms.
+    speech.append(((delay_ms + 0.5) / 1000, text))
+    start = delay_ms / 1000 + onset
+    return start, start + end - onset
+
+
 def plan(lecture: Lecture, digest: str, workdir: Path) -> tuple[Layout, Spec]:
     """Measure each sentence and place it; the seeded choices depend on the lecture's name only."""
     rng = random.Random(f"quality-corpus:{lecture.name}")
@@ -95,13 +106,8 @@ def plan(lecture: Lecture, digest: str, workdir: Path) -> tuple[Layout, Spec]:
         for j, text in enumerate(topic.sentences):
             if j:
                 t += rng.uniform(*SENTENCE_PAUSE)
-            onset, end = speech_bounds(speak(text, workdir / "line.wav", lecture.voice, lecture.speed))
-            delay_ms = max(0, round((t - onset) * 1000))
-            # make_video truncates the delay to whole ms: half a ms more keeps it exactly delay_ms.
-            speech.append(((delay_ms + 0.5) / 1000, text))
-            start = delay_ms / 1000 + onset
-            sentences.append((round(start, 3), round(start + end - onset, 3), text, topic.key))
-            t = start + end - onset
+            start, t = place(text, t, speech, workdir, lecture.voice, lecture.speed)
+            sentences.append((round(start, 3), round(t, 3), text, topic.key))
     duration = round(math.ceil((t + TAIL) / 0.04) * 0.04, 2)
     edges = [at for at, _ in slides] + [duration]
     shots = [(f"color=c={colour}", round(edges[k + 1] - edges[k], 2))

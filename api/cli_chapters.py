@@ -6,14 +6,14 @@ import sys
 
 
 def register(sub) -> None:
-    from core.chapter_formats import FORMATS
+    from core.chapter_formats import EXPORTS
 
     p = sub.add_parser("chapters", help="a video's chapters (by path or id) and its summary, or the chapters "
                                         "as WebVTT, FFmpeg metadata or YouTube lines")
     p.add_argument("target", metavar="PATH_OR_ID", help="the video's path or id")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="chapters, the file's own marks and the summary as JSON")
-    out.add_argument("--format", choices=[f for f in FORMATS if f != "json"],
+    out.add_argument("--format", choices=EXPORTS,
                      help="only the chapters, as a WebVTT chapters track, an FFmpeg metadata file "
                           "(ffmpeg -i VIDEO -i FILE -map_metadata 1 -codec copy OUT) or '0:00 Title' lines")
     p.set_defaults(func=cmd_chapters, read_only=True)

@@ -3,19 +3,15 @@
 - WebVTT: a chapters track (``<track kind="chapters">``), one cue a chapter, its title the text;
 - FFmpeg metadata: ``ffmpeg -i video -i chapters.txt -map_metadata 1 -codec copy out.mp4`` writes
   the chapters into the file (MP4 chapter atoms, Matroska chapters);
-- YouTube: ``0:00 Title`` lines, as a video description lists them;
-- JSON: ``[{start, end, title, source}]``.
+- YouTube: ``0:00 Title`` lines, as a video description lists them.
 """
 from __future__ import annotations
-
-import json
 
 from .errors import InvalidInput
 from .rows import ChapterMark
 from .subtitles import Cue, to_vtt
 
-FORMATS = ("json", "vtt", "ffmetadata", "youtube")
-PREFERENCES = ("file", "computed")
+EXPORTS = ("vtt", "ffmetadata", "youtube")
 
 
 def shown_chapters(marks: list[ChapterMark], prefer: str = "file") -> list[ChapterMark]:
@@ -58,17 +54,12 @@ def to_youtube(marks: list[ChapterMark]) -> str:
                    for n, m in enumerate(marks))
 
 
-def to_json(marks: list[ChapterMark]) -> str:
-    return json.dumps([m._asdict() for m in marks], ensure_ascii=False, indent=1)
-
-
 def render_chapters(marks: list[ChapterMark], fmt: str) -> tuple[str, str]:
-    """(document, media type) of ``marks`` in ``fmt``: json, vtt, ffmetadata or youtube."""
-    writers = {"json": (to_json, "application/json"),
-               "vtt": (lambda ms: to_vtt([Cue(m.start, m.end, m.title) for m in ms]), "text/vtt; charset=utf-8"),
+    """(document, media type) of ``marks`` in ``fmt``: vtt, ffmetadata or youtube."""
+    writers = {"vtt": (lambda ms: to_vtt([Cue(m.start, m.end, m.title) for m in ms]), "text/vtt; charset=utf-8"),
                "ffmetadata": (to_ffmetadata, "text/plain; charset=utf-8"),
                "youtube": (to_youtube, "text/plain; charset=utf-8")}
     if fmt not in writers:
-        raise InvalidInput(f"unknown chapters format {fmt!r}; use {', '.join(FORMATS)}")
+        raise InvalidInput(f"unknown chapters format {fmt!r}; use {', '.join(EXPORTS)}")
     write, media_type = writers[fmt]
     return write(marks), media_type

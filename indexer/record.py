@@ -66,10 +66,10 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
         raise NothingToIndex(f"nothing to index: no frames could be embedded (visual search is off) and "
                              f"{unheard if unheard else 'no speech was found'}")
     embedded = time.perf_counter()
-    speakers = prepared.speakers.heard() if prepared.speakers is not None else []
+    lines_shown = screen_rows(shown)
     parts = [Part(seg.start, seg.end, seg.transcript, seg.vectors.get("speech"), seg.border or 0.0)
              for seg in segments]  # speech vectors with their neighbours' context, as stored
-    chapters, summary = video_chapters(parts, screen_rows(shown), decoded.info.duration, decoded.info.chapters,
+    chapters, summary = video_chapters(parts, lines_shown, decoded.info.duration, decoded.info.chapters,
                                        encoders.sentence.encode)
     stat, info = file_stat(prepared.path), decoded.info
     timings = {**prepared.timings, "embed": embedded - started, "chapters": time.perf_counter() - embedded}
@@ -82,10 +82,11 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
         transcript_source=transcript.source or ("asr" if transcript.lines else None),
         subtitle_note=transcript.note, sidecars=sidecar_signature(prepared.path),
         screen_note=prepared.screen_note, screen_model=prepared.screen_model,
-        screen=screen_rows(shown),
+        screen=lines_shown,
         copies=decoded.copies.stored() if decoded.copies is not None else None,
         faces=decoded.faces or [], face_model=FACE_MODEL_ID if decoded.faces is not None else None,
-        speakers=speakers, chapters=chapters, summary=summary, chapters_version=CHAPTERS_VERSION,
+        speakers=prepared.speakers.heard() if prepared.speakers is not None else [],
+        chapters=chapters, summary=summary, chapters_version=CHAPTERS_VERSION,
         voice_model=prepared.voice_model,
         segmentation=segmentation_of(settings),
         segments=segments, models=models,

@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from core.chapter_formats import FORMATS, render_chapters, shown_chapters
+from core.chapter_formats import EXPORTS, render_chapters, shown_chapters
 from core.errors import NotFound
 
 from ..deps import KeyDep, ServicesDep
@@ -55,7 +55,7 @@ def _chapters(services, video_id: int):
 @router.get("/videos/{video_id}/chapters", response_model=ChaptersOut, responses={**_404, 200: {"content": {
     "application/json": {}, "text/vtt": {}, "text/plain": {}}}})
 async def video_chapters(services: ServicesDep, video_id: VideoId,
-                         format: Annotated[str, Query(pattern=f"^({'|'.join(FORMATS)})$",
+                         format: Annotated[str, Query(pattern=f"^(json|{'|'.join(EXPORTS)})$",
                                                       description="json, vtt (a chapters track), ffmetadata "
                                                                   "(for ffmpeg -map_metadata) or youtube")] = "json"):
     """The video's chapters: JSON, or a WebVTT chapters track, an FFmpeg metadata file or YouTube lines."""

@@ -1,7 +1,7 @@
 """Chapters for videos indexed before vidsearch made them (``vidsearch index --only chapters``).
 
 Everything chapters need is in the catalog already (segments, their speech vectors, the screen
-text, who speaks when), so nothing is decoded or transcribed, and only candidate titles are
+text), so nothing is decoded or transcribed, and only candidate titles are
 embedded; the file's own chapter marks are read from its container, in a child process as always
 (a damaged file fails alone).
 """

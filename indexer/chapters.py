@@ -28,6 +28,7 @@ import numpy as np
 
 from core.catalog import STRONG_CUT
 from core.rows import ChapterMark, ShownLine
+from core.vectors import normalize
 
 from .chapter_titles import Embed, ScreenIndex, chapter_titles, same_title, slide_title
 
@@ -219,5 +220,4 @@ def _whole_sentences(parts: Sequence[Part]) -> list[tuple[float, float, str, np.
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm else vector
+    return normalize(vector)[0]

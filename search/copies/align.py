@@ -111,7 +111,7 @@ def align(a: Descriptors, b: Descriptors, min_seconds: float = 5.0, radius: int 
     spans.sort(key=lambda s: -s.evidence)
     kept: list[CopiedSpan] = []
     for span in spans:
-        if all(overlap(span, other) < 0.5 * min(span.seconds, other.seconds) for other in kept):
+        if apart(span, kept):
             kept.append(span)
     return kept
 
@@ -145,6 +145,12 @@ def _runs(a: Descriptors, b: Descriptors, i: np.ndarray, j: np.ndarray, weight: 
     return spans
 
 
-def overlap(x: CopiedSpan, y: CopiedSpan) -> float:
+def apart(span: CopiedSpan, kept: list[CopiedSpan]) -> bool:
+    """Whether ``span`` is other footage than every span ``kept``: it shares under half of the
+    shorter of the two in ``a`` with each."""
+    return all(_overlap(span, other) < 0.5 * min(span.seconds, other.seconds) for other in kept)
+
+
+def _overlap(x: CopiedSpan, y: CopiedSpan) -> float:
     """Seconds of ``a`` that two spans both hold."""
     return max(0.0, min(x.a_end, y.a_end) - max(x.a_start, y.a_start))

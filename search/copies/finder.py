@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 
-from .align import CopiedSpan, Descriptors, align, overlap
+from .align import CopiedSpan, Descriptors, align, apart
 from .candidates import HashIndex
 from .groups import FileFacts, group, same_footage
 
@@ -32,7 +32,7 @@ def spans_between(query: Descriptors, others: list[Descriptors], index: HashInde
                 continue
             kept = found.get(other, [])
             new = [dataclasses.replace(s, change=change) for s in align(seen, by_id[other], min_seconds)
-                   if all(overlap(s, k) < 0.5 * min(s.seconds, k.seconds) for k in kept)]
+                   if apart(s, kept)]
             if new:
                 found[other] = kept + new
     return found

@@ -1,4 +1,5 @@
 """Long audio through Whisper a window at a time: cut at pauses, one transcript on the file's clock."""
+import dataclasses
 import difflib
 
 import numpy as np
@@ -47,3 +48,38 @@ def test_a_transcript_in_windows_says_what_one_call_says_at_the_same_times(tmp_p
             assert ours[block.a + k][0] == pytest.approx(theirs[block.b + k][0], abs=1.0)
     assert np.allclose(cut.voiced, whole.voiced, atol=0.1)  # the exact speech edges moments start at
     assert cut.language == whole.language and cut.model == whole.model
+
+
+def test_voice_no_line_covers_is_found_allowing_for_drift_and_unheard_languages():
+    from core.models.asr_gaps import uncovered
+    from core.models.whisper import Line, Transcript
+
+    said = Transcript("en", [Line(0.2, 3.0, "first", []), Line(9.0, 11.0, "last", [])],
+                      voiced=[(0.0, 3.2), (3.8, 4.4), (4.9, 6.0), (8.9, 11.1), (12.0, 12.5), (14.0, 18.0), (19.0, 19.9)],
+                      unheard=[(14.0, 18.0, "de")])
+    # 0-3.2 is covered within the slack; 3.8-6.0 is one stretch (pauses under a second) of 1.7 s
+    # of voice; 12.0-12.5 is too short; 14-18 is German the model cannot hear; 19.0-19.9 is short.
+    assert uncovered(said, 20.0) == [pytest.approx((3.6, 6.2))]
+    nothing = Transcript(None, [], voiced=[(0.5, 19.5)])
+    assert uncovered(nothing, 20.0) == []  # all of it: what was just heard, not worth a repeat
+
+
+def test_a_sentence_whisper_skipped_is_heard_again_on_the_files_clock(tmp_path, asr):
+    from core.models.asr_gaps import hear_gaps
+
+    sentences = ["The orchestra rehearsed the symphony twice before the concert.",
+                 "Volcanic ash closed the northern airports for three days."]
+    pause = np.zeros(SAMPLE_RATE, np.float32)
+    audio = np.concatenate([decode_audio(str(speak(sentences[0], tmp_path / "0.wav"))), pause,
+                            decode_audio(str(speak(sentences[1], tmp_path / "1.wav"))), pause])
+    whole = asr.transcribe(audio)
+    second = [line for line in whole.lines if "airport" in line.text.lower()]
+    assert second, whole.text
+    skipped = dataclasses.replace(whole, lines=[line for line in whole.lines if line not in second])  # as an early end of text leaves it
+    again = hear_gaps(asr, audio, skipped)
+    assert again.lines[:len(skipped.lines)] == skipped.lines and len(again.lines) == len(whole.lines)
+    found = again.lines[-1]
+    assert "northern airport" in found.text.lower()
+    assert found.start == pytest.approx(second[0].start, abs=0.6) and found.end == pytest.approx(second[0].end, abs=0.6)
+    assert hear_gaps(asr, audio, whole) is whole  # nothing skipped: no second hearing
+

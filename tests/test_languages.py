@@ -83,6 +83,20 @@ def test_a_file_that_switches_language_is_heard_in_both_each_line_in_its_own(bas
     assert "software" in " ".join(line.text for line in transcript.rendering).lower()
 
 
+def test_a_second_speaker_after_a_short_first_is_not_lost(tmp_path, base):
+    from core.models.asr_windows import transcribe_windows
+
+    from .test_voices import JFK_1, READER_DE, speech
+
+    # A German reader, then JFK, in one short file: base writes the end of text after the reader's
+    # sentences and never decodes the rest of its window; the voice it skipped is heard again.
+    audio = decode_audio(speech(tmp_path / "reading.wav", READER_DE, JFK_1, video=False))
+    lines = transcribe_windows(base, audio).lines
+    assert [line.language for line in lines][0] == "de" and "genehmigung" in lines[0].text.lower()
+    kennedy = " ".join(line.text.lower() for line in lines if line.language == "en")
+    assert "fellow americans" in kennedy and "ask not" in kennedy, kennedy
+
+
 def test_foreign_stretches_join_neighbouring_lines_of_one_language():
     from core.models.whisper import Line
 

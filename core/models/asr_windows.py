@@ -4,7 +4,8 @@ faster-whisper turns all the audio it is given into features at once: measured, 
 per minute of speech, so a two-hour talk would need gigabytes for Whisper alone. Audio is cut
 into windows of ``WINDOW`` seconds instead, each ending at the quietest half second of its last
 ``SEEK`` seconds (a pause, in speech), transcribed one after the other, and the pieces' times
-shifted back onto the file's clock. A file shorter than a window is one call, as before.
+shifted back onto the file's clock. A file shorter than a window is one call, as before. In each
+window, voiced stretches Whisper skipped are heard again (``asr_gaps``).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import dataclasses
 import numpy as np
 
 from . import vad
+from .asr_gaps import hear_gaps
 from .vad import SAMPLE_RATE
 from .whisper import EMPTY, AsrBackend, Transcript, shifted, spoken_languages
 
@@ -29,10 +31,10 @@ def transcribe_windows(asr: AsrBackend, audio: np.ndarray, window: float = WINDO
     """``asr.transcribe`` over ``audio``, a window at a time; one transcript on the file's clock."""
     spans = windows(audio, window)
     if len(spans) == 1:
-        return asr.transcribe(audio)
+        return _heard(asr, audio)
     lines, voiced, unheard, rendering, model = [], [], [], [], None
     for first, end in spans:
-        part = asr.transcribe(audio[first:end])
+        part = _heard(asr, audio[first:end])
         shift = first / SAMPLE_RATE
         lines += [shifted(line, shift) for line in part.lines]
         rendering += [shifted(line, shift) for line in part.rendering]
@@ -43,3 +45,7 @@ def transcribe_windows(asr: AsrBackend, audio: np.ndarray, window: float = WINDO
         return dataclasses.replace(EMPTY, model=model, unheard=unheard)
     language = next(iter(spoken_languages(lines)), None)  # most lines' language
     return Transcript(language, lines, model, voiced, unheard=unheard, rendering=rendering)
+
+
+def _heard(asr: AsrBackend, audio: np.ndarray) -> Transcript:
+    return hear_gaps(asr, audio, asr.transcribe(audio))

@@ -1,0 +1,68 @@
+"""Speech Whisper skipped, heard again.
+
+Whisper decodes 30-s windows, and in a window it may write the end of text after a speaker's first
+sentence: the rest of the window is then never decoded. In a short file that is everything after
+the first sentence (seen on two-voice readings: the second speaker's words were lost), and the
+voice-activity detector, which is never fooled that way, still says speech was there. So the voiced
+stretches that no line covers (allowing for Whisper's timestamps, which drift) are given to the
+model again, each on its own; what it hears there joins the transcript on the file's clock.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .vad import SAMPLE_RATE
+from .whisper import AsrBackend, Transcript, shifted, spoken_languages
+
+MIN_GAP = 1.0      # seconds of voiced, uncovered audio worth a second hearing
+SLACK = 0.3        # a line covers this much more than its own times on either side
+JOIN = 1.0         # uncovered voice this close together is heard as one stretch
+PAD = 0.2          # seconds of context on either side of a stretch heard again
+SAME_AUDIO = 0.9   # a stretch this much of the audio is what was just heard: not worth a repeat
+
+
+def uncovered(transcript: Transcript, seconds: float) -> list[tuple[float, float]]:
+    """[(start, end)] stretches of voice (``transcript.voiced``) that none of its lines, nor its
+    unheard stretches (speech in a language the model cannot hear), cover; each holds at least
+    ``MIN_GAP`` seconds of voice."""
+    covered = sorted([(line.start - SLACK, line.end + SLACK) for line in transcript.lines]
+                     + [(a, b) for a, b, _ in transcript.unheard])
+    pieces: list[tuple[float, float]] = []
+    for start, end in transcript.voiced:
+        for a, b in covered:
+            if b <= start or a >= end:
+                continue
+            if a > start:
+                pieces.append((start, a))
+            start = max(start, b)
+            if start >= end:
+                break
+        if end > start:
+            pieces.append((start, end))
+    stretches: list[list[float]] = []  # [start, end, seconds of voice]
+    for a, b in pieces:
+        if stretches and a - stretches[-1][1] < JOIN:
+            stretches[-1][1:] = [b, stretches[-1][2] + b - a]
+        else:
+            stretches.append([a, b, b - a])
+    return [(max(0.0, a - PAD), min(seconds, b + PAD)) for a, b, voice in stretches
+            if voice >= MIN_GAP and b - a < SAME_AUDIO * seconds]
+
+
+def hear_gaps(asr: AsrBackend, audio: np.ndarray, transcript: Transcript) -> Transcript:
+    """``transcript`` of ``audio`` with what ``asr`` hears in its uncovered voiced stretches."""
+    gaps = uncovered(transcript, len(audio) / SAMPLE_RATE)
+    if not gaps:
+        return transcript
+    lines, rendering, unheard = list(transcript.lines), list(transcript.rendering), list(transcript.unheard)
+    for start, end in gaps:
+        part = asr.transcribe(audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)])
+        lines += [shifted(line, start) for line in part.lines]
+        rendering += [shifted(line, start) for line in part.rendering]
+        unheard += [(a + start, b + start, language) for a, b, language in part.unheard]
+    lines.sort(key=lambda line: line.start)
+    rendering.sort(key=lambda line: line.start)
+    return dataclasses.replace(transcript, lines=lines, rendering=rendering, unheard=sorted(unheard),
+                               language=next(iter(spoken_languages(lines)), transcript.language))

@@ -56,6 +56,13 @@ class PersonSplit(BaseModel):
     appearance: int = Field(ge=1, le=2**62, description="the appearance that is someone else")
 
 
+class ChapterOut(BaseModel):
+    start: float
+    end: float
+    title: str
+    source: str  # computed | file
+
+
 class MomentOut(BaseModel):
     video_path: str
     video_id: int
@@ -82,6 +89,8 @@ class MomentOut(BaseModel):
                                                       "named; searches by voice)")
     chapter: str | None = Field(None, description="the title of the chapter it starts in (GET "
                                                   "/api/videos/{id}/chapters lists them)")
+    chapters: list[ChapterOut] | None = Field(None, description="the video's chapters, in per_video answers "
+                                                               "(null: it has none, or the answer is not per video)")
     video_name: str
     thumbnail_url: str
     playback_url: str

@@ -178,6 +178,12 @@ def test_the_api_serves_chapters_and_summary(talk):
         assert client.get(f"/api/videos/{video_id}/chapters?format=docx").status_code == 422
         assert client.get("/api/videos/999999/chapters").status_code == 404
         assert client.get("/api/videos/999999/summary").status_code == 404
+        asked = {"q": "interest rates and loans", "mode": "speech"}
+        (moment,) = client.get("/api/search", params={**asked, "per_video": "true"}).json()["moments"]
+        assert moment["chapter"] == "Prices and money"
+        assert [(c["start"], c["title"], c["source"]) for c in moment["chapters"]] == \
+            [(m.start, m.title, "computed") for m in marks]
+        assert all(m["chapters"] is None for m in client.get("/api/search", params=asked).json()["moments"])
 
 
 def test_chapter_borders_keep_their_lengths():

@@ -11,16 +11,10 @@ from core.chapter_formats import EXPORTS, render_chapters, shown_chapters
 from core.errors import NotFound
 
 from ..deps import KeyDep, ServicesDep
+from ..schemas import ChapterOut
 from .videos import VideoId, _404
 
 router = APIRouter(prefix="/api", tags=["chapters"], dependencies=[KeyDep])
-
-
-class ChapterOut(BaseModel):
-    start: float
-    end: float
-    title: str
-    source: str  # computed | file
 
 
 class ChaptersOut(BaseModel):

@@ -15,12 +15,13 @@ from fastapi import APIRouter, HTTPException, Path as PathParam, Query, Request,
 from pydantic import Field
 
 from core.encoders import VisualSearchUnavailable
+from core.rows import ChapterMark
 from search.filters import LANGUAGE_CODE, Filters
 from search.matched_words import found_in, query_words
 from search.rank import Moment
 
 from ..deps import KeyDep, ServicesDep
-from ..schemas import MatchedWords, Message, Mode, MomentOut, Problem, SearchOut, Timings
+from ..schemas import ChapterOut, MatchedWords, Message, Mode, MomentOut, Problem, SearchOut, Timings
 from ..uploads import FIELD, receive_upload
 
 router = APIRouter(prefix="/api", tags=["search"], dependencies=[KeyDep])
@@ -33,10 +34,11 @@ _ERRORS = {400: {"model": Message}, 404: {"model": Message}, 409: {"model": Mess
 _CACHED_TIMING = "encode;dur=0.00, search;dur=0.00"
 
 
-def moment_out(moment: Moment, words: list[str] = ()) -> MomentOut:
+def moment_out(moment: Moment, words: list[str] = (), chapters: list[ChapterMark] | None = None) -> MomentOut:
     data = moment.as_dict()
     return MomentOut(
         **data, video_name=Path(moment.video_path).name,
+        chapters=[ChapterOut(**c._asdict()) for c in chapters] if chapters else None,
         matched_words=MatchedWords(transcript=found_in(words, moment.transcript),
                                    screen_text=found_in(words, moment.screen_text)),
         thumbnail_url=f"/api/segments/{moment.segment_id}/thumbnail",
@@ -45,10 +47,11 @@ def moment_out(moment: Moment, words: list[str] = ()) -> MomentOut:
 
 
 def _answer(response: Response, query, mode, k, moments, encode_s, search_s, cached=False,
-            offset: int = 0) -> SearchOut:
+            offset: int = 0, chapters: dict[int, list[ChapterMark]] | None = None) -> SearchOut:
     response.headers["Server-Timing"] = f"encode;dur={encode_s * 1000:.2f}, search;dur={search_s * 1000:.2f}"
-    words = query_words(query) if query else []
-    return SearchOut(query=query, mode=mode, k=k, offset=offset, moments=[moment_out(m, words) for m in moments],
+    words, chapters = (query_words(query) if query else []), chapters or {}
+    return SearchOut(query=query, mode=mode, k=k, offset=offset,
+                     moments=[moment_out(m, words, chapters.get(m.video_id)) for m in moments],
                      timings=Timings(encode_ms=round(encode_s * 1000, 3), search_ms=round(search_s * 1000, 3),
                                      cached=cached))
 
@@ -93,13 +96,15 @@ async def search(services: ServicesDep, response: Response,
         started = time.perf_counter()
         moments = await services.run(services.searcher.search_vectors, vectors, chosen, k,
                                      filters=filters, per_video=per_video, keywords=q, offset=offset)
+        chapters = await services.run(services.library.shown_chapters, {m.video_id for m in moments}) \
+            if per_video and moments else None
         search_s = time.perf_counter() - started
     except (ValueError, LookupError, VisualSearchUnavailable) as exc:
         raise _client_error(exc) from exc
     services.metrics.cache.labels("vectors" if cached else "miss").inc()
     if not cached:
         services.metrics.encode.labels(chosen).observe(encode_s)
-    answer = _answer(response, q, chosen, k, moments, encode_s, search_s, cached, offset)
+    answer = _answer(response, q, chosen, k, moments, encode_s, search_s, cached, offset, chapters)
     services.answers.put(key, answer.model_copy(update={"timings": Timings(encode_ms=0, search_ms=0, cached=True)})
                         .model_dump_json().encode())
     return answer

@@ -30,7 +30,7 @@ from search.copies.align import Descriptors
 from search.copies.finder import find_copies
 from search.copies.groups import FileFacts
 
-TRANSFORMS = {  # name: ffmpeg arguments (the copy keeps the source's timeline unless said)
+TRANSFORMS = {  # name: ffmpeg arguments (the copy keeps the source's timeline unless said: trim, speed)
     "re-encode": "-c:v libx264 -crf 34 -preset veryfast",
     "other codec": "-c:v mpeg4 -q:v 10",
     "half size": "-vf scale=iw/2:-2",
@@ -40,6 +40,22 @@ TRANSFORMS = {  # name: ffmpeg arguments (the copy keeps the source's timeline u
     "frame rate": "-r 15",
     "trim 5s": "-ss 5 -t {trimmed}",
     "mirror": "-vf hflip",
+    # what broadcasters and re-uploaders do, alone and at once (VSC22's and VCSL's families)
+    "crop+pad": "-vf 'crop=iw*0.8:ih*0.8,scale=480:270:force_original_aspect_ratio=decrease:force_divisible_by=2,"
+                "pad=480:270:(ow-iw)/2:(oh-ih)/2'",
+    "grey": "-vf hue=s=0",
+    "colour": "-vf eq=brightness=0.06:contrast=1.3:saturation=1.5:gamma=1.2,hue=h=40",
+    "blur": "-vf gblur=sigma=2.5",
+    "noise": "-vf noise=alls=30:allf=t+u",
+    "logo+text": f"-vf \"drawbox=x=iw-iw/5-8:y=8:w=iw/5:h=ih/8:color=red@0.85:t=fill,"
+                 f"drawtext=fontfile={FONTS}/DejaVuSans-Bold.ttf:text='BREAKING NEWS 24':fontsize=h/14:"
+                 f"fontcolor=white:box=1:boxcolor=black@0.7:x=10:y=h-th-14\"",
+    "mirror+crop+grey": "-vf hflip,crop=iw*0.85:ih*0.85,hue=s=0",
+    "speed 1.05": "-vf setpts=PTS/1.05 -r 25",
+    "speed 0.93": "-vf setpts=PTS/0.93 -r 25",
+    "crop+pad+colour+logo": "-vf 'crop=iw*0.8:ih*0.8,scale=480:270:force_original_aspect_ratio=decrease:"
+                            "force_divisible_by=2,pad=480:270:(ow-iw)/2:(oh-ih)/2,eq=contrast=1.2:gamma=0.85,"
+                            "drawbox=x=iw-90:y=10:w=80:h=30:color=yellow@0.9:t=fill'",
 }
 
 
@@ -51,6 +67,14 @@ class Piece:
     end: float
     source: str
     source_start: float
+    rate: float = 1.0  # seconds of the source a second of this video shows (a speed change)
+
+    def source_end(self) -> float:
+        return self.source_start + (self.end - self.start) * self.rate
+
+    def at(self, source_time: float) -> float:
+        """This video's time of ``source_time``."""
+        return self.start + (source_time - self.source_start) / self.rate
 
 
 def _ffmpeg(args: str) -> None:
@@ -104,7 +128,8 @@ def make_corpus(media: Path, sources: int, out: Path) -> tuple[dict[str, list[Pi
         for kind, args in TRANSFORMS.items():
             copy = f"{Path(name).stem}__{kind.replace(' ', '_').replace('%', '')}.mp4"
             _ffmpeg(f"-i {out / name} {args.format(trimmed=10)} -an {out / copy}")
-            shows[copy] = [Piece(0, 10, name, 5)] if kind == "trim 5s" else [Piece(0, 20, name, 0)]
+            rate = float(kind.split()[1]) if kind.startswith("speed") else 1.0
+            shows[copy] = [Piece(0, 10, name, 5)] if kind == "trim 5s" else [Piece(0, 20 / rate, name, 0, rate)]
     # Compilations: three excerpts of 12 s each between other footage, at known offsets.
     for c in range(len(made) // 3):
         parts, pieces, at = [], [], 0.0
@@ -149,10 +174,9 @@ def truth_between(x: list[Piece], y: list[Piece]) -> list[tuple[float, float, fl
             if p.source != q.source:
                 continue
             lo = max(p.source_start, q.source_start)
-            hi = min(p.source_start + p.end - p.start, q.source_start + q.end - q.start)
+            hi = min(p.source_end(), q.source_end())
             if hi - lo >= 5:
-                found.append((p.start + lo - p.source_start, p.start + hi - p.source_start,
-                              q.start + lo - q.source_start, q.start + hi - q.source_start))
+                found.append((p.at(lo), p.at(hi), q.at(lo), q.at(hi)))
     return found
 
 
@@ -164,8 +188,8 @@ def _kind(x: str, y: str) -> str:
     """The transformation a pair of videos stands for."""
     kinds = [name[:-4].split("__")[1].replace("_", " ").replace("crop 10", "crop 10%")
              for name in (x, y) if "__" in name]
-    if "mirror" in kinds:
-        return "mirror"
+    if any(kind.startswith("mirror") for kind in kinds):
+        return next(kind for kind in kinds if kind.startswith("mirror"))
     if x.startswith("comp_") or y.startswith("comp_"):
         return "excerpt"
     return kinds[0] if len(kinds) == 1 else "copy-copy" if kinds else "unrelated"

@@ -301,7 +301,7 @@ class CopyMatch(Base):
     other_end: Mapped[float] = mapped_column(Float)
     score: Mapped[float] = mapped_column(Float)
     evidence: Mapped[float] = mapped_column(Float)
-    change: Mapped[str | None] = mapped_column(String(32), nullable=True)  # what the copy changed, when known ("mirrored")
+    change: Mapped[str | None] = mapped_column(String(32), nullable=True)  # what the copy changed, when known ("mirrored", "speed 1.05x")
 
 
 class SegmentVector(Base):

@@ -10,6 +10,11 @@ side: a still frame (a test card, a slide background) matches a whole run of the
 so adds up to one piece of evidence per diagonal instead of one per second. Evidence is therefore
 about how many distinct moments agree, which is what tells a copy from two videos that share a
 still picture.
+
+A copy sped up or slowed down (by a few percent, to dodge matching or fit a slot) keeps time along
+another slope: sample t is at slope * t + offset. The votes are therefore counted along each of
+``SLOPES``, and a span long enough says the speed its matches show (the slope of the line through
+them).
 """
 from __future__ import annotations
 
@@ -25,6 +30,13 @@ _OFFSET_SLACK = 0.75  # seconds: a match belongs to an offset this close
 _MAX_GAP = 4.0  # seconds without a match that a span bridges
 MIN_EVIDENCE = 3.0  # distinct agreeing moments a span needs
 _BLOCK = 2048  # samples compared at once (bounds memory on long videos)
+# b seconds per a second along which copies are sought: speed changes up to 10%. A slope next to 1
+# holds much the same matches as 1 itself over a short span, so a span found along another slope
+# replaces one found along 1 only when it holds clearly more evidence (``_OTHER_SPEED``).
+SPEED_SPAN = 10.0  # seconds a span needs for its speed to be told
+SPEED_STEP = 0.03  # the least change of speed said (smaller ones stay within a sample over most spans)
+_OTHER_SPEED = 0.9  # a span along another slope than 1 must be this much stronger than one along 1
+SLOPES = sorted(np.round(np.arange(0.90, 1.1001, 0.01), 2).tolist(), key=lambda k: (abs(k - 1.0), k))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +73,7 @@ class CopiedSpan:
     b_end: float
     score: float
     evidence: float
-    change: str = ""  # what the copy changed, when known: "mirrored"
+    change: str = ""  # what the copy changed, when known: "mirrored", "speed 1.05x"
 
     @property
     def seconds(self) -> float:
@@ -93,24 +105,28 @@ def align(a: Descriptors, b: Descriptors, min_seconds: float = 5.0, radius: int 
     per_i = np.bincount(i, minlength=len(a))
     per_j = np.bincount(j, minlength=len(b))
     weight = 1.0 / np.sqrt(per_i[i] * per_j[j]) * (1.0 - bits / (2.0 * (radius + 1)))
-    offsets = b.times[j].astype(np.float64) - a.times[i].astype(np.float64)
-    bins = np.round(offsets / _OFFSET_BIN).astype(np.int64)
-    low = bins.min()
-    votes = np.bincount(bins - low, weights=weight)
-    votes = votes + np.concatenate([[0], votes[:-1]]) + np.concatenate([votes[1:], [0]])  # a bin and its neighbours
     step = 1.0 / a.rate
-    spans: list[CopiedSpan] = []
-    for peak in np.argsort(-votes, kind="stable"):
-        if votes[peak] < min_evidence:
-            break
-        offset = (peak + low) * _OFFSET_BIN
-        if any(abs(offset - (s.b_start - s.a_start)) < 2 * _OFFSET_BIN for s in spans):
-            continue
-        near = np.abs(offsets - offset) <= _OFFSET_SLACK
-        spans.extend(_runs(a, b, i[near], j[near], weight[near], step, min_seconds, min_evidence))
-    spans.sort(key=lambda s: -s.evidence)
+    spans: list[tuple[CopiedSpan, float]] = []  # (span, the slope it was found along)
+    lines: list[tuple[float, float]] = []  # (slope, offset) of the lines taken
+    for slope in SLOPES:
+        offsets = b.times[j].astype(np.float64) - slope * a.times[i].astype(np.float64)
+        bins = np.round(offsets / _OFFSET_BIN).astype(np.int64)
+        low = bins.min()
+        votes = np.bincount(bins - low, weights=weight)
+        votes = votes + np.concatenate([[0], votes[:-1]]) + np.concatenate([votes[1:], [0]])  # a bin and its neighbours
+        for peak in np.argsort(-votes, kind="stable"):
+            if votes[peak] < min_evidence:
+                break
+            offset = (peak + low) * _OFFSET_BIN
+            if any(abs(offset - o) < 2 * _OFFSET_BIN and abs(slope - k) < 0.025 for k, o in lines):
+                continue
+            lines.append((slope, offset))
+            near = np.abs(offsets - offset) <= _OFFSET_SLACK
+            spans += [(span, slope) for span in _runs(a, b, i[near], j[near], weight[near], step, min_seconds,
+                                                      min_evidence)]
+    spans.sort(key=lambda found: -found[0].evidence * (1.0 if found[1] == 1.0 else _OTHER_SPEED))
     kept: list[CopiedSpan] = []
-    for span in spans:
+    for span, _ in spans:
         if apart(span, kept):
             kept.append(span)
     return kept
@@ -118,7 +134,7 @@ def align(a: Descriptors, b: Descriptors, min_seconds: float = 5.0, radius: int 
 
 def _runs(a: Descriptors, b: Descriptors, i: np.ndarray, j: np.ndarray, weight: np.ndarray, step: float,
           min_seconds: float, min_evidence: float) -> list[CopiedSpan]:
-    """Matches along one offset joined into spans across gaps of at most ``_MAX_GAP``."""
+    """Matches along one line joined into spans across gaps of at most ``_MAX_GAP``."""
     best: dict[int, tuple[float, int]] = {}
     for ii, jj, w in zip(i.tolist(), j.tolist(), weight.tolist()):
         if ii not in best or w > best[ii][0]:
@@ -141,8 +157,19 @@ def _runs(a: Descriptors, b: Descriptors, i: np.ndarray, j: np.ndarray, weight: 
         inside = np.count_nonzero((a.times >= a_start) & (a.times < a_end))
         spans.append(CopiedSpan(a.video_id, b.video_id, round(a_start, 2), round(a_end, 2),
                                 round(float(b.times[min(js)]), 2), round(float(b.times[max(js)]) + step, 2),
-                                round(len(run) / max(inside, 1), 3), round(evidence, 2)))
+                                round(len(run) / max(inside, 1), 3), round(evidence, 2),
+                                _speed(a.times[run], b.times[js])))
     return spans
+
+
+def _speed(a_times: np.ndarray, b_times: np.ndarray) -> str:
+    """"speed 1.05x" when ``b`` plays the matched samples' times at another speed than ``a``: the
+    slope of the line through them, over a span long enough to tell (a short span drifts less
+    than a sample either way)."""
+    if len(a_times) < 4 or a_times[-1] - a_times[0] < SPEED_SPAN:
+        return ""
+    slope = float(np.polyfit(a_times.astype(np.float64), b_times.astype(np.float64), 1)[0])
+    return f"speed {1.0 / slope:.2f}x" if slope > 0 and abs(slope - 1.0) >= SPEED_STEP else ""
 
 
 def apart(span: CopiedSpan, kept: list[CopiedSpan]) -> bool:

@@ -31,8 +31,8 @@ def spans_between(query: Descriptors, others: list[Descriptors], index: HashInde
             if other not in by_id:
                 continue
             kept = found.get(other, [])
-            new = [dataclasses.replace(s, change=change) for s in align(seen, by_id[other], min_seconds)
-                   if apart(s, kept)]
+            new = [dataclasses.replace(s, change=", ".join(filter(None, (change, s.change))))
+                   for s in align(seen, by_id[other], min_seconds) if apart(s, kept)]
             if new:
                 found[other] = kept + new
     return found

@@ -162,9 +162,9 @@ class ScreenTextLine(Base):
 
 
 class CopyDescriptors(Base):
-    """A video's copy descriptors (``search.copies``): one perceptual hash per informative sample
-    and one of its frame mirrored, packed (times float32, hashes uint64, little endian): 20 bytes
-    per sample, ~144 KB per hour."""
+    """A video's copy descriptors (``search.copies``): per informative sample and view (the whole
+    frame, its centre) a perceptual hash and one of the view mirrored, packed (times float32,
+    hashes uint64, little endian): 40 bytes per sample, ~288 KB per hour."""
 
     __tablename__ = "copy_descriptors"
 

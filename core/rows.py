@@ -21,8 +21,9 @@ class SpokenLine(NamedTuple):
 
 class CopyHashes(NamedTuple):
     """A video's copy descriptors as the indexer takes them: one perceptual hash (uint64) per
-    sampled instant (seconds), ``rate`` samples a second, by the hash ``method`` named, and the
-    hashes of the same frames mirrored when the method takes them."""
+    sampled instant (seconds) and view (an instant's time repeats for each), ``rate`` instants a
+    second, by the hash ``method`` named, and the hashes of the same views mirrored when the
+    method takes them."""
 
     method: str
     rate: float

@@ -6,16 +6,17 @@ import time
 import numpy as np
 
 from core.rows import CopyHashes
-from search.copies.hashing import GREY_SIZE, frame_hashes
+from search.copies.hashing import GREY_SIZE, view_hashes
 from search.copies.stored import copy_hashes
 
 from .frames import SeenFrame
 
 
 class CopySamples:
-    """Copy descriptors taken as frames are decoded: a hash at every 1/rate s of the timeline
+    """Copy descriptors taken as frames are decoded: hashes at every 1/rate s of the timeline
     (a fixed grid, so two copies sample the same instants whatever their frame rates), of every
-    frame there, repeated or not; frames with nothing to tell (black, flat) get none."""
+    frame there, repeated or not, one per view (an instant's time repeats for each); frames with
+    nothing to tell (black, flat) get none."""
 
     def __init__(self, rate: float):
         self.rate = rate
@@ -40,8 +41,7 @@ class CopySamples:
 
             self._scaler = VideoReformatter()
         grey = self._scaler.reformat(frame, width=GREY_SIZE, height=GREY_SIZE, format="gray").to_ndarray()
-        value, mirrored, informative = frame_hashes(np.rot90(grey, k=(rotation // 90) % 4))
-        if informative:
+        for value, mirrored in view_hashes(np.rot90(grey, k=(rotation // 90) % 4)):
             self.times.append(at)
             self.hashes.append(value)
             self.mirrored.append(mirrored)

@@ -44,7 +44,7 @@ class Descriptors:
     """A video's copy descriptors: the times of its informative samples and their hashes."""
 
     video_id: int
-    times: np.ndarray  # float32 seconds, ascending
+    times: np.ndarray  # float32 seconds, ascending; an instant repeats once per view (hashing.view_hashes)
     hashes: np.ndarray  # uint64
     duration: float
     rate: float = 2.0  # samples per second the times were taken at
@@ -102,9 +102,8 @@ def align(a: Descriptors, b: Descriptors, min_seconds: float = 5.0, radius: int 
     i, j, bits = _matches(a, b, radius)
     if not len(i):
         return []
-    per_i = np.bincount(i, minlength=len(a))
-    per_j = np.bincount(j, minlength=len(b))
-    weight = 1.0 / np.sqrt(per_i[i] * per_j[j]) * (1.0 - bits / (2.0 * (radius + 1)))
+    weight = 1.0 / np.sqrt(_partners(a.times, i, b.times, j) * _partners(b.times, j, a.times, i)) \
+        * (1.0 - bits / (2.0 * (radius + 1)))
     step = 1.0 / a.rate
     spans: list[tuple[CopiedSpan, float]] = []  # (span, the slope it was found along)
     lines: list[tuple[float, float]] = []  # (slope, offset) of the lines taken
@@ -132,33 +131,44 @@ def align(a: Descriptors, b: Descriptors, min_seconds: float = 5.0, radius: int 
     return kept
 
 
+def _partners(times: np.ndarray, i: np.ndarray, other_times: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """For each match (i, j): how many instants of the other video the instant of ``i`` matches in
+    any view (a still frame matches a run of them, and counts as one moment over that run)."""
+    instant, at = np.unique(times, return_inverse=True)
+    other, other_at = np.unique(other_times, return_inverse=True)
+    pairs = np.unique(at[i].astype(np.int64) * len(other) + other_at[j])
+    counts = np.bincount(pairs // len(other), minlength=len(instant))
+    return counts[at[i]]
+
+
 def _runs(a: Descriptors, b: Descriptors, i: np.ndarray, j: np.ndarray, weight: np.ndarray, step: float,
           min_seconds: float, min_evidence: float) -> list[CopiedSpan]:
     """Matches along one line joined into spans across gaps of at most ``_MAX_GAP``."""
-    best: dict[int, tuple[float, int]] = {}
+    best: dict[float, tuple[float, int, int]] = {}  # per instant of a (any view): the best match
     for ii, jj, w in zip(i.tolist(), j.tolist(), weight.tolist()):
-        if ii not in best or w > best[ii][0]:
-            best[ii] = (w, jj)
+        at = float(a.times[ii])
+        if at not in best or w > best[at][0]:
+            best[at] = (w, ii, jj)
     order = sorted(best)
     runs, current = [], [order[0]]
-    for ii in order[1:]:
-        if a.times[ii] - a.times[current[-1]] > _MAX_GAP:
+    for at in order[1:]:
+        if at - current[-1] > _MAX_GAP:
             runs.append(current)
             current = []
-        current.append(ii)
+        current.append(at)
     runs.append(current)
     spans = []
     for run in runs:
-        a_start, a_end = float(a.times[run[0]]), float(a.times[run[-1]]) + step
-        evidence = sum(best[ii][0] for ii in run)
+        a_start, a_end = run[0], run[-1] + step
+        evidence = sum(best[at][0] for at in run)
         if a_end - a_start < min_seconds or evidence < min_evidence:
             continue
-        js = [best[ii][1] for ii in run]
-        inside = np.count_nonzero((a.times >= a_start) & (a.times < a_end))
+        js = [best[at][2] for at in run]
+        inside = len(np.unique(a.times[(a.times >= a_start) & (a.times < a_end)]))
         spans.append(CopiedSpan(a.video_id, b.video_id, round(a_start, 2), round(a_end, 2),
                                 round(float(b.times[min(js)]), 2), round(float(b.times[max(js)]) + step, 2),
                                 round(len(run) / max(inside, 1), 3), round(evidence, 2),
-                                _speed(a.times[run], b.times[js])))
+                                _speed(np.asarray(run), b.times[js])))
     return spans
 
 

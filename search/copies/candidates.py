@@ -14,7 +14,7 @@ import numpy as np
 
 from .align import RADIUS, Descriptors
 
-STRIDE = 2  # every second hash of a video asks (1 per second at 2 samples per second)
+STRIDE = 2  # every second instant of a video asks (1 per second at 2 samples per second)
 MIN_HITS = 2  # hashes of one video that must find another before the pair is aligned
 _BATCH = 4096
 
@@ -40,7 +40,8 @@ class HashIndex:
         """The other videos that at least ``min_hits`` of ``query``'s sampled hashes find."""
         if not len(query) or not self.index.ntotal:
             return []
-        asked = query.hashes[::stride]
+        instants = np.unique(query.times)[::stride]
+        asked = query.hashes[np.isin(query.times, instants)]  # every view of every stride-th instant
         hits: collections.Counter[int] = collections.Counter()
         for start in range(0, len(asked), _BATCH):
             lims, _, found = self.index.range_search(_bytes(asked[start:start + _BATCH]), radius + 1)

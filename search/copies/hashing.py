@@ -6,16 +6,24 @@ re-encoding, scaling and changes of frame rate, and moves only a few bits under 
 Black borders (letterbox, pillarbox) are cut off first so a boxed copy hashes like its source.
 Frames that are nearly flat (black, one colour, a fade) say nothing about where they came from:
 they get no hash (``informative`` is False) rather than one that matches every other black frame.
+
+Each sample is hashed in two views: the whole picture and its centre (``CENTRE`` of each side).
+A copy cropped by a fifth shows what its source's centre shows, so its whole view matches the
+source's centre view; and overlays at the edges (a logo in a corner, a news strap) leave the
+centre views of both closer than their whole views.
 """
 from __future__ import annotations
 
 import numpy as np
 
-HASH_ID = "phash64-v2"  # changes when the hash does: stored descriptors of another id are recomputed
+HASH_ID = "phash64-v3"  # changes when the hash does: stored descriptors of another id are recomputed
 # v2: each sample also has the hash of its frame mirrored (a mirrored copy matches its source).
+# v3: two views per sample (whole, centre); a logo or caption over a black band keeps it a band.
+CENTRE = 0.8  # the centre view: this share of the picture's width and height
 GREY_SIZE = 128  # frames come in as grey squares this big (aspect does not matter: both copies squash alike)
 _BORDER_MEAN = 28.0  # a row or column darker than this on average ...
 _BORDER_SPREAD = 12.0  # ... and this even is a border
+_CORNER = 0.2  # the share of a row's or column's length at either end its judgement leaves out
 _MAX_BORDER = 0.3  # never cut more than this share of a side
 _FLAT = 8.0  # grey levels: a frame whose content varies less than this is not informative
 
@@ -43,14 +51,19 @@ def _border(profile_mean: np.ndarray, profile_spread: np.ndarray) -> int:
 
 
 def crop_borders(grey: np.ndarray) -> np.ndarray:
-    """``grey`` without dark, even bands at its edges."""
-    rows_mean, rows_spread = grey.mean(axis=1), grey.std(axis=1)
-    cols_mean, cols_spread = grey.mean(axis=0), grey.std(axis=0)
+    """``grey`` without dark, even bands at its edges. A row is judged by its middle (the
+    ``_CORNER`` share at either end left out) and a column likewise, since corners are where
+    logos go: a logo over a band keeps neither its rows nor its columns from being a band."""
+    h, w = grey.shape
+    dy, dx = int(h * _CORNER), int(w * _CORNER)
+    rows, cols = grey[:, dx:w - dx], grey[dy:h - dy, :]
+    rows_mean, rows_spread = rows.mean(axis=1), rows.std(axis=1)
+    cols_mean, cols_spread = cols.mean(axis=0), cols.std(axis=0)
     top = _border(rows_mean, rows_spread)
     bottom = _border(rows_mean[::-1], rows_spread[::-1])
     left = _border(cols_mean, cols_spread)
     right = _border(cols_mean[::-1], cols_spread[::-1])
-    return grey[top:grey.shape[0] - bottom, left:grey.shape[1] - right]
+    return grey[top:h - bottom, left:w - right]
 
 
 def _resize(grey: np.ndarray, size: int) -> np.ndarray:
@@ -71,12 +84,26 @@ def frame_hashes(grey: np.ndarray) -> tuple[int, int, bool]:
     float, HxW), hashes as unsigned 64-bit ints. Mirroring a picture keeps each DCT coefficient
     and flips the sign of those of odd horizontal frequency, so the mirrored hash costs no second
     transform; a mirrored copy's hashes are its source's mirrored hashes."""
+    found = view_hashes(grey, views=1)
+    return (*found[0], True) if found else (0, 0, False)
+
+
+def view_hashes(grey: np.ndarray, views: int = 2) -> list[tuple[int, int]]:
+    """[(hash, mirrored hash)] of the whole frame and, with ``views`` 2, of its centre; [] when
+    the frame is not informative."""
     content = crop_borders(np.asarray(grey, np.float64))
     if content.shape[0] < 8 or content.shape[1] < 8 or content.std() < _FLAT:
-        return 0, 0, False
-    small = _resize(content, 32)
+        return []
+    h, w = content.shape
+    dy, dx = int(round(h * (1 - CENTRE) / 2)), int(round(w * (1 - CENTRE) / 2))
+    pictures = [content, content[dy:h - dy, dx:w - dx]][:views]
+    return [_hash_pair(picture) for picture in pictures]
+
+
+def _hash_pair(picture: np.ndarray) -> tuple[int, int]:
+    small = _resize(picture, 32)
     low = (_DCT32 @ small @ _DCT32.T)[:8, :8]
-    return _bits(low.reshape(-1)), _bits((low * _MIRROR).reshape(-1)), True
+    return _bits(low.reshape(-1)), _bits((low * _MIRROR).reshape(-1))
 
 
 def frame_hash(grey: np.ndarray) -> tuple[int, bool]:

@@ -6,8 +6,10 @@ Sources are distinct pieces of footage: windows of the real films in ``--media``
 and generated animations (Game of Life, cellular automata, each its own seed; Mandelbrot zooms,
 each into its own place).
 Each source gets one copy per transformation (re-encode, another codec, half size, 10% crop, letterbox,
-pillarbox, another frame rate, 5 s trimmed off each end, mirrored) and lends a 12 s excerpt to a
-compilation at a known offset. Distractors are unrelated videos that share a black intro or a
+pillarbox, another frame rate, 5 s trimmed off each end, mirrored; and what broadcasters and
+re-uploaders do: a fifth cropped and padded to 16:9, grey, colour shifted, blurred, noisy, a logo
+and a news strap, 5% faster and 7% slower, and the combinations mirrored+cropped+grey and
+crop+pad+colour+logo) and lends a 12 s excerpt to a compilation at a known offset. Distractors are unrelated videos that share a black intro or a
 test card, and talks over one static slide background. A found span is right when its pair of
 videos really shares footage there (at least half of it overlaps the true span on both sides) and
 its offset is the true one within 1 s; ``within 1s`` is the share of right spans whose four

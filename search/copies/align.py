@@ -105,29 +105,31 @@ def align(a: Descriptors, b: Descriptors, min_seconds: float = 5.0, radius: int 
     weight = 1.0 / np.sqrt(_partners(a.times, i, b.times, j) * _partners(b.times, j, a.times, i)) \
         * (1.0 - bits / (2.0 * (radius + 1)))
     step = 1.0 / a.rate
-    spans: list[tuple[CopiedSpan, float]] = []  # (span, the slope it was found along)
-    lines: list[tuple[float, float]] = []  # (slope, offset) of the lines taken
+    spans: list[tuple[CopiedSpan, float, np.ndarray, np.ndarray]] = []  # (span, slope, matched times in a, in b)
+    lines: dict[float, list[float]] = {}  # the offsets of the lines taken, per slope
     for slope in SLOPES:
         offsets = b.times[j].astype(np.float64) - slope * a.times[i].astype(np.float64)
         bins = np.round(offsets / _OFFSET_BIN).astype(np.int64)
         low = bins.min()
         votes = np.bincount(bins - low, weights=weight)
         votes = votes + np.concatenate([[0], votes[:-1]]) + np.concatenate([votes[1:], [0]])  # a bin and its neighbours
-        for peak in np.argsort(-votes, kind="stable"):
-            if votes[peak] < min_evidence:
-                break
+        # local maxima only: a bin beside a stronger one lies on the same line
+        left, right = np.concatenate([[-1.0], votes[:-1]]), np.concatenate([votes[1:], [-1.0]])
+        peaks = np.nonzero((votes >= min_evidence) & (votes >= left) & (votes > right))[0]
+        for peak in peaks[np.argsort(-votes[peaks], kind="stable")]:
             offset = (peak + low) * _OFFSET_BIN
-            if any(abs(offset - o) < 2 * _OFFSET_BIN and abs(slope - k) < 0.025 for k, o in lines):
+            if any(np.any(np.abs(np.asarray(offsets_taken) - offset) < 2 * _OFFSET_BIN)
+                   for k, offsets_taken in lines.items() if abs(slope - k) < 0.025):
                 continue
-            lines.append((slope, offset))
+            lines.setdefault(slope, []).append(offset)
             near = np.abs(offsets - offset) <= _OFFSET_SLACK
-            spans += [(span, slope) for span in _runs(a, b, i[near], j[near], weight[near], step, min_seconds,
-                                                      min_evidence)]
+            spans += [(span, slope, *matched) for span, *matched in _runs(a, b, i[near], j[near], weight[near], step,
+                                                                        min_seconds, min_evidence)]
     spans.sort(key=lambda found: -found[0].evidence * (1.0 if found[1] == 1.0 else _OTHER_SPEED))
     kept: list[CopiedSpan] = []
-    for span, _ in spans:
+    for span, _, a_times, b_times in spans:
         if apart(span, kept):
-            kept.append(span)
+            kept.append(dataclasses.replace(span, change=_speed(a_times, b_times)))
     return kept
 
 
@@ -142,8 +144,9 @@ def _partners(times: np.ndarray, i: np.ndarray, other_times: np.ndarray, j: np.n
 
 
 def _runs(a: Descriptors, b: Descriptors, i: np.ndarray, j: np.ndarray, weight: np.ndarray, step: float,
-          min_seconds: float, min_evidence: float) -> list[CopiedSpan]:
-    """Matches along one line joined into spans across gaps of at most ``_MAX_GAP``."""
+          min_seconds: float, min_evidence: float) -> list[tuple[CopiedSpan, np.ndarray, np.ndarray]]:
+    """Matches along one line joined into spans across gaps of at most ``_MAX_GAP``: each with the
+    times of its matches in ``a`` and in ``b``."""
     best: dict[float, tuple[float, int, int]] = {}  # per instant of a (any view): the best match
     for ii, jj, w in zip(i.tolist(), j.tolist(), weight.tolist()):
         at = float(a.times[ii])
@@ -165,10 +168,10 @@ def _runs(a: Descriptors, b: Descriptors, i: np.ndarray, j: np.ndarray, weight: 
             continue
         js = [best[at][2] for at in run]
         inside = len(np.unique(a.times[(a.times >= a_start) & (a.times < a_end)]))
-        spans.append(CopiedSpan(a.video_id, b.video_id, round(a_start, 2), round(a_end, 2),
+        spans.append((CopiedSpan(a.video_id, b.video_id, round(a_start, 2), round(a_end, 2),
                                 round(float(b.times[min(js)]), 2), round(float(b.times[max(js)]) + step, 2),
-                                round(len(run) / max(inside, 1), 3), round(evidence, 2),
-                                _speed(np.asarray(run), b.times[js])))
+                                round(len(run) / max(inside, 1), 3), round(evidence, 2)),
+                      np.asarray(run), b.times[js]))
     return spans
 
 

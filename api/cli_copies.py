@@ -38,8 +38,17 @@ def cmd_duplicates(app, args) -> int:
               "then best bitrate):")
         for n, group in enumerate(report["groups"], 1):
             print(f"{n:3d}. {group['master']['video_path']}  (master)")
+            members = {group["master"]["video_id"]: "the master"}
+            for copy in group["copies"]:
+                members[copy["video_id"]] = copy["video_path"]
             for copy in group["copies"]:
                 print(f"     {copy['video_path']}" + (f"  ({copy['change']})" if copy.get("change") else ""))
+                why = copy["why"]
+                shared = ", ".join(f"{_clock(s['start'])}-{_clock(s['end'])} = {_clock(s['other_start'])}-"
+                                   f"{_clock(s['other_end'])}" for s in why["spans"][:3])
+                more = f" and {len(why['spans']) - 3} more" if len(why["spans"]) > 3 else ""
+                print(f"       same pictures as {members[why['other']]}: {shared}{more} "
+                      f"({why['covered']:.0%} of it)")
     if report["spans"]:
         print(f"\ncopied footage ({len(report['spans'])} spans):")
         for s in report["spans"]:

@@ -235,8 +235,27 @@ class CopyVideo(BaseModel):
     duration: float
 
 
+class SharedSpan(BaseModel):
+    """The copy's [start, end) shows what the other video shows at [other_start, other_end)."""
+
+    start: float
+    end: float
+    other_start: float
+    other_end: float
+    score: float  # the share of the copy's samples in the span that match
+
+
+class GroupedBecause(BaseModel):
+    witness: Literal["picture"] = Field(description="what found the shared footage: the frames' perceptual hashes")
+    other: int = Field(description="the member it shares footage with: the master, or where it shares none with "
+                                   "the master directly, the member it shares most with")
+    covered: float = Field(description="the share of the copy's duration those spans cover")
+    spans: list[SharedSpan]
+
+
 class CopiedVideo(CopyVideo):
-    change: str | None = Field(None, description='what the copy changed, when known: "mirrored"')
+    change: str | None = Field(None, description='what the copy changed, when known: "mirrored", "speed 1.05x"')
+    why: GroupedBecause | None = Field(None, description="why it is in the group")
 
 
 class CopyGroup(BaseModel):
@@ -253,7 +272,7 @@ class CopySpan(CopyVideo):
     other_start: float
     other_end: float
     score: float
-    change: str | None = Field(None, description='what the copy changed, when known: "mirrored"')
+    change: str | None = Field(None, description='what the copy changed, when known: "mirrored", "speed 1.05x"')
 
 
 class Duplicates(BaseModel):

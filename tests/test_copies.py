@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -225,6 +226,10 @@ def test_duplicates_command_over_an_index(archive, tiny_clip, footage):
     assert Path(group["master"]["video_path"]).name == "source.mp4"
     assert {Path(c["video_path"]).name: c.get("change") for c in group["copies"]} == \
         {"crop.mp4": None, "mirror.mp4": "mirrored"}
+    for copy in group["copies"]:  # why: the pictures it shares with the master, the same seconds of each
+        why = copy["why"]
+        assert why["witness"] == "picture" and why["other"] == group["master"]["video_id"] and why["covered"] >= 0.9
+        assert all(abs(s["start"] - s["other_start"]) <= 1 and abs(s["end"] - s["other_end"]) <= 1 for s in why["spans"])
     # Which side of a pair is "video" follows the order files were indexed in (workers run in parallel).
     spans = {frozenset((Path(s["video_path"]).name, Path(s["other"]["video_path"]).name)): s.get("change")
              for s in report["spans"]}
@@ -232,6 +237,8 @@ def test_duplicates_command_over_an_index(archive, tiny_clip, footage):
                      frozenset(("compilation.mp4", "mirror.mp4")): "mirrored"}
     listed = subprocess.run([*run, "duplicates"], env=env, check=True, capture_output=True, text=True).stdout
     assert "mirror.mp4  (mirrored)" in listed and "(mirrored)" in listed.split("copied footage")[1]
+    assert len(re.findall(r"same pictures as the master: 00:0[01]-00:(19|20) = 00:0[01]-00:(19|20) \((9\d|100)% of it\)",
+                          listed)) == 2, listed
     assert report["without_descriptors"] == []
     wrong = subprocess.run([*run, "duplicates", "--min-seconds", "0"], env=env, capture_output=True, text=True)
     assert wrong.returncode == 2 and "min-seconds" in wrong.stderr and "Traceback" not in wrong.stderr

@@ -8,8 +8,9 @@ from .stored import copy_matches, facts_of, videos_without_copies
 
 def archive_copies(library, min_seconds: float) -> dict:
     """{"groups": [{"master": video, "copies": [video...]}], "spans": [...], "without_descriptors":
-    [path...], "compared_now": n}; a video is {"video_id", "video_path", "duration"}. Videos not
-    compared with the archive yet are compared first."""
+    [path...], "compared_now": n}; a video is {"video_id", "video_path", "duration"}, and a copy
+    says why it is in its group (``_why``). Videos not compared with the archive yet are compared
+    first."""
     compared_now = update_matches(library)
     videos = {video.id: video for video in library.videos("indexed")}
 
@@ -20,7 +21,8 @@ def archive_copies(library, min_seconds: float) -> dict:
     matches = copy_matches(library.sessions)
     copies = classify(matches, {v: facts_of(videos[v]) for v in videos}, min_seconds)
     return {
-        "groups": [{"master": video(g[0]), "copies": [{**video(v), **_change(matches, g[0], v)} for v in g[1:]]}
+        "groups": [{"master": video(g[0]), "copies": [{**video(v), **_change(matches, g[0], v),
+                                                        "why": _why(matches, v, g, videos)} for v in g[1:]]}
                    for g in copies.groups],
         "spans": [{**video(s.a), "start": s.a_start, "end": s.a_end,
                    "other": video(s.b), "other_start": s.b_start, "other_end": s.b_end, "score": s.score,
@@ -36,3 +38,29 @@ def _change(matches: list, a: int, b: int) -> dict:
     """{"change": ...} when every span between ``a`` and ``b`` says the same change, else {}."""
     changes = {s.change for s in matches if {s.a, s.b} == {a, b}}
     return {"change": changes.pop()} if len(changes) == 1 and "" not in changes else {}
+
+
+def _why(matches: list, copy: int, members: list[int], videos: dict) -> dict:
+    """Why ``copy`` is in its group: the footage it shares with the master, or where it shares none
+    directly (groups join through shared members) with the member it shares most with: which
+    witness found it, that member, the spans (the copy's times first) and the share of the copy
+    they cover."""
+    def shared(other: int) -> list:
+        return sorted(((s.a_start, s.a_end, s.b_start, s.b_end, s.score) if s.a == copy else
+                       (s.b_start, s.b_end, s.a_start, s.a_end, s.score))
+                      for s in matches if {s.a, s.b} == {copy, other})
+
+    def seconds(spans: list) -> float:
+        covered, reach = 0.0, float("-inf")
+        for start, end, *_ in spans:  # the union of the spans on the copy's side
+            covered += max(0.0, end - max(start, reach))
+            reach = max(reach, end)
+        return covered
+
+    other = members[0] if shared(members[0]) else max((m for m in members if m != copy),
+                                                        key=lambda m: seconds(shared(m)))
+    spans = shared(other)
+    duration = float(videos[copy].duration or 0.0)
+    return {"witness": "picture", "other": other, "covered": round(seconds(spans) / duration, 3) if duration else 0.0,
+            "spans": [{"start": a, "end": b, "other_start": c, "other_end": d, "score": score}
+                      for a, b, c, d, score in spans]}

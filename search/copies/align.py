@@ -147,11 +147,11 @@ def _runs(a: Descriptors, b: Descriptors, i: np.ndarray, j: np.ndarray, weight: 
           min_seconds: float, min_evidence: float) -> list[tuple[CopiedSpan, np.ndarray, np.ndarray]]:
     """Matches along one line joined into spans across gaps of at most ``_MAX_GAP``: each with the
     times of its matches in ``a`` and in ``b``."""
-    best: dict[float, tuple[float, int, int]] = {}  # per instant of a (any view): the best match
+    best: dict[float, tuple[float, int]] = {}  # per instant of a (any view): the best match's weight and j
     for ii, jj, w in zip(i.tolist(), j.tolist(), weight.tolist()):
         at = float(a.times[ii])
         if at not in best or w > best[at][0]:
-            best[at] = (w, ii, jj)
+            best[at] = (w, jj)
     order = sorted(best)
     runs, current = [], [order[0]]
     for at in order[1:]:
@@ -166,7 +166,7 @@ def _runs(a: Descriptors, b: Descriptors, i: np.ndarray, j: np.ndarray, weight: 
         evidence = sum(best[at][0] for at in run)
         if a_end - a_start < min_seconds or evidence < min_evidence:
             continue
-        js = [best[at][2] for at in run]
+        js = [best[at][1] for at in run]
         inside = len(np.unique(a.times[(a.times >= a_start) & (a.times < a_end)]))
         spans.append((CopiedSpan(a.video_id, b.video_id, round(a_start, 2), round(a_end, 2),
                                 round(float(b.times[min(js)]), 2), round(float(b.times[max(js)]) + step, 2),

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from .archive import update_matches
+from .align import CopiedSpan
 from .finder import classify
+from .groups import covered
 from .stored import copy_matches, facts_of, videos_without_copies
 
 
@@ -45,22 +47,16 @@ def _why(matches: list, copy: int, members: list[int], videos: dict) -> dict:
     directly (groups join through shared members) with the member it shares most with: which
     witness found it, that member, the spans (the copy's times first) and the share of the copy
     they cover."""
-    def shared(other: int) -> list:
-        return sorted(((s.a_start, s.a_end, s.b_start, s.b_end, s.score) if s.a == copy else
-                       (s.b_start, s.b_end, s.a_start, s.a_end, s.score))
-                      for s in matches if {s.a, s.b} == {copy, other})
-
-    def seconds(spans: list) -> float:
-        covered, reach = 0.0, float("-inf")
-        for start, end, *_ in spans:  # the union of the spans on the copy's side
-            covered += max(0.0, end - max(start, reach))
-            reach = max(reach, end)
-        return covered
+    def shared(other: int) -> list[CopiedSpan]:  # turned so that ``a`` is the copy
+        return sorted((s if s.a == copy else CopiedSpan(s.b, s.a, s.b_start, s.b_end, s.a_start, s.a_end, s.score,
+                                                         s.evidence, s.change)
+                       for s in matches if {s.a, s.b} == {copy, other}), key=lambda s: s.a_start)
 
     other = members[0] if shared(members[0]) else max((m for m in members if m != copy),
-                                                        key=lambda m: seconds(shared(m)))
+                                                        key=lambda m: covered(shared(m), "a"))
     spans = shared(other)
     duration = float(videos[copy].duration or 0.0)
-    return {"witness": "picture", "other": other, "covered": round(seconds(spans) / duration, 3) if duration else 0.0,
-            "spans": [{"start": a, "end": b, "other_start": c, "other_end": d, "score": score}
-                      for a, b, c, d, score in spans]}
+    return {"witness": "picture", "other": other,
+            "covered": round(covered(spans, "a") / duration, 3) if duration else 0.0,
+            "spans": [{"start": s.a_start, "end": s.a_end, "other_start": s.b_start, "other_end": s.b_end,
+                       "score": s.score} for s in spans]}

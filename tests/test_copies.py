@@ -207,6 +207,9 @@ def test_copies_view_shows_copies_side_by_side(archive, tiny_clip):
         names = [t.inner_text() for t in group[0].query_selector_all(".copy span")]
         assert names[0].strip() == "source.mp4 (master)" and \
             sorted(n.strip() for n in names[1:]) == ["crop.mp4", "mirror.mp4 (mirrored)"]
+        reasons = [t.inner_text() for t in group[0].query_selector_all(".copy .why")]  # the copies say why
+        assert len(reasons) == 2 and all(r.startswith("same pictures as the master: 0:0") and r.endswith("of it)")
+                                         for r in reasons), reasons
         assert len(page.query_selector_all("#copy-spans .copy-row")) == 3
         page.wait_for_function("() => [...document.querySelectorAll('#copies-box img')]"
                                ".every(i => i.complete && i.naturalWidth > 0)", timeout=30_000)

@@ -507,8 +507,8 @@ async function removeVideo(video) {
   } catch (err) { setStatus(err.message, true); }
 }
 
-// One copy as a still that plays it from ``at`` when clicked.
-function copyTile(video, at, label) {
+// One copy as a still that plays it from ``at`` when clicked; ``why``: what it was grouped by.
+function copyTile(video, at, label, why = "") {
   const tile = document.createElement("button");
   tile.type = "button";
   tile.className = "copy";
@@ -520,10 +520,26 @@ function copyTile(video, at, label) {
   caption.textContent = `${video.video_path.split("/").pop()} ${label}`;
   caption.title = video.video_path;
   tile.append(img, caption);
+  if (why) {
+    const reason = document.createElement("small");
+    reason.className = "why";
+    reason.textContent = why;
+    tile.append(reason);
+  }
   tile.addEventListener("click", () => play({
     video_id: video.video_id, video_name: video.video_path.split("/").pop(), start: at,
     playback_url: `/api/videos/${video.video_id}/stream#t=${at.toFixed(1)}` }));
   return tile;
+}
+
+// "same pictures as the master: 0:00-0:20 = 0:00-0:20 (100% of it)", from a copy's ``why``.
+function groupedBecause(why, members) {
+  const other = why.other === members[0].video_id ? "the master"
+    : members.find((m) => m.video_id === why.other).video_path.split("/").pop();
+  const spans = why.spans.slice(0, 2).map((s) => `${fmtTime(s.start)}-${fmtTime(s.end)} = ` +
+                                               `${fmtTime(s.other_start)}-${fmtTime(s.other_end)}`).join(", ");
+  return `same pictures as ${other}: ${spans}${why.spans.length > 2 ? " …" : ""} ` +
+         `(${Math.round(why.covered * 100)}% of it)`;
 }
 
 async function showCopies() {
@@ -539,9 +555,11 @@ async function showCopies() {
     for (const group of found.groups) {
       const row = document.createElement("div");
       row.className = "copy-row";
-      for (const [n, video] of [group.master, ...group.copies].entries()) {
+      const members = [group.master, ...group.copies];
+      for (const [n, video] of members.entries()) {
         const at = Math.min(video.duration / 3, 60);
-        row.appendChild(copyTile(video, at, n === 0 ? "(master)" : video.change ? `(${video.change})` : ""));
+        row.appendChild(copyTile(video, at, n === 0 ? "(master)" : video.change ? `(${video.change})` : "",
+                                 n === 0 ? "" : groupedBecause(video.why, members)));
       }
       groups.appendChild(row);
     }

@@ -102,13 +102,14 @@ def align(a: Descriptors, b: Descriptors, min_seconds: float = 5.0, radius: int 
     i, j, bits = _matches(a, b, radius)
     if not len(i):
         return []
-    weight = 1.0 / np.sqrt(_partners(a.times, i, b.times, j) * _partners(b.times, j, a.times, i)) \
-        * (1.0 - bits / (2.0 * (radius + 1)))
+    per_i, per_j = _partners(a.times, i, b.times, j)
+    weight = 1.0 / np.sqrt(per_i * per_j) * (1.0 - bits / (2.0 * (radius + 1)))
+    a_at, b_at = a.times[i].astype(np.float64), b.times[j].astype(np.float64)
     step = 1.0 / a.rate
     spans: list[tuple[CopiedSpan, float, np.ndarray, np.ndarray]] = []  # (span, slope, matched times in a, in b)
     lines: dict[float, list[float]] = {}  # the offsets of the lines taken, per slope
     for slope in SLOPES:
-        offsets = b.times[j].astype(np.float64) - slope * a.times[i].astype(np.float64)
+        offsets = b_at - slope * a_at
         bins = np.round(offsets / _OFFSET_BIN).astype(np.int64)
         low = bins.min()
         votes = np.bincount(bins - low, weights=weight)
@@ -133,14 +134,16 @@ def align(a: Descriptors, b: Descriptors, min_seconds: float = 5.0, radius: int 
     return kept
 
 
-def _partners(times: np.ndarray, i: np.ndarray, other_times: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """For each match (i, j): how many instants of the other video the instant of ``i`` matches in
-    any view (a still frame matches a run of them, and counts as one moment over that run)."""
-    instant, at = np.unique(times, return_inverse=True)
-    other, other_at = np.unique(other_times, return_inverse=True)
-    pairs = np.unique(at[i].astype(np.int64) * len(other) + other_at[j])
-    counts = np.bincount(pairs // len(other), minlength=len(instant))
-    return counts[at[i]]
+def _partners(a_times: np.ndarray, i: np.ndarray, b_times: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each match (i, j): how many instants of ``b`` the instant of ``i`` matches, and how many
+    instants of ``a`` the instant of ``j`` matches, in any view (a still frame matches a run of
+    them, and counts as one moment over that run)."""
+    a_instants, a_at = np.unique(a_times, return_inverse=True)
+    b_instants, b_at = np.unique(b_times, return_inverse=True)
+    pairs = np.unique(a_at[i].astype(np.int64) * len(b_instants) + b_at[j])  # each pair of instants once
+    per_a = np.bincount(pairs // len(b_instants), minlength=len(a_instants))
+    per_b = np.bincount(pairs % len(b_instants), minlength=len(b_instants))
+    return per_a[a_at[i]], per_b[b_at[j]]
 
 
 def _runs(a: Descriptors, b: Descriptors, i: np.ndarray, j: np.ndarray, weight: np.ndarray, step: float,

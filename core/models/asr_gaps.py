@@ -14,7 +14,7 @@ import dataclasses
 import numpy as np
 
 from .vad import SAMPLE_RATE
-from .whisper import AsrBackend, Transcript, shifted, spoken_languages
+from .whisper import AsrBackend, Transcript, spoken_languages
 
 MIN_GAP = 1.0      # seconds of voiced, uncovered audio worth a second hearing
 SLACK = 0.3        # a line covers this much more than its own times on either side
@@ -56,13 +56,10 @@ def hear_gaps(asr: AsrBackend, audio: np.ndarray, transcript: Transcript) -> Tra
     gaps = uncovered(transcript, len(audio) / SAMPLE_RATE)
     if not gaps:
         return transcript
-    lines, rendering, unheard = list(transcript.lines), list(transcript.rendering), list(transcript.unheard)
-    for start, end in gaps:
-        part = asr.transcribe(audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)])
-        lines += [shifted(line, start) for line in part.lines]
-        rendering += [shifted(line, start) for line in part.rendering]
-        unheard += [(a + start, b + start, language) for a, b, language in part.unheard]
-    lines.sort(key=lambda line: line.start)
-    rendering.sort(key=lambda line: line.start)
-    return dataclasses.replace(transcript, lines=lines, rendering=rendering, unheard=sorted(unheard),
+    parts = [transcript] + [asr.transcribe(audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]).later(start)
+                            for start, end in gaps]
+    lines = sorted((line for part in parts for line in part.lines), key=lambda line: line.start)
+    rendering = sorted((line for part in parts for line in part.rendering), key=lambda line: line.start)
+    return dataclasses.replace(transcript, lines=lines, rendering=rendering,
+                               unheard=sorted(u for part in parts for u in part.unheard),
                                language=next(iter(spoken_languages(lines)), transcript.language))

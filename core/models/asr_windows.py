@@ -16,7 +16,7 @@ import numpy as np
 from . import vad
 from .asr_gaps import hear_gaps
 from .vad import SAMPLE_RATE
-from .whisper import EMPTY, AsrBackend, Transcript, shifted, spoken_languages
+from .whisper import EMPTY, AsrBackend, Transcript, spoken_languages
 
 WINDOW = 300.0  # seconds of audio Whisper is given at once
 SEEK = 20.0  # a window ends at the quietest half second of its last this many seconds
@@ -32,15 +32,12 @@ def transcribe_windows(asr: AsrBackend, audio: np.ndarray, window: float = WINDO
     spans = windows(audio, window)
     if len(spans) == 1:
         return _heard(asr, audio)
-    lines, voiced, unheard, rendering, model = [], [], [], [], None
-    for first, end in spans:
-        part = _heard(asr, audio[first:end])
-        shift = first / SAMPLE_RATE
-        lines += [shifted(line, shift) for line in part.lines]
-        rendering += [shifted(line, shift) for line in part.rendering]
-        voiced += [(a + shift, b + shift) for a, b in part.voiced]
-        unheard += [(a + shift, b + shift, language) for a, b, language in part.unheard]
-        model = model or part.model
+    parts = [_heard(asr, audio[first:end]).later(first / SAMPLE_RATE) for first, end in spans]
+    lines = [line for part in parts for line in part.lines]
+    rendering = [line for part in parts for line in part.rendering]
+    voiced = [span for part in parts for span in part.voiced]
+    unheard = [span for part in parts for span in part.unheard]
+    model = next((part.model for part in parts if part.model), None)
     if not lines:
         return dataclasses.replace(EMPTY, model=model, unheard=unheard)
     language = next(iter(spoken_languages(lines)), None)  # most lines' language

@@ -66,6 +66,15 @@ class Transcript:
         """The languages its lines are in, most lines first."""
         return spoken_languages(self.lines)
 
+    def later(self, shift: float) -> "Transcript":
+        """This transcript ``shift`` seconds later: from a piece of audio's clock onto the file's."""
+        if not shift:
+            return self
+        return dataclasses.replace(self, lines=[shifted(line, shift) for line in self.lines],
+                                   rendering=[shifted(line, shift) for line in self.rendering],
+                                   voiced=[(a + shift, b + shift) for a, b in self.voiced],
+                                   unheard=[(a + shift, b + shift, language) for a, b, language in self.unheard])
+
     def unheard_note(self) -> str | None:
         """What speech was left untranscribed and why, for the report: "speech in French (0:00-0:03),
         not transcribed by tiny.en (English only)"."""

@@ -1,6 +1,8 @@
 """The archive's copies as the CLI and the API hand them out (plain JSON-ready dicts)."""
 from __future__ import annotations
 
+import collections
+
 from .archive import update_matches
 from .align import CopiedSpan
 from .finder import classify
@@ -22,9 +24,12 @@ def archive_copies(library, min_seconds: float) -> dict:
 
     matches = copy_matches(library.sessions)
     copies = classify(matches, {v: facts_of(videos[v]) for v in videos}, min_seconds)
+    between: dict[frozenset, list[CopiedSpan]] = collections.defaultdict(list)  # the spans of each pair of videos
+    for span in matches:
+        between[frozenset((span.a, span.b))].append(span)
     return {
-        "groups": [{"master": video(g[0]), "copies": [{**video(v), **_change(matches, g[0], v),
-                                                        "why": _why(matches, v, g, videos)} for v in g[1:]]}
+        "groups": [{"master": video(g[0]), "copies": [{**video(v), **_change(between[frozenset((g[0], v))]),
+                                                        "why": _why(between, v, g, videos)} for v in g[1:]]}
                    for g in copies.groups],
         "spans": [{**video(s.a), "start": s.a_start, "end": s.a_end,
                    "other": video(s.b), "other_start": s.b_start, "other_end": s.b_end, "score": s.score,
@@ -36,25 +41,23 @@ def archive_copies(library, min_seconds: float) -> dict:
     }
 
 
-def _change(matches: list, a: int, b: int) -> dict:
-    """{"change": ...} when every span between ``a`` and ``b`` says the same change, else {}."""
-    changes = {s.change for s in matches if {s.a, s.b} == {a, b}}
+def _change(spans: list[CopiedSpan]) -> dict:
+    """{"change": ...} when every span between two videos says the same change, else {}."""
+    changes = {s.change for s in spans}
     return {"change": changes.pop()} if len(changes) == 1 and "" not in changes else {}
 
 
-def _why(matches: list, copy: int, members: list[int], videos: dict) -> dict:
+def _why(between: dict[frozenset, list[CopiedSpan]], copy: int, members: list[int], videos: dict) -> dict:
     """Why ``copy`` is in its group: the footage it shares with the master, or where it shares none
     directly (groups join through shared members) with the member it shares most with: which
     witness found it, that member, the spans (the copy's times first) and the share of the copy
     they cover."""
-    def shared(other: int) -> list[CopiedSpan]:  # turned so that ``a`` is the copy
-        return sorted((s if s.a == copy else CopiedSpan(s.b, s.a, s.b_start, s.b_end, s.a_start, s.a_end, s.score,
-                                                         s.evidence, s.change)
-                       for s in matches if {s.a, s.b} == {copy, other}), key=lambda s: s.a_start)
-
-    other = members[0] if shared(members[0]) else max((m for m in members if m != copy),
-                                                        key=lambda m: covered(shared(m), "a"))
-    spans = shared(other)
+    shared = {m: sorted((s if s.a == copy else CopiedSpan(s.b, s.a, s.b_start, s.b_end, s.a_start, s.a_end, s.score,
+                                                          s.evidence, s.change)
+                         for s in between[frozenset((copy, m))]), key=lambda s: s.a_start)
+              for m in members if m != copy}  # turned so that ``a`` is the copy
+    other = members[0] if shared[members[0]] else max(shared, key=lambda m: covered(shared[m], "a"))
+    spans = shared[other]
     duration = float(videos[copy].duration or 0.0)
     return {"witness": "picture", "other": other,
             "covered": round(covered(spans, "a") / duration, 3) if duration else 0.0,

@@ -9,7 +9,8 @@ Corpora: ``standard`` (``--videos`` x ``--seconds`` of shots and two spoken line
 (60 clips of 6-25 s, one narrated topic each) and ``long`` (one 30-minute 720p file), see
 ``bench.throughput_corpora``. The naive pipeline embeds every sampled frame (no repeat skipping,
 no per-moment cap), runs Whisper on the whole audio without voice-activity detection, and does
-each file's stages one after the other (no decode overlap). Each pipeline runs in a process of
+each file's stages one after the other (no decode overlap), each stage with every core (Whisper's
+threads too). Each pipeline runs in a process of
 its own (models loaded before the clock starts) on the same files with the same models. The naive
 pipeline reads no on-screen text and takes no copy descriptors (a plain script does neither) and
 runs open_clip's PyTorch image tower; ``vidsearch`` runs its defaults, ``vidsearch-plain`` the
@@ -188,12 +189,12 @@ def one_run(args) -> None:
     if args.child == "naive":  # ... and it runs open_clip's own PyTorch path for frames
         extra["image_runtime"] = "torch"
     with PeakMemory() as peak:
-        report, frames, searcher, _ = run_pipeline(args.child, Path(args.files), data, clip,
-                                                args.child == "naive", **extra)
+        report, frames, searcher, busy = run_pipeline(args.child, Path(args.files), data, clip,
+                                                   args.child == "naive", **extra)
     if report.of("failed"):
         raise SystemExit(f"{args.child}: files failed: {[(o.path, o.reason) for o in report.of('failed')]}")
     table = evaluate(searcher, load_queries(args.queries), ["speech", "keyword"], k=10, progress=False).table()
-    print(json.dumps({"video_s": report.video_seconds, "wall_s": report.wall_seconds, "frames": frames,
+    print(json.dumps({"video_s": report.video_seconds, "wall_s": report.wall_seconds, "core_s": busy, "frames": frames,
                       "stages": report.stage_seconds(), "peak_mb": peak.bytes / 2**20, "eval": table}))
 
 
@@ -235,19 +236,22 @@ def throughput(args, out: Path, which: str) -> None:
             for name, device in runs]
     print(f"\n== {which}: {described}; {platform.machine()}, {torch.get_num_threads()} torch threads, "
           f"{platform.processor() or 'cpu'}; CLIP {clip['clip_model']} (untrained weights)")
-    header = (f"{'pipeline':<16} {'video s':>8} {'wall s':>7} {'video-h/h':>10} {'speed-up':>8} {'clip frames':>11} "
+    header = (f"{'pipeline':<16} {'video s':>8} {'wall s':>7} {'core s':>7} {'video-h/h':>10} {'speed-up':>8} "
+              f"{'clip frames':>11} "
               + " ".join(f"{stage + ' s':>9}" for stage in STAGE_COLUMNS) + f" {'peak MB':>8}")
     print(header)
     print("-" * len(header))
     base = rows[0][1]["video_s"] / rows[0][1]["wall_s"]
     for name, row in rows:
         rate = row["video_s"] / row["wall_s"]
-        print(f"{name:<16} {row['video_s']:8.1f} {row['wall_s']:7.1f} {rate:10.1f} {rate / base:7.2f}x "
+        print(f"{name:<16} {row['video_s']:8.1f} {row['wall_s']:7.1f} {row['core_s']:7.1f} {rate:10.1f} "
+              f"{rate / base:7.2f}x "
               f"{row['frames']:11d} " + " ".join(f"{row['stages'][stage]:9.1f}" for stage in STAGE_COLUMNS)
               + f" {row['peak_mb']:8.0f}")
     print("(naive and vidsearch-plain read no on-screen text and take no copy descriptors; vidsearch runs its "
-          "defaults. Stage seconds are summed over files; vidsearch's stages overlap, so they can add up to "
-          "more than its wall time)")
+          "defaults. core s: the core-seconds the machine was busy during the run, which wander less than wall "
+          "time on a shared machine. Stage seconds are summed over files; vidsearch's stages overlap, so they "
+          "can add up to more than its wall time)")
     print(f"retrieval, speech and keyword modes, {queries.name} ({sum(1 for _ in open(queries))} queries):")
     print(format_table({f"{name} {mode}": row["eval"][mode] for name, row in rows for mode in ("speech", "keyword")}))
 

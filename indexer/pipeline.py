@@ -115,10 +115,11 @@ class Indexer:
         attempts: dict[Path, int] = {}
         cores = os.cpu_count() or 2
         streamed: dict[str, _Streamed] = {}  # per file in work: its frames' vectors so far
-        pool = WorkerPool(1 if self.naive else self.workers, self.settings,
+        size = 1 if self.naive else self.workers
+        pool = WorkerPool(size, self.settings,
                           DecodeOptions.from_settings(self.settings, dedup=not self.naive), vad=not self.naive,
                           timeout=self.settings.file_timeout,
-                          threads=max(1, cores // self.workers),
+                          threads=max(1, cores // size),
                           stream_frames=not self.naive and self.encoders.clip is not None, overlap=not self.naive)
         with pool:
             while queue or pool.busy:

@@ -6,6 +6,7 @@ import json
 from core.errors import InvalidInput
 
 COPY_MIN_SECONDS = 5.0  # the shortest copied span reported by default
+_WITNESS = {"picture": "pictures", "sound": "sound", "picture and sound": "pictures and sound"}
 
 
 def register(sub) -> None:
@@ -47,20 +48,21 @@ def cmd_duplicates(app, args) -> int:
                 shared = ", ".join(f"{_clock(s['start'])}-{_clock(s['end'])} = {_clock(s['other_start'])}-"
                                    f"{_clock(s['other_end'])}" for s in why["spans"][:3])
                 more = f" and {len(why['spans']) - 3} more" if len(why["spans"]) > 3 else ""
-                print(f"       same pictures as {members[why['other']]}: {shared}{more} "
+                print(f"       same {_WITNESS[why['witness']]} as {members[why['other']]}: {shared}{more} "
                       f"({why['covered']:.0%} of it)")
     if report["spans"]:
         print(f"\ncopied footage ({len(report['spans'])} spans):")
         for s in report["spans"]:
             print(f"  {s['video_path']} {_clock(s['start'])}-{_clock(s['end'])} = "
                   f"{s['other']['video_path']} {_clock(s['other_start'])}-{_clock(s['other_end'])}"
-                  f"  score {s['score']:.2f}" + (f" ({s['change']})" if s.get("change") else ""))
+                  f"  score {s['score']:.2f}, same {_WITNESS[s['witness']]}"
+                  + (f" ({s['change']})" if s.get("change") else ""))
     if not report["groups"] and not report["spans"]:
         print("no copies found")
     if report["without_descriptors"]:
-        print(f"\n{len(report['without_descriptors'])} indexed videos have no copy descriptors (indexed before they "
-              f"were kept, or with VIDSEARCH_COPY_RATE=0): 'vidsearch index --only copies PATH' adds them without "
-              f"indexing again")
+        print(f"\n{len(report['without_descriptors'])} indexed videos have no copy descriptors, or none of their sound "
+              f"(indexed before they were kept, or with VIDSEARCH_COPY_RATE=0): 'vidsearch index --only copies PATH' "
+              f"adds them without indexing again")
     return 0
 
 
@@ -72,6 +74,7 @@ def similar_copies(app, args) -> int:
     from indexer.isolate import IsolatedFailure
     from search.copies.candidates import HashIndex
     from search.copies.finder import spans_between
+    from search.copies.sound import sound_index
     from search.copies.stored import copy_descriptors
 
     if args.file is None:
@@ -83,23 +86,23 @@ def similar_copies(app, args) -> int:
         query = file_descriptors(str(path), app.settings)
     except IsolatedFailure as exc:
         raise InvalidInput(f"{path}: cannot be decoded ({exc})") from exc
-    if not len(query):
-        raise InvalidInput(f"{path}: no picture to compare (no video stream, or only black or flat frames)")
+    if not len(query) and not len(query.sound_times):
+        raise InvalidInput(f"{path}: nothing to compare (no picture that is not black or flat, and no sound)")
     library = app.library
     itself = library.known_file(str(path.resolve()))
     archive = [d for d in copy_descriptors(library.sessions) if itself is None or d.video_id != itself.id]
-    found = spans_between(query, archive, HashIndex(archive), COPY_MIN_SECONDS)
+    found = spans_between(query, archive, HashIndex(archive), COPY_MIN_SECONDS, sound_index(archive))
     paths = {video.id: video.path for video in library.videos("indexed")}
     spans = sorted((s for spans in found.values() for s in spans), key=lambda s: -s.evidence)
     if args.json:
         print(json.dumps([{"start": s.a_start, "end": s.a_end, "video_id": s.b, "video_path": paths[s.b],
                            "video_start": s.b_start, "video_end": s.b_end, "score": s.score,
-                           **({"change": s.change} if s.change else {})} for s in spans],
+                           "witness": s.witness, **({"change": s.change} if s.change else {})} for s in spans],
                          indent=1, ensure_ascii=False))
         return 0
     if not spans:
         print(f"no copy of {path} found in {len(archive)} videos")
     for s in spans:
         print(f"  {_clock(s.a_start)}-{_clock(s.a_end)} = {paths[s.b]} {_clock(s.b_start)}-{_clock(s.b_end)}"
-              f"  score {s.score:.2f}" + (f" ({s.change})" if s.change else ""))
+              f"  score {s.score:.2f}, same {_WITNESS[s.witness]}" + (f" ({s.change})" if s.change else ""))
     return 0

@@ -246,7 +246,9 @@ class SharedSpan(BaseModel):
 
 
 class GroupedBecause(BaseModel):
-    witness: Literal["picture"] = Field(description="what found the shared footage: the frames' perceptual hashes")
+    witness: Literal["picture", "picture and sound"] = Field(
+        description="what found the shared footage: the frames' perceptual hashes, and the sound's landmarks where "
+                    "they agree (sound alone never groups two files)")
     other: int = Field(description="the member it shares footage with: the master, or where it shares none with "
                                    "the master directly, the member it shares most with")
     covered: float = Field(description="the share of the copy's duration those spans cover")
@@ -273,6 +275,9 @@ class CopySpan(CopyVideo):
     other_end: float
     score: float
     change: str | None = Field(None, description='what the copy changed, when known: "mirrored", "speed 1.05x"')
+    witness: Literal["picture", "sound", "picture and sound"] = Field(
+        "picture", description="what found it: the pictures, the sound alone (a soundtrack under other pictures, "
+                               "an inset too small to match), or both")
 
 
 class Duplicates(BaseModel):

@@ -15,6 +15,15 @@ videos really shares footage there (at least half of it overlaps the true span o
 its offset is the true one within 1 s; ``within 1s`` is the share of right spans whose four
 edges are within 1 s of the truth. Groups are checked whole: a false group joins videos that are
 not one footage.
+
+Sound, the second witness: the films' windows keep their soundtracks and each generated source
+is narrated (espeak-ng, its own sentences, one voice for all: the same narrator over other
+footage is a distractor of its own). Every other copy above is silent, so the pictures are
+measured alone there. Three families carry sound: the source as an inset of a quarter of the
+frame over other footage with its sound (``inset``), the same inset silent (``inset, silent``:
+the pictures alone), and other pictures under the source's sound (``same sound``: they share
+sound and no footage). A span found by the sound alone is right when the pair shares that sound
+there; a span with a picture witness only where footage is shared; a group only of one footage.
 """
 from __future__ import annotations
 
@@ -27,10 +36,12 @@ import time
 from pathlib import Path
 
 from bench.corpus import FONTS
+from bench.throughput import LINES
 from indexer.decode import DecodeOptions, decode_file
 from search.copies.align import Descriptors
 from search.copies.finder import find_copies
 from search.copies.groups import FileFacts
+from search.copies.sound import sound_landmarks
 
 TRANSFORMS = {  # name: ffmpeg arguments (the copy keeps the source's timeline unless said: trim, speed)
     "re-encode": "-c:v libx264 -crf 34 -preset veryfast",
@@ -70,6 +81,8 @@ class Piece:
     source: str
     source_start: float
     rate: float = 1.0  # seconds of the source a second of this video shows (a speed change)
+    picture: bool = True  # shows the source's pictures (large or small)
+    sound: bool = False  # carries the source's sound
 
     def source_end(self) -> float:
         return self.source_start + (self.end - self.start) * self.rate
@@ -108,6 +121,23 @@ def _generated(name: str, n: int, seconds: float, out: Path, fractal: bool = Fal
     return out / name
 
 
+def _narrated(pictures: Path, n: int, out: Path) -> Path:
+    """``pictures`` with three sentences of its own read over them (espeak-ng)."""
+    if not out.exists():
+        speech = out.with_suffix(".wav")
+        text = " ".join(LINES[(3 * n + k) % len(LINES)] for k in range(3))
+        subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(speech), text], check=True)
+        _ffmpeg(f"-i {pictures} -i {speech} -map 0:v -map 1:a -c:v copy -c:a aac -af apad -t 20 {out}")
+        speech.unlink()
+    return out
+
+
+def _has_audio(path: Path) -> bool:
+    probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a", "-show_entries", "stream=index",
+                            "-of", "csv=p=0", str(path)], capture_output=True, text=True)
+    return bool(probe.stdout.strip())
+
+
 def make_corpus(media: Path, sources: int, out: Path) -> tuple[dict[str, list[Piece]], list[str]]:
     """Every video with what it shows; and the distractor names."""
     out.mkdir(parents=True, exist_ok=True)
@@ -119,14 +149,29 @@ def make_corpus(media: Path, sources: int, out: Path) -> tuple[dict[str, list[Pi
         if (media / film).exists():
             for at in starts:
                 name = f"src_{Path(film).stem[:12]}_{at}.mp4"
-                _ffmpeg(f"-ss {at} -t 20 -i {media / film} -vf scale=480:-2 -an -c:v libx264 -crf 18 {out / name}")
+                _ffmpeg(f"-ss {at} -t 20 -i {media / film} -vf scale=480:-2 -c:v libx264 -crf 18 -c:a aac {out / name}")
                 made.append(name)
     n = 0
     while len(made) < sources:
-        made.append(_generated(f"src_gen{n:02d}.mp4", n, 20, out, fractal=True).name)
+        pictures = _generated(f"pic_gen{n:02d}.mp4", n, 20, out, fractal=True)
+        made.append(_narrated(pictures, n, out / f"src_gen{n:02d}.mp4").name)
         n += 1
-    for name in made:
-        shows[name] = [Piece(0, 20, name, 0)]
+    for s, name in enumerate(made):
+        heard = _has_audio(out / name)
+        shows[name] = [Piece(0, 20, name, 0, sound=heard)]
+        if heard:  # the sound's families
+            backdrop = _generated(f"back_{s}.mp4", 300 + s, 20, out)
+            inset = "[0:v]scale=480:360,setsar=1[b];[1:v]scale=240:-2[i];[b][i]overlay=W-w-12:12"
+            _ffmpeg(f"-i {backdrop} -i {out / name} -filter_complex '{inset}' -map 1:a? -c:a aac -t 20 "
+                    f"{out / f'{Path(name).stem}__inset.mp4'}")
+            shows[f"{Path(name).stem}__inset.mp4"] = [Piece(0, 20, name, 0, sound=True)]
+            _ffmpeg(f"-i {backdrop} -i {out / name} -filter_complex '{inset}' -an -t 20 "
+                    f"{out / f'{Path(name).stem}__inset,_silent.mp4'}")
+            shows[f"{Path(name).stem}__inset,_silent.mp4"] = [Piece(0, 20, name, 0)]
+            other = _generated(f"other_{s}.mp4", 400 + s, 20, out)
+            _ffmpeg(f"-i {other} -i {out / name} -map 0:v -map 1:a -c:v copy -c:a aac -t 20 "
+                    f"{out / f'dub_{Path(name).stem}.mp4'}")
+            shows[f"dub_{Path(name).stem}.mp4"] = [Piece(0, 20, name, 0, picture=False, sound=True)]
         for kind, args in TRANSFORMS.items():
             copy = f"{Path(name).stem}__{kind.replace(' ', '_').replace('%', '')}.mp4"
             _ffmpeg(f"-i {out / name} {args.format(trimmed=10)} -an {out / copy}")
@@ -168,12 +213,13 @@ def make_corpus(media: Path, sources: int, out: Path) -> tuple[dict[str, list[Pi
     return shows, distractors
 
 
-def truth_between(x: list[Piece], y: list[Piece]) -> list[tuple[float, float, float, float]]:
-    """(x_start, x_end, y_start, y_end) of the footage two videos share."""
+def truth_between(x: list[Piece], y: list[Piece], witness: str = "picture") -> list[tuple[float, float, float, float]]:
+    """(x_start, x_end, y_start, y_end) of the footage two videos share (``witness`` "picture"),
+    or of the sound they share ("sound")."""
     found = []
     for p in x:
         for q in y:
-            if p.source != q.source:
+            if p.source != q.source or not (getattr(p, witness) and getattr(q, witness)):
                 continue
             lo = max(p.source_start, q.source_start)
             hi = min(p.source_end(), q.source_end())
@@ -190,6 +236,12 @@ def _kind(x: str, y: str) -> str:
     """The transformation a pair of videos stands for."""
     kinds = [name[:-4].split("__")[1].replace("_", " ").replace("crop 10", "crop 10%")
              for name in (x, y) if "__" in name]
+    if x.startswith("dub_") or y.startswith("dub_"):
+        return "same sound"
+    insets = [kind for kind in kinds if kind.startswith("inset")]
+    if insets:  # with its source, or with another copy of it (only the pictures can tell those)
+        alone = len(kinds) == 1 and not (x.startswith("comp_") or y.startswith("comp_"))
+        return insets[0] if alone else "inset-copy"
     if any(kind.startswith("mirror") for kind in kinds):
         return next(kind for kind in kinds if kind.startswith("mirror"))
     if x.startswith("comp_") or y.startswith("comp_"):
@@ -208,14 +260,18 @@ def main(argv: list[str] | None = None) -> None:
     made = time.perf_counter() - started
     names = sorted(shows)
     ids = {name: n for n, name in enumerate(names)}
-    descriptors, facts, seconds_hashing, video_seconds = [], {}, 0.0, 0.0
+    descriptors, facts, seconds_hashing, seconds_hearing, video_seconds = [], {}, 0.0, 0.0, 0.0
     for name in names:
-        decoded = decode_file(str(args.out / name), DecodeOptions(fps=1.0, frame_size=224, audio=False))
+        decoded = decode_file(str(args.out / name), DecodeOptions(fps=1.0, frame_size=224))
         times, hashes, mirrored = decoded.copies.arrays()
+        heard = time.perf_counter()
+        sound = sound_landmarks(decoded.audio)
+        seconds_hearing += time.perf_counter() - heard
         seconds_hashing += decoded.stats.get("copy_seconds", 0.0)
         video_seconds += decoded.info.duration
         info = decoded.info
-        descriptors.append(Descriptors(ids[name], times, hashes, info.duration, mirrored=mirrored))
+        descriptors.append(Descriptors(ids[name], times, hashes, info.duration, mirrored=mirrored,
+                                       sound_times=sound[0], sound_hashes=sound[1]))
         facts[ids[name]] = FileFacts(ids[name], info.duration, info.width or 0, info.height or 0,
                                      (args.out / name).stat().st_size)
     t0 = time.perf_counter()
@@ -231,10 +287,12 @@ def main(argv: list[str] | None = None) -> None:
                     found.setdefault((x, y), []).append(None)
     per_kind = collections.defaultdict(lambda: [0, 0, 0, 0])  # truths, found truths, predicted, right predicted
     edges_ok, right_pairs = [0, 0], set()
+    witnesses = collections.Counter(s.witness for s in copies.spans)
     for (x, y), spans in found.items():
-        truths = truth_between(shows[names[x]], shows[names[y]])
         kind = _kind(names[x], names[y])
         for span in spans:
+            witness = "sound" if span is not None and span.witness == "sound" else "picture"
+            truths = truth_between(shows[names[x]], shows[names[y]], witness)
             per_kind[kind][2] += 1
             if os.environ.get("BENCH_VERBOSE") and not truths:
                 print("false", names[x], names[y], span)
@@ -255,7 +313,8 @@ def main(argv: list[str] | None = None) -> None:
                     break
     for x in range(len(names)):
         for y in range(x + 1, len(names)):
-            if truth_between(shows[names[x]], shows[names[y]]):
+            if truth_between(shows[names[x]], shows[names[y]]) or truth_between(shows[names[x]], shows[names[y]],
+                                                                               "sound"):
                 kind = _kind(names[x], names[y])
                 per_kind[kind][0] += 1
                 per_kind[kind][1] += (x, y) in right_pairs
@@ -277,8 +336,10 @@ def main(argv: list[str] | None = None) -> None:
     _row("all", *total)
     print(f"groups: {len(copies.groups)}, false groups: {len(false_groups)}; right spans with all edges within 1 s: "
           f"{edges_ok[0] / max(edges_ok[1], 1):.2f}")
+    print("listed spans by witness: " + ", ".join(f"{w} {n}" for w, n in sorted(witnesses.items())))
     hours = video_seconds / 3600
-    print(f"descriptors: {seconds_hashing / max(hours, 1e-9):.0f} s per video-hour (hashing only); "
+    print(f"descriptors: {seconds_hashing / max(hours, 1e-9):.0f} s per video-hour hashing, "
+          f"{seconds_hearing / max(hours, 1e-9):.1f} s listening (sound landmarks); "
           f"comparison: {compare:.2f} s for {len(names)} videos ({copies.pairs_aligned} pairs aligned)")
 
 

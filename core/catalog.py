@@ -164,7 +164,9 @@ class ScreenTextLine(Base):
 class CopyDescriptors(Base):
     """A video's copy descriptors (``search.copies``): per informative sample and view (the whole
     frame, its centre) a perceptual hash and one of the view mirrored, packed (times float32,
-    hashes uint64, little endian): 40 bytes per sample, ~288 KB per hour."""
+    hashes uint64, little endian): 40 bytes per sample, ~288 KB per hour; and the sound's
+    landmarks (times float32, values uint32: 8 bytes each, about 30 a second of sound; empty for a
+    file without sound, NULL for descriptors taken before sound was)."""
 
     __tablename__ = "copy_descriptors"
 
@@ -174,19 +176,27 @@ class CopyDescriptors(Base):
     times: Mapped[bytes] = mapped_column(LargeBinary)
     hashes: Mapped[bytes] = mapped_column(LargeBinary)
     mirrored: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # the frames' hashes mirrored
+    sound_times: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    sound_hashes: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     compared: Mapped[bool] = mapped_column(Boolean, default=False)  # its copy matches are in copy_matches
 
     @classmethod
     def packed(cls, copies: CopyHashes) -> "CopyDescriptors":
+        sound = copies.sound_times is not None and copies.sound_hashes is not None
         return cls(method=copies.method, rate=float(copies.rate),
                    times=np.asarray(copies.times, "<f4").tobytes(),
                    hashes=np.asarray(copies.hashes, "<u8").tobytes(),
-                   mirrored=np.asarray(copies.mirrored, "<u8").tobytes() if copies.mirrored is not None else None)
+                   mirrored=np.asarray(copies.mirrored, "<u8").tobytes() if copies.mirrored is not None else None,
+                   sound_times=np.asarray(copies.sound_times, "<f4").tobytes() if sound else None,
+                   sound_hashes=np.asarray(copies.sound_hashes, "<u4").tobytes() if sound else None)
 
     def unpacked(self) -> CopyHashes:
+        sound = self.sound_times is not None and self.sound_hashes is not None
         return CopyHashes(self.method, float(self.rate), np.frombuffer(self.times, "<f4").astype(np.float32),
                           np.frombuffer(self.hashes, "<u8").astype(np.uint64),
-                          np.frombuffer(self.mirrored, "<u8").astype(np.uint64) if self.mirrored is not None else None)
+                          np.frombuffer(self.mirrored, "<u8").astype(np.uint64) if self.mirrored is not None else None,
+                          np.frombuffer(self.sound_times, "<f4").astype(np.float32) if sound else None,
+                          np.frombuffer(self.sound_hashes, "<u4").astype(np.uint32) if sound else None)
 
 
 class Person(Base):
@@ -302,6 +312,7 @@ class CopyMatch(Base):
     score: Mapped[float] = mapped_column(Float)
     evidence: Mapped[float] = mapped_column(Float)
     change: Mapped[str | None] = mapped_column(String(32), nullable=True)  # what the copy changed, when known ("mirrored", "speed 1.05x")
+    witness: Mapped[str | None] = mapped_column(String(20), nullable=True)  # what found it; NULL: the picture
 
 
 class SegmentVector(Base):
@@ -408,7 +419,7 @@ def _migrations_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-SCHEMA_HEAD = "0015"  # the newest revision in migrations/versions (a test holds the two together)
+SCHEMA_HEAD = "0016"  # the newest revision in migrations/versions (a test holds the two together)
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -391,7 +391,8 @@ class Library(CatalogReads):
                     CopyDescriptors.video_id.in_(compared), CopyDescriptors.compared.is_(False))))
                 session.add_all(CopyMatch(video_id=s.a, other_id=s.b, start=s.a_start, end=s.a_end,
                                           other_start=s.b_start, other_end=s.b_end, score=s.score,
-                                          evidence=s.evidence, change=s.change or None)
+                                          evidence=s.evidence, change=s.change or None,
+                                          witness=None if s.witness == "picture" else s.witness)
                                 for s in spans if s.a in still)
                 session.execute(update(CopyDescriptors).where(CopyDescriptors.video_id.in_(still))
                                 .values(compared=True))

@@ -23,13 +23,16 @@ class CopyHashes(NamedTuple):
     """A video's copy descriptors as the indexer takes them: one perceptual hash (uint64) per
     sampled instant (seconds) and view (an instant's time repeats for each), ``rate`` instants a
     second, by the hash ``method`` named, and the hashes of the same views mirrored when the
-    method takes them."""
+    method takes them; and the sound's landmarks (``search.copies.sound``: times and uint32
+    values; empty without sound, None when not taken)."""
 
     method: str
     rate: float
     times: np.ndarray
     hashes: np.ndarray
     mirrored: np.ndarray | None = None
+    sound_times: np.ndarray | None = None
+    sound_hashes: np.ndarray | None = None
 
 
 class FaceSeen(NamedTuple):

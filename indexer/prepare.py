@@ -16,7 +16,7 @@ import dataclasses
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from core.settings import Settings
 
@@ -25,6 +25,7 @@ from core.models.asr_windows import transcribe_windows
 from core.models.vad import voiced_spans
 from core.models.voices import VoiceEncoder, load_voice_encoder
 from core.models.whisper import EMPTY, AsrBackend, Transcript, is_silent, make_asr
+from search.copies.sound import sound_landmarks
 
 from .decode import Decoded, DecodeOptions, decode_audio, decode_file, stream_kinds
 from .screen import ScreenReading, ocr_reader
@@ -45,6 +46,17 @@ class Prepared:
     screen_model: str | None = None  # the OCR model that read it
     speakers: Diarized | None = None  # who speaks when (None: voices were not told apart)
     voice_model: str | None = None  # what told them apart
+
+
+class _Heard(NamedTuple):
+    """What the speech thread made of a file's audio, and the seconds each step took."""
+
+    transcript: Transcript
+    speakers: Diarized | None
+    transcribe_seconds: float
+    voices_seconds: float
+    sound: tuple | None  # the sound's landmarks for copies (``search.copies.sound``)
+    sound_seconds: float
 
 
 class StageFailed(Exception):
@@ -119,12 +131,15 @@ class Preparer:
         if kinds & {"video", "audio"} != {"video", "audio"} or subtitles or self.settings.transcripts == "subtitles":
             return None
 
-        def speech() -> tuple[Transcript, Diarized | None, float, float]:
+        def speech() -> _Heard:
             begun = time.perf_counter()
             audio = decode_audio(path)
             transcript = self.whisper(audio)
             heard = time.perf_counter()
-            return transcript, self.voices(audio, transcript), heard - begun, time.perf_counter() - heard
+            speakers = self.voices(audio, transcript)
+            voiced = time.perf_counter()
+            sound = sound_landmarks(audio) if self.options.copy_rate > 0 else None  # a copy's second witness
+            return _Heard(transcript, speakers, heard - begun, voiced - heard, sound, time.perf_counter() - voiced)
 
         return self._speech.submit(speech)
 
@@ -156,7 +171,11 @@ class Preparer:
         begun = time.perf_counter()
         try:
             if early is not None:
-                transcript, speakers, timings["transcribe"], timings["voices"] = early.result()
+                heard = early.result()
+                transcript, speakers, timings["transcribe"], timings["voices"] = heard[:4]
+                if decoded.copies is not None:
+                    decoded.copies.sound = heard.sound
+                    timings["copies"] = timings.get("copies", 0.0) + heard.sound_seconds
             else:
                 transcript = self.transcribe(decoded, path)
                 heard = time.perf_counter()
@@ -164,6 +183,9 @@ class Preparer:
                 timings["transcribe"], timings["voices"] = heard - begun, time.perf_counter() - heard
         except Exception as exc:
             raise StageFailed("transcribe", exc, time.perf_counter() - started) from exc
+        if decoded.copies is not None and decoded.copies.sound is None:
+            timings["copies"] = timings.get("copies", 0.0) + \
+                decoded.copies.hear(decoded.audio if decoded.info.has_audio else None)
         found, note, model, _ = screen.results() if screen else ([], None, None, 0.0)
         return Prepared(path, decoded, transcript, timings, found, note, model, speakers,
                         self.voice_encoder.model_id if speakers is not None else None)

@@ -253,7 +253,9 @@ def test_duplicates_command_over_an_index(archive, tiny_clip, footage):
     assert set(where) == {"source.mp4", "crop.mp4", "mirror.mp4", "compilation.mp4"}
     assert where["mirror.mp4"]["change"] == "mirrored" and "change" not in where["source.mp4"]
     assert abs(where["source.mp4"]["video_start"] - 5) <= 1 and abs(where["compilation.mp4"]["video_start"] - 8) <= 1
-    for wrong, why in ((media("jfk.flac"), "no picture"), (folder / "missing.mp4", "no such file")):
+    blank = folder.parent / "blank.mp4"  # black and silent: neither witness has anything to go by
+    _ffmpeg("-f", "lavfi", "-i", "color=c=black:s=320x240:d=3:r=25", "-an", str(blank))
+    for wrong, why in ((blank, "nothing to compare"), (folder / "missing.mp4", "no such file")):
         said = subprocess.run([*run, "similar", str(wrong), "--copies"], env=env, capture_output=True, text=True)
         assert said.returncode == 2 and why in said.stderr and "Traceback" not in said.stderr
 

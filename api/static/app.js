@@ -532,13 +532,16 @@ function copyTile(video, at, label, why = "") {
   return tile;
 }
 
+// What found a copy: "pictures", "sound" or "pictures and sound".
+const WITNESS = { picture: "pictures", sound: "sound", "picture and sound": "pictures and sound" };
+
 // "same pictures as the master: 0:00-0:20 = 0:00-0:20 (100% of it)", from a copy's ``why``.
 function groupedBecause(why, members) {
   const other = why.other === members[0].video_id ? "the master"
     : members.find((m) => m.video_id === why.other).video_path.split("/").pop();
   const spans = why.spans.slice(0, 2).map((s) => `${fmtTime(s.start)}-${fmtTime(s.end)} = ` +
                                                `${fmtTime(s.other_start)}-${fmtTime(s.other_end)}`).join(", ");
-  return `same pictures as ${other}: ${spans}${why.spans.length > 2 ? " …" : ""} ` +
+  return `same ${WITNESS[why.witness]} as ${other}: ${spans}${why.spans.length > 2 ? " …" : ""} ` +
          `(${Math.round(why.covered * 100)}% of it)`;
 }
 
@@ -568,7 +571,7 @@ async function showCopies() {
       row.className = "copy-row";
       row.append(copyTile(span, span.start, `${fmtTime(span.start)}-${fmtTime(span.end)}`),
                  copyTile(span.other, span.other_start, `${fmtTime(span.other_start)}-${fmtTime(span.other_end)}` +
-                          (span.change ? ` (${span.change})` : "")));
+                          (span.change ? ` (${span.change})` : ""), `same ${WITNESS[span.witness]}`));
       spans.appendChild(row);
     }
     const missing = found.without_descriptors.length;

@@ -49,6 +49,8 @@ class Descriptors:
     duration: float
     rate: float = 2.0  # samples per second the times were taken at
     mirrored: np.ndarray | None = None  # uint64: the hashes of the same frames mirrored, when taken
+    sound_times: np.ndarray | None = None  # float32: the sound's landmarks (``sound``), when taken
+    sound_hashes: np.ndarray | None = None  # uint32
 
     def __len__(self) -> int:
         return len(self.times)
@@ -74,10 +76,16 @@ class CopiedSpan:
     score: float
     evidence: float
     change: str = ""  # what the copy changed, when known: "mirrored", "speed 1.05x"
+    witness: str = "picture"  # what found it: "picture", "sound" (``sound``), or "picture and sound"
 
     @property
     def seconds(self) -> float:
         return self.a_end - self.a_start
+
+    def turned(self) -> "CopiedSpan":
+        """The same span seen from ``b``."""
+        return dataclasses.replace(self, a=self.b, b=self.a, a_start=self.b_start, a_end=self.b_end,
+                                   b_start=self.a_start, b_end=self.a_end)
 
 
 def _matches(a: Descriptors, b: Descriptors, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

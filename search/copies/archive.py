@@ -6,6 +6,7 @@ from __future__ import annotations
 from .align import CopiedSpan
 from .candidates import HashIndex
 from .finder import spans_between
+from .sound import sound_index
 from .stored import copies_pending, copy_descriptors
 
 KEPT_MIN_SECONDS = 2.0  # shorter shared footage is not kept (readers ask for 5 s by default)
@@ -18,7 +19,7 @@ def update_matches(library) -> int:
     if not pending:  # the usual case on a read: no hash is loaded
         return 0
     descriptors = copy_descriptors(library.sessions)
-    index = HashIndex(descriptors)
+    index, sounds = HashIndex(descriptors), sound_index(descriptors)
     found: list[CopiedSpan] = []
     for video in descriptors:
         if video.video_id not in pending:
@@ -26,7 +27,7 @@ def update_matches(library) -> int:
         # a pair of two new videos is aligned once, from the lower id
         others = [d for d in descriptors if d.video_id != video.video_id
                   and (d.video_id not in pending or d.video_id > video.video_id)]
-        for spans in spans_between(video, others, index, KEPT_MIN_SECONDS).values():
+        for spans in spans_between(video, others, index, KEPT_MIN_SECONDS, sounds).values():
             found.extend(spans)
     library.store_copy_matches(found, sorted(pending))
     return len(pending)

@@ -24,16 +24,17 @@ def archive_copies(library, min_seconds: float) -> dict:
 
     matches = copy_matches(library.sessions)
     copies = classify(matches, {v: facts_of(videos[v]) for v in videos}, min_seconds)
-    between: dict[frozenset, list[CopiedSpan]] = collections.defaultdict(list)  # the spans of each pair of videos
+    between: dict[frozenset, list[CopiedSpan]] = collections.defaultdict(list)  # what grouped each pair of videos
     for span in matches:
-        between[frozenset((span.a, span.b))].append(span)
+        if span.witness != "sound":  # sound alone never groups
+            between[frozenset((span.a, span.b))].append(span)
     return {
         "groups": [{"master": video(g[0]), "copies": [{**video(v), **_change(between[frozenset((g[0], v))]),
                                                         "why": _why(between, v, g, videos)} for v in g[1:]]}
                    for g in copies.groups],
         "spans": [{**video(s.a), "start": s.a_start, "end": s.a_end,
                    "other": video(s.b), "other_start": s.b_start, "other_end": s.b_end, "score": s.score,
-                   **({"change": s.change} if s.change else {})}
+                   "witness": s.witness, **({"change": s.change} if s.change else {})}
                   for s in copies.spans],
         "without_descriptors": [videos[v].path for v in videos_without_copies(library.sessions)],
         "videos": len(videos),
@@ -50,16 +51,16 @@ def _change(spans: list[CopiedSpan]) -> dict:
 def _why(between: dict[frozenset, list[CopiedSpan]], copy: int, members: list[int], videos: dict) -> dict:
     """Why ``copy`` is in its group: the footage it shares with the master, or where it shares none
     directly (groups join through shared members) with the member it shares most with: which
-    witness found it, that member, the spans (the copy's times first) and the share of the copy
-    they cover."""
-    shared = {m: sorted((s if s.a == copy else CopiedSpan(s.b, s.a, s.b_start, s.b_end, s.a_start, s.a_end, s.score,
-                                                          s.evidence, s.change)
-                         for s in between[frozenset((copy, m))]), key=lambda s: s.a_start)
+    witness found it (the pictures, with the sound agreeing or not: sound alone groups nothing),
+    that member, the spans (the copy's times first) and the share of the copy they cover."""
+    shared = {m: sorted((s if s.a == copy else s.turned() for s in between[frozenset((copy, m))]),
+                        key=lambda s: s.a_start)
               for m in members if m != copy}  # turned so that ``a`` is the copy
     other = members[0] if shared[members[0]] else max(shared, key=lambda m: covered(shared[m], "a"))
     spans = shared[other]
     duration = float(videos[copy].duration or 0.0)
-    return {"witness": "picture", "other": other,
+    heard = any(s.witness == "picture and sound" for s in spans)
+    return {"witness": "picture and sound" if heard else "picture", "other": other,
             "covered": round(covered(spans, "a") / duration, 3) if duration else 0.0,
             "spans": [{"start": s.a_start, "end": s.a_end, "other_start": s.b_start, "other_end": s.b_end,
                        "score": s.score} for s in spans]}

@@ -15,15 +15,15 @@ from .groups import FileFacts
 from .hashing import HASH_ID
 
 
-def copy_hashes(rate: float, times, hashes, mirrored) -> CopyHashes:
+def copy_hashes(rate: float, times, hashes, mirrored, sound_times=None, sound_hashes=None) -> CopyHashes:
     """Descriptors of the current method, as the library stores them."""
-    return CopyHashes(HASH_ID, float(rate), times, hashes, mirrored)
+    return CopyHashes(HASH_ID, float(rate), times, hashes, mirrored, sound_times, sound_hashes)
 
 
 def from_row(row: CopyDescriptors, video: Video) -> Descriptors:
     copies = row.unpacked()
     return Descriptors(video.id, copies.times, copies.hashes, float(video.duration or 0.0), copies.rate,
-                       copies.mirrored)
+                       copies.mirrored, copies.sound_times, copies.sound_hashes)
 
 
 def facts_of(video: Video) -> FileFacts:
@@ -51,14 +51,15 @@ def copy_matches(sessions: sessionmaker) -> list[CopiedSpan]:
     """Every kept copy match between indexed videos."""
     with sessions() as session:
         return [CopiedSpan(m.video_id, m.other_id, m.start, m.end, m.other_start, m.other_end, m.score,
-                           m.evidence, m.change or "") for m in session.scalars(select(CopyMatch).order_by(CopyMatch.id))]
+                           m.evidence, m.change or "", m.witness or "picture") for m in session.scalars(select(CopyMatch).order_by(CopyMatch.id))]
 
 
 def videos_without_copies(sessions: sessionmaker) -> list[int]:
     """Indexed videos with no copy descriptors of the current method (indexed before they were
-    kept, or with ``copy_rate`` 0)."""
+    kept, or with ``copy_rate`` 0), or whose sound was not taken with them (indexed before it was)."""
     with sessions() as session:
         return list(session.scalars(
             select(Video.id).outerjoin(CopyDescriptors).where(
-                Video.status == "indexed", or_(CopyDescriptors.method.is_(None), CopyDescriptors.method != HASH_ID))
+                Video.status == "indexed", or_(CopyDescriptors.method.is_(None), CopyDescriptors.method != HASH_ID,
+                                               CopyDescriptors.sound_times.is_(None)))
             .order_by(Video.id)))

@@ -26,6 +26,7 @@ class Copies:
     groups: list[list[int]]  # video ids, master first
     spans: list[CopiedSpan]  # copied spans between videos that are not one footage
     pairs_aligned: int
+    found: list[CopiedSpan] = dataclasses.field(default_factory=list)  # every span, before grouping
 
 
 def spans_between(query: Descriptors, others: list[Descriptors], index: HashIndex,
@@ -95,7 +96,7 @@ def classify(spans: list[CopiedSpan], facts: dict[int, FileFacts], min_seconds: 
         else:
             apart.extend(s for s in pair_spans if s.seconds >= min_seconds)
     apart.sort(key=lambda s: (s.a, s.a_start, s.b))
-    return Copies(group(same, facts), apart, pairs_aligned)
+    return Copies(group(same, facts), apart, pairs_aligned, list(spans))
 
 
 def find_copies(videos: list[Descriptors], facts: dict[int, FileFacts], min_seconds: float = 5.0) -> Copies:

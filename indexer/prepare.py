@@ -18,6 +18,8 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Callable, NamedTuple
 
+from threadpoolctl import threadpool_limits
+
 from core.settings import Settings
 
 from core.models.ocr import ScreenLine
@@ -95,7 +97,10 @@ class Preparer:
         """Who speaks when in ``audio``; None when voices are not told apart or there is no speech."""
         if audio is None or is_silent(audio) or self.voice_encoder is None:
             return None  # silent footage never loads the encoder
-        return diarize(audio, transcript.voiced or voiced_spans(audio), self.voice_encoder)
+        # The encoder is numpy matrix products: with a BLAS thread per core in every worker they
+        # only contend on a busy CPU, as more Whisper threads would.
+        with threadpool_limits(self.threads or None, user_api="blas"):
+            return diarize(audio, transcript.voiced or voiced_spans(audio), self.voice_encoder)
 
     def transcribe(self, decoded: Decoded, path: str | None = None) -> Transcript:
         """The file's own subtitles when it has usable ones (``VIDSEARCH_TRANSCRIPTS``), else

@@ -15,8 +15,6 @@ import signal
 import time
 from multiprocessing.connection import wait
 
-from threadpoolctl import threadpool_limits
-
 from core.settings import Settings
 
 from .decode import DecodeOptions
@@ -45,9 +43,6 @@ class WorkFailure:
 
 def _worker_main(conn, settings: Settings, options: DecodeOptions, vad: bool, threads: int,
                  stream_frames: bool = False, overlap: bool = False) -> None:
-    # numpy's BLAS would start a thread per core in every worker (the speech features and the voice
-    # encoder are matrix products): on a busy CPU they only contend, as more Whisper threads would.
-    threadpool_limits(threads, user_api="blas")
     preparer = Preparer(settings, options, vad=vad, threads=threads, overlap=overlap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     while True:

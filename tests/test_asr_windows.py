@@ -62,6 +62,11 @@ def test_voice_no_line_covers_is_found_allowing_for_drift_and_unheard_languages(
     assert uncovered(said, 20.0) == [pytest.approx((3.6, 6.2))]
     nothing = Transcript(None, [], voiced=[(0.5, 19.5)])
     assert uncovered(nothing, 20.0) == []  # all of it: what was just heard, not worth a repeat
+    # A line covers its words; a last word stretched over 6 s of voice (Whisper stopped writing and
+    # laid the rest of the window on it) covers no more than a word can last.
+    glued = Transcript("en", [Line(0.0, 9.0, "and this", [(0.0, 0.4, "notice"), (0.5, 0.9, "and"), (1.0, 9.0, "this")])],
+                       voiced=[(0.0, 9.0)])
+    assert uncovered(glued, 30.0) == [pytest.approx((2.6, 9.2))]  # 1.0 + 1.5 + slack, padded
 
 
 def test_a_sentence_whisper_skipped_is_heard_again_on_the_files_clock(tmp_path, asr):

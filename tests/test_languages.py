@@ -67,7 +67,9 @@ def test_a_damaged_part_is_refused_and_leaves_no_model(tmp_path, monkeypatch):
 
 # --- language per stretch
 def test_a_file_that_switches_language_is_heard_in_both_each_line_in_its_own(base):
-    transcript = base.transcribe(decode_audio(str(media("multilingual.mp3"))))
+    from core.models.asr_windows import transcribe_windows
+
+    transcript = transcribe_windows(base, decode_audio(str(media("multilingual.mp3"))))
     languages = [line.language for line in transcript.lines]
     assert set(languages) == {"en", "de"} and languages == sorted(languages, key=lambda c: c == "de")
     last_english = max(line.end for line in transcript.lines if line.language == "en")

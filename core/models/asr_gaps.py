@@ -6,6 +6,11 @@ the first sentence (seen on two-voice readings: the second speaker's words were 
 voice-activity detector, which is never fooled that way, still says speech was there. So the voiced
 stretches that no line covers (allowing for Whisper's timestamps, which drift) are given to the
 model again, each on its own; what it hears there joins the transcript on the file's clock.
+
+A line covers its words, not its whole span: Whisper may also stop writing in the middle of a
+window and stretch the line's last word over the speech it skipped ("and" lasting six seconds, a
+German "umfasst..." over an English speaker). No word lasts that long, so a word covers at most
+``LONGEST_WORD`` from its start, and what it overhangs is heard again like any gap.
 """
 from __future__ import annotations
 
@@ -21,13 +26,16 @@ SLACK = 0.3        # a line covers this much more than its own times on either s
 JOIN = 1.0         # uncovered voice this close together is heard as one stretch
 PAD = 0.2          # seconds of context on either side of a stretch heard again
 SAME_AUDIO = 0.9   # a stretch this much of the audio is what was just heard: not worth a repeat
+LONGEST_WORD = 1.5  # seconds a word covers at most from its start
 
 
 def uncovered(transcript: Transcript, seconds: float) -> list[tuple[float, float]]:
-    """[(start, end)] stretches of voice (``transcript.voiced``) that none of its lines, nor its
-    unheard stretches (speech in a language the model cannot hear), cover; each holds at least
-    ``MIN_GAP`` seconds of voice."""
-    covered = sorted([(line.start - SLACK, line.end + SLACK) for line in transcript.lines]
+    """[(start, end)] stretches of voice (``transcript.voiced``) that none of its lines' words (a
+    line without words: the line), nor its unheard stretches (speech in a language the model
+    cannot hear), cover; each holds at least ``MIN_GAP`` seconds of voice."""
+    spans = [(start, min(end, start + LONGEST_WORD)) if line.words else (start, end)
+             for line in transcript.lines for start, end, _ in (line.words or [(line.start, line.end, "")])]
+    covered = sorted([(start - SLACK, end + SLACK) for start, end in spans]
                      + [(a, b) for a, b, _ in transcript.unheard])
     pieces: list[tuple[float, float]] = []
     for start, end in transcript.voiced:

@@ -261,7 +261,7 @@ class FasterWhisper:
         for s in segments:  # lazily decoded: the window's language was just heard when its lines come
             heard = "en" if task == "translate" else (self._heard.last if per_window and self._heard.last
                                                       else info.language)
-            if s.text.strip() and s.avg_logprob >= floor:
+            if any(c.isalnum() for c in s.text) and s.avg_logprob >= floor:  # a lone "." says nothing
                 lines.append(shifted(Line(float(s.start), float(s.end), s.text.strip(),
                                           [(float(w.start), float(w.end), w.word.strip()) for w in (s.words or [])],
                                           heard), shift))

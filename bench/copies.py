@@ -18,8 +18,9 @@ not one footage.
 
 Sound, the second witness: the films' windows keep their soundtracks and each generated source
 is narrated (espeak-ng, its own sentences, one voice for all: the same narrator over other
-footage is a distractor of its own). Every other copy above is silent, so the pictures are
-measured alone there. Three families carry sound: the source as an inset of a quarter of the
+footage is a distractor of its own). The crop+pad and logo+text copies keep it, as a
+broadcaster's would; every other copy above is silent, so the pictures are measured alone there.
+Three families carry sound: the source as an inset of a quarter of the
 frame over other footage with its sound (``inset``), the same inset silent (``inset, silent``:
 the pictures alone), and other pictures under the source's sound (``same sound``: they share
 sound and no footage). A span found by the sound alone is right when the pair shares that sound
@@ -43,6 +44,7 @@ from search.copies.finder import find_copies
 from search.copies.groups import FileFacts
 from search.copies.sound import sound_landmarks
 
+SOUND_KEPT = ("crop+pad", "logo+text")  # a broadcaster's re-framing keeps the sound; the other copies are silent
 TOPICS = [topic for lecture in LECTURES for topic in lecture.topics]  # what the generated sources say
 TRANSFORMS = {  # name: ffmpeg arguments (the copy keeps the source's timeline unless said: trim, speed)
     "re-encode": "-c:v libx264 -crf 34 -preset veryfast",
@@ -176,9 +178,11 @@ def make_corpus(media: Path, sources: int, out: Path) -> tuple[dict[str, list[Pi
             shows[f"dub_{Path(name).stem}.mp4"] = [Piece(0, 20, name, 0, picture=False, sound=True)]
         for kind, args in TRANSFORMS.items():
             copy = f"{Path(name).stem}__{kind.replace(' ', '_').replace('%', '')}.mp4"
-            _ffmpeg(f"-i {out / name} {args.format(trimmed=10)} -an {out / copy}")
+            kept = heard and kind in SOUND_KEPT
+            _ffmpeg(f"-i {out / name} {args.format(trimmed=10)} {'-c:a aac' if kept else '-an'} {out / copy}")
             rate = float(kind.split()[1]) if kind.startswith("speed") else 1.0
-            shows[copy] = [Piece(0, 10, name, 5)] if kind == "trim 5s" else [Piece(0, 20 / rate, name, 0, rate)]
+            shows[copy] = [Piece(0, 10, name, 5)] if kind == "trim 5s" else \
+                [Piece(0, 20 / rate, name, 0, rate, sound=kept)]
     # Compilations: three excerpts of 12 s each between other footage, at known offsets.
     for c in range(len(made) // 3):
         parts, pieces, at = [], [], 0.0

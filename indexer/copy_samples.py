@@ -7,7 +7,6 @@ import numpy as np
 
 from core.rows import CopyHashes
 from search.copies.hashing import GREY_SIZE, view_hashes
-from search.copies.sound import sound_landmarks
 from search.copies.stored import copy_hashes
 
 from .frames import SeenFrame
@@ -27,7 +26,7 @@ class CopySamples:
         self._next = 0
         self.seconds = 0.0
         self._scaler = None  # one scaler for the whole file: PyAV's frame.reformat builds one per call
-        self.sound: tuple[np.ndarray, np.ndarray] | None = None  # the sound's landmarks, once heard (``hear``)
+        self.sound: tuple[np.ndarray, np.ndarray] | None = None  # the sound's landmarks, set once heard
 
     def __getstate__(self) -> dict:  # results cross process boundaries; the scaler stays behind
         return {**self.__dict__, "_scaler": None}
@@ -55,12 +54,6 @@ class CopySamples:
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(times, hashes, mirrored hashes)."""
         return np.asarray(self.times, np.float32), np.asarray(self.hashes, np.uint64), np.asarray(self.mirrored, np.uint64)
-
-    def hear(self, audio: np.ndarray | None) -> float:
-        """Take the landmarks of the file's sound (none for no audio); the seconds it took."""
-        started = time.perf_counter()
-        self.sound = sound_landmarks(audio)
-        return time.perf_counter() - started
 
     def stored(self) -> CopyHashes:
         """What the library keeps of these samples."""

@@ -122,6 +122,14 @@ class Preparer:
         """Whisper over ``audio``; nothing for no audio or silence (Whisper would invent words)."""
         return EMPTY if audio is None or is_silent(audio) else transcribe_windows(self.asr, audio)
 
+    def _landmarks(self, audio) -> tuple[tuple | None, float]:
+        """The sound's landmarks, a copy's second witness (None when copies are not taken), and the
+        seconds they took."""
+        if self.options.copy_rate <= 0:
+            return None, 0.0
+        started = time.perf_counter()
+        return sound_landmarks(audio), time.perf_counter() - started
+
     def _speech_early(self, path: str) -> "Future | None":
         """Audio decoded and transcribed in the speech thread, started now; None when this file's
         transcript may come from subtitles, when it has no pictures to decode meanwhile, or when
@@ -143,8 +151,7 @@ class Preparer:
             heard = time.perf_counter()
             speakers = self.voices(audio, transcript)
             voiced = time.perf_counter()
-            sound = sound_landmarks(audio) if self.options.copy_rate > 0 else None  # a copy's second witness
-            return _Heard(transcript, speakers, heard - begun, voiced - heard, sound, time.perf_counter() - voiced)
+            return _Heard(transcript, speakers, heard - begun, voiced - heard, *self._landmarks(audio))
 
         return self._speech.submit(speech)
 
@@ -178,9 +185,7 @@ class Preparer:
             if early is not None:
                 heard = early.result()
                 transcript, speakers, timings["transcribe"], timings["voices"] = heard[:4]
-                if decoded.copies is not None:
-                    decoded.copies.sound = heard.sound
-                    timings["copies"] = timings.get("copies", 0.0) + heard.sound_seconds
+                sound = heard.sound, heard.sound_seconds
             else:
                 transcript = self.transcribe(decoded, path)
                 heard = time.perf_counter()
@@ -188,9 +193,11 @@ class Preparer:
                 timings["transcribe"], timings["voices"] = heard - begun, time.perf_counter() - heard
         except Exception as exc:
             raise StageFailed("transcribe", exc, time.perf_counter() - started) from exc
-        if decoded.copies is not None and decoded.copies.sound is None:
-            timings["copies"] = timings.get("copies", 0.0) + \
-                decoded.copies.hear(decoded.audio if decoded.info.has_audio else None)
+        if decoded.copies is not None:
+            if early is None:  # the audio was decoded with the pictures
+                sound = self._landmarks(decoded.audio if decoded.info.has_audio else None)
+            decoded.copies.sound, seconds = sound
+            timings["copies"] = timings.get("copies", 0.0) + seconds
         found, note, model, _ = screen.results() if screen else ([], None, None, 0.0)
         return Prepared(path, decoded, transcript, timings, found, note, model, speakers,
                         self.voice_encoder.model_id if speakers is not None else None)

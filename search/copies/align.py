@@ -118,15 +118,7 @@ def align(a: Descriptors, b: Descriptors, min_seconds: float = 5.0, radius: int 
     lines: dict[float, list[float]] = {}  # the offsets of the lines taken, per slope
     for slope in SLOPES:
         offsets = b_at - slope * a_at
-        bins = np.round(offsets / _OFFSET_BIN).astype(np.int64)
-        low = bins.min()
-        votes = np.bincount(bins - low, weights=weight)
-        votes = votes + np.concatenate([[0], votes[:-1]]) + np.concatenate([votes[1:], [0]])  # a bin and its neighbours
-        # local maxima only: a bin beside a stronger one lies on the same line
-        left, right = np.concatenate([[-1.0], votes[:-1]]), np.concatenate([votes[1:], [-1.0]])
-        peaks = np.nonzero((votes >= min_evidence) & (votes >= left) & (votes > right))[0]
-        for peak in peaks[np.argsort(-votes[peaks], kind="stable")]:
-            offset = (peak + low) * _OFFSET_BIN
+        for offset in strongest_offsets(offsets, _OFFSET_BIN, min_evidence, weight):
             if any(np.any(np.abs(np.asarray(offsets_taken) - offset) < 2 * _OFFSET_BIN)
                    for k, offsets_taken in lines.items() if abs(slope - k) < 0.025):
                 continue
@@ -140,6 +132,21 @@ def align(a: Descriptors, b: Descriptors, min_seconds: float = 5.0, radius: int 
         if apart(span, kept):
             kept.append(dataclasses.replace(span, change=_speed(a_times, b_times)))
     return kept
+
+
+def strongest_offsets(offsets: np.ndarray, width: float, minimum: float,
+                      weights: np.ndarray | None = None) -> list[float]:
+    """The offsets (multiples of ``width``) that matches vote for with at least ``minimum`` (each
+    match its weight, or one), strongest first: a bin counts its neighbours' votes too, and only
+    local maxima are taken (a bin beside a stronger one lies on the same line). The pictures'
+    alignment and the sound's (``sound``) both vote this way."""
+    bins = np.round(offsets / width).astype(np.int64)
+    low = bins.min()
+    votes = np.bincount(bins - low, weights=weights)
+    votes = votes + np.concatenate([[0], votes[:-1]]) + np.concatenate([votes[1:], [0]])  # a bin and its neighbours
+    left, right = np.concatenate([[-1.0], votes[:-1]]), np.concatenate([votes[1:], [-1.0]])
+    peaks = np.nonzero((votes >= minimum) & (votes >= left) & (votes > right))[0]
+    return [(peak + low) * width for peak in peaks[np.argsort(-votes[peaks], kind="stable")].tolist()]
 
 
 def _partners(a_times: np.ndarray, i: np.ndarray, b_times: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

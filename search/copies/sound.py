@@ -18,10 +18,10 @@ import dataclasses
 
 import numpy as np
 
-from .align import CopiedSpan, Descriptors, apart
+from core.models.vad import SAMPLE_RATE
 
-SOUND_ID = "landmarks-v1"
-SAMPLE_RATE = 16_000
+from .align import CopiedSpan, Descriptors, apart, strongest_offsets
+
 _FFT = 1024  # 64 ms windows
 _HOP = 512  # 32 ms between spectra
 _BINS = 256  # up to 4 kHz: what survives low bit rates
@@ -69,14 +69,14 @@ def sound_landmarks(audio: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     a, b = np.concatenate(anchors), np.concatenate(targets)
     dt, df = peaks_t[b] - peaks_t[a], peaks_f[b].astype(np.int64) - peaks_f[a]
     fit = (dt > 0) & (dt <= _PAIR_TIME) & (np.abs(df) <= _PAIR_FREQ)
-    a, b, dt, df = a[fit], b[fit], dt[fit], df[fit]
+    a, dt, df = a[fit], dt[fit], df[fit]
     order = np.lexsort((dt, a))  # per anchor, the nearest in time first
-    a, dt, df, b = a[order], dt[order], df[order], b[order]
+    a, dt, df = a[order], dt[order], df[order]
     rank = np.arange(len(a)) - np.searchsorted(a, a)
     keep = rank < _FAN
     a, dt, df = a[keep], dt[keep], df[keep]
     values = (peaks_f[a].astype(np.uint32) << 14) | ((df + _PAIR_FREQ).astype(np.uint32) << 7) | dt.astype(np.uint32)
-    unique, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
     told = counts[inverse] <= _COMMON
     times = (peaks_t[a] * HOP_SECONDS).astype(np.float32)[told]
     values = values[told]
@@ -171,15 +171,8 @@ def _align(query: SoundPrints, other: int, q_at: np.ndarray, o_at: np.ndarray,
     if len(q_at) < MIN_HITS:
         return []
     offsets = o_at.astype(np.float64) - q_at
-    bins = np.round(offsets / _OFFSET_BIN).astype(np.int64)
-    low = bins.min()
-    votes = np.bincount(bins - low)
-    votes = votes + np.concatenate([[0], votes[:-1]]) + np.concatenate([votes[1:], [0]])
-    left, right = np.concatenate([[-1], votes[:-1]]), np.concatenate([votes[1:], [-1]])
-    peaks = np.nonzero((votes >= MIN_HITS) & (votes >= left) & (votes > right))[0]
     spans: list[CopiedSpan] = []
-    for peak in peaks[np.argsort(-votes[peaks], kind="stable")]:
-        offset = float((peak + low) * _OFFSET_BIN)
+    for offset in strongest_offsets(offsets, _OFFSET_BIN, MIN_HITS):
         near = np.abs(offsets - offset) <= 1.5 * _OFFSET_BIN
         for start, end, seconds in _runs(np.sort(q_at[near].astype(np.float64))):
             if end - start < min_seconds or seconds < MIN_EVIDENCE:

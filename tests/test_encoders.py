@@ -7,7 +7,6 @@ import torch
 from core.models.base import ModelUnavailable
 from core.models.clip import ClipEncoder
 from core.encoders import Encoders, VisualSearchUnavailable
-from core.models.sentence import default_text_model
 from core.settings import Settings
 
 
@@ -71,21 +70,22 @@ def test_speech_only_when_clip_is_missing_unless_visual_is_required(tmp_path, ca
         strict.clip
 
 
-def test_minilm_comes_from_its_package(encoders):
-    assert default_text_model().endswith("model")
+def test_the_speech_model_is_the_packaged_mpnet(encoders):
+    assert encoders.sentence.model_id == "sentence-transformers:all-mpnet-base-v2"
     vecs = encoders.sentence.encode(["the budget for schools", "money spent on education", "a dog"])
-    assert vecs.shape == (3, 384)
+    assert vecs.shape == (3, 768)
     assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2] + 0.2
 
 
 def test_minilm_in_bfloat16_gives_the_same_meanings():
     """Real MiniLM weights: bf16 vectors stay within cosine 0.99 of float32's, and unit length."""
-    from core.models.sentence import SentenceEncoder, default_text_model
+    from core.models.packaged_sentence import packaged_minilm
+    from core.models.sentence import SentenceEncoder
 
     texts = ["where they talk about the budget for schools", "a dog catching a frisbee in the park",
              "heavy rain and strong winds on the coast", "the striker scored twice in the second half"]
-    full = SentenceEncoder(default_text_model(), precision="fp32")
-    half = SentenceEncoder(default_text_model(), precision="bf16")
+    full = SentenceEncoder(packaged_minilm(), precision="fp32")
+    half = SentenceEncoder(packaged_minilm(), precision="bf16")
     assert half.precision == "bf16" and next(half.model.parameters()).dtype == torch.bfloat16
     a, b = full.encode(texts), half.encode(texts)
     assert b.dtype == np.float32 and np.allclose(np.linalg.norm(b, axis=1), 1, atol=1e-5)

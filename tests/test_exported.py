@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from core.models.exported import ExportedTextEncoder, source_fingerprint
-from core.models.sentence import SentenceEncoder, default_text_model, load_sentence_encoder
+from core.models.packaged_sentence import packaged_minilm
+from core.models.sentence import SentenceEncoder, load_sentence_encoder
 
 TEXTS = ["a dog", "WHERE they talk about the budget", "Zürich 2024!", "", "the council " * 200]
 
@@ -29,7 +30,7 @@ print(json.dumps({"kind": type(encoder).__name__, "model_id": encoder.model_id, 
 def exported(tmp_path_factory):
     """One export of the real MiniLM (it takes seconds); each test works on its own copy."""
     cache = tmp_path_factory.mktemp("exported")
-    full = SentenceEncoder(default_text_model(), runtime="onnx", onnx_cache_dir=cache)
+    full = SentenceEncoder(packaged_minilm(), runtime="onnx", onnx_cache_dir=cache)
     return cache, full.model_id
 
 
@@ -47,16 +48,16 @@ def _fresh(model, cache, tmp_path):
 
 def test_a_query_process_encodes_without_torch_and_gets_the_models_vectors(exported, cache, tmp_path):
     assert len(list(cache.glob("sentence-*.manifest.json"))) == 1
-    info, vectors = _fresh(default_text_model(), cache, tmp_path)
+    info, vectors = _fresh(packaged_minilm(), cache, tmp_path)
     assert info == {"kind": "ExportedTextEncoder", "model_id": exported[1], "dim": 384, "heavy": []}
-    reference = SentenceEncoder(default_text_model(), runtime="torch").encode(TEXTS)
+    reference = SentenceEncoder(packaged_minilm(), runtime="torch").encode(TEXTS)
     assert vectors.shape == reference.shape and (vectors * reference).sum(axis=1).min() > 0.9999
 
 
 def test_an_export_that_does_not_match_its_graph_or_model_is_not_used(cache, tmp_path):
     (manifest,) = cache.glob("sentence-*.manifest.json")
     kind = "sentence-all-MiniLM-L6-v2"
-    fingerprint = source_fingerprint(default_text_model(), kind)
+    fingerprint = source_fingerprint(packaged_minilm(), kind)
     assert ExportedTextEncoder.open(cache, kind, fingerprint) is not None
 
     # A graph other than the one checked (here: another stat and digest than its own): the full model.
@@ -65,13 +66,13 @@ def test_an_export_that_does_not_match_its_graph_or_model_is_not_used(cache, tmp
     assert ExportedTextEncoder.open(cache, kind, fingerprint) is not None  # the same digest: still it
     manifest.write_text(json.dumps({**saved, "graph_stat": [1, 2], "graph_sha256": "0" * 64}))
     assert ExportedTextEncoder.open(cache, kind, fingerprint) is None
-    assert isinstance(load_sentence_encoder(default_text_model(), runtime="onnx", onnx_cache_dir=cache),
+    assert isinstance(load_sentence_encoder(packaged_minilm(), runtime="onnx", onnx_cache_dir=cache),
                       SentenceEncoder)
     assert ExportedTextEncoder.open(cache, kind, fingerprint) is not None  # ...which checked and wrote it again
 
     # A model folder whose files changed has another fingerprint: no export is found for it.
     copy = tmp_path / "model"
-    shutil.copytree(default_text_model(), copy)
+    shutil.copytree(packaged_minilm(), copy)
     before = source_fingerprint(copy, kind)
     (copy / "config.json").write_text((copy / "config.json").read_text() + "\n")
     assert source_fingerprint(copy, kind) != before
@@ -82,5 +83,5 @@ def test_an_export_that_does_not_match_its_graph_or_model_is_not_used(cache, tmp
 def test_a_torn_manifest_falls_back_to_the_full_model(cache):
     (manifest,) = cache.glob("sentence-*.manifest.json")
     manifest.write_text(manifest.read_text()[:40])
-    encoder = load_sentence_encoder(default_text_model(), runtime="onnx", onnx_cache_dir=cache)
+    encoder = load_sentence_encoder(packaged_minilm(), runtime="onnx", onnx_cache_dir=cache)
     assert isinstance(encoder, SentenceEncoder) and encoder.encode(["a dog"]).shape == (1, 384)

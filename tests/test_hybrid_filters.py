@@ -35,10 +35,10 @@ def searcher(tmp_path, catalog_url, encoders):
     for n, (path, text) in enumerate(texts.items()):
         speech = encoders.sentence.encode([text])[0]
         segments = [NewSegment(start=10.0 * i, end=10.0 * i + 5, transcript=text if i == 0 else f"part {i}",
-                               vectors={"visual": unit(100 * n + i), "speech": speech if i == 0 else unit(7 + i, 384)})
+                               vectors={"visual": unit(100 * n + i), "speech": speech if i == 0 else unit(7 + i, len(speech))})
                     for i in range(4)]
         lib.write_video(NewVideo(path=path, size=1, mtime=1.0, duration=60.0 * (n + 1), segments=segments,
-                                 models={"visual": ("v", 64), "speech": ("s", 384)},
+                                 models={"visual": ("v", 64), "speech": ("s", len(speech))},
                                  recorded_at=dt.datetime(2020 + n, 6, 1, tzinfo=UTC)))
         lib.set_tags(lib.known_file(path).id, add=["even"] if n % 2 == 0 else ["odd"])
     return Searcher(lib, encoders)

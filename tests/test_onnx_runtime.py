@@ -10,7 +10,8 @@ import torch
 from core.models import base as model_base
 from core.models import onnx_runtime
 from core.models.clip import ClipEncoder
-from core.models.sentence import SentenceEncoder, default_text_model
+from core.models.packaged_sentence import packaged_minilm
+from core.models.sentence import SentenceEncoder
 from core.models.base import resolve_text_runtime
 
 TEXTS = ["a dog", "where they talk about the budget for schools next year", "", "x " * 100, "Zürich 2024!"]
@@ -73,8 +74,8 @@ def test_export_is_cached_per_weights_and_a_wrong_graph_is_replaced(tiny_clip, t
 
 def test_sentence_model_on_onnx_runtime_matches_sentence_transformers(tmp_path):
     """The real MiniLM weights: the same vectors as sentence-transformers' own encode."""
-    fast = SentenceEncoder(default_text_model(), runtime="onnx", onnx_cache_dir=tmp_path)
-    reference = SentenceEncoder(default_text_model(), runtime="torch")
+    fast = SentenceEncoder(packaged_minilm(), runtime="onnx", onnx_cache_dir=tmp_path)
+    reference = SentenceEncoder(packaged_minilm(), runtime="torch")
     assert (fast.runtime, reference.runtime) == ("onnx", "torch")
     long_text = "the council debated the school budget " * 80  # past the 256-token limit: truncated alike
     texts = TEXTS + [long_text] + [f"speech about topic {i}" for i in range(70)]

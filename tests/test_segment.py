@@ -106,10 +106,11 @@ def test_topic_change_weighs_sentence_borders():
 def test_topic_change_is_negative_for_similar_neighbours_and_positive_for_dissimilar():
     near = [1.0, 0.0], [0.45, float(np.sqrt(1 - 0.45 ** 2))]  # cosine 0.45
     far = [1.0, 0.0], [0.15, float(np.sqrt(1 - 0.15 ** 2))]  # cosine 0.15
-    assert topic_change(near) == [pytest.approx(-0.5, abs=1e-6)]
-    assert topic_change(far) == [pytest.approx(0.5, abs=1e-6)]
-    assert topic_change([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]]) == [-1.0, 1.0, 1.0]  # clipped
-    assert topic_change([[1.0, 0.0]]) == []
+    assert topic_change(near, 0.3) == [pytest.approx(-0.5, abs=1e-6)]
+    assert topic_change(far, 0.3) == [pytest.approx(0.5, abs=1e-6)]
+    assert topic_change(near, 0.6) == [pytest.approx(0.25, abs=1e-6)]  # a model whose neighbours lie closer
+    assert topic_change([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], 0.3) == [-1.0, 1.0, 1.0]  # clipped
+    assert topic_change([[1.0, 0.0]], 0.3) == []
 
 
 def test_signature_changes_with_every_setting_that_decides_the_cut():

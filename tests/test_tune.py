@@ -25,14 +25,14 @@ def exact_term_library(tmp_path, encoders):
     """24 videos; the speech vectors are noise, so only keyword evidence finds the right one."""
     settings = Settings(data_dir=tmp_path / "d")
     lib = Library(settings)
-    rng = np.random.default_rng(7)
+    rng, dim = np.random.default_rng(7), encoders.sentence.dim
     for n, name in enumerate(NAMES):
         segments = [NewSegment(start=5.0 * i, end=5.0 * i + 5, transcript=text,
-                               vectors={"speech": normalize(rng.normal(size=384))[0]})
+                               vectors={"speech": normalize(rng.normal(size=dim))[0]})
                     for i, text in enumerate([f"today we talk about {name} and its history",
                                               "some general remarks about the lecture"])]
         lib.write_video(NewVideo(path=f"/lectures/{name.lower()}.mp4", size=1, mtime=1.0, duration=10.0,
-                                 segments=segments, models={"speech": (encoders.sentence.model_id, 384)}))
+                                 segments=segments, models={"speech": (encoders.sentence.model_id, dim)}))
     queries = tmp_path / "queries.jsonl"
     queries.write_text("".join(json.dumps({"query": f"the part on {name}", "video": f"{name.lower()}.mp4",
                                            "start": 0.0, "end": 5.0, "kind": "exact"}) + "\n"

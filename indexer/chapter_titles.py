@@ -27,7 +27,7 @@ TITLE_SAME = 0.7       # two readings of one title (OCR varies a little between 
 TITLE_SHARE = 0.5      # a slide title names a chapter it is on screen for at least this share of
 TITLE_WORDS = 8
 PHRASE_WORDS = 3
-CANDIDATES = 40        # key phrases embedded per chapter (the best by counts)
+CANDIDATES = 10        # key phrases embedded per chapter (the best by counts; README)
 DISTINCT = 0.5         # how much a phrase's nearness to other chapters counts against it
 _WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
 # Words that say little of a topic beyond STOP_WORDS: fillers, and verbs that end runs of words

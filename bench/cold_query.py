@@ -112,7 +112,7 @@ def main(argv=None) -> None:
         if first.returncode:
             sys.exit(f"vidsearch search failed:\n{first.stderr}")
         if "preparing" in first.stderr:
-            print(f"({library}-{segments}: the first query exported a model for ONNX Runtime; not timed)")
+            print(f"({library}-{sentence}-{segments}: the first query exported a model for ONNX Runtime; not timed)")
         for row in measure(env, MODES[library], args.runs):
             print(f"{library:<8} {sentence:<8} {segments:>9} {row['mode']:<8} {row['p50']:6.2f} {row['p90']:6.2f} "
                   f"{row['modules']:>8} {row['import_s']:9.2f}  {', '.join(row['heavy']) or 'none'}", flush=True)

@@ -40,6 +40,9 @@ from pathlib import Path
 
 import numpy as np
 
+from core.models.packaged_sentence import MINILM, MPNET
+from core.models.sentence import SENTENCE_PREFIX
+
 WORDS = ("budget school rain storm coast dog frisbee park city council vote tax river bridge train "
          "night market music guitar crowd goal referee snow mountain forest fire truck doctor "
          "patient kitchen recipe bread garden flower bee ocean boat harbour lecture physics energy "
@@ -71,8 +74,8 @@ class Speech:
         return " ".join(out)
 
 
-MINILM_SPEECH = ("sentence-transformers:all-MiniLM-L6-v2", 384)  # (model id, dim) a library's speech vectors
-MPNET_SPEECH = ("sentence-transformers:all-mpnet-base-v2", 768)
+MINILM_SPEECH = (SENTENCE_PREFIX + MINILM, 384)  # (model id, dim) of a library's speech vectors
+MPNET_SPEECH = (SENTENCE_PREFIX + MPNET, 768)
 
 
 def build(data_dir: Path, segments: int, checkpoint: Path | None, faiss_indexes: bool = True,
